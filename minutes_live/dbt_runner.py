@@ -1,0 +1,36 @@
+"""Run dbt as its own subprocess (DuckDB allows one writer per file; dbt must exit before we read)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from minutes_live.settings import PROJECT_ROOT, duckdb_path
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; the message carries the failing nodes from dbt's output."""
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None = None, quiet: bool = False) -> str:
+    """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError."""
+    cmd = [dbt_executable(), *args, "--profiles-dir", str(PROJECT_ROOT / "profiles"), "--project-dir", str(PROJECT_ROOT)]
+    if vars:
+        cmd += ["--vars", json.dumps(vars, default=str)]
+    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(db_path or duckdb_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stdout.splitlines() if any(k in ln for k in ("ERROR", "FAIL", "Error", "error"))]
+        detail = "\n".join(lines[-25:]) or proc.stdout[-3000:] + proc.stderr[-2000:]
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{detail}")
+    if not quiet:
+        print(proc.stdout[-2000:])
+    return proc.stdout

@@ -1,0 +1,1 @@
+"""snapshots_ingest/live"""
