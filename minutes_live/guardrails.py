@@ -1,0 +1,96 @@
+"""Guardrail failures and their exit codes: the one table operators and docs refer to.
+
+Every refusal of the live builder and the scheduled job is a `GuardrailError` subclass with a fixed exit
+code, raised with a one-line message naming what is missing or violated and for which game/kind.
+docs/operations.md renders `EXIT_CODES` as a table.
+"""
+
+from __future__ import annotations
+
+
+class GuardrailError(RuntimeError):
+    exit_code = 1
+    label = "error"
+
+
+class InvalidInput(GuardrailError):
+    exit_code = 2
+    label = "invalid CLI value (date, timestamp, number, path)"
+
+
+class ScheduleCoverageError(GuardrailError):
+    exit_code = 3
+    label = "a target game has no schedule row or no tip time, or the slate is empty"
+
+
+class InjuryCoverageError(GuardrailError):
+    exit_code = 4
+    label = "a target game has no qualifying injury report (use --allow-missing-injuries)"
+
+
+class OddsCoverageError(GuardrailError):
+    exit_code = 5
+    label = "a target game has no qualifying odds quote (use --allow-missing-odds)"
+
+
+class RosterCoverageError(GuardrailError):
+    exit_code = 6
+    label = "no roster for a target team within the fallback window / max age"
+
+
+class StaleSnapshotError(GuardrailError):
+    exit_code = 7
+    label = "a selected snapshot is older than the fail threshold for its kind"
+
+
+class SlateStartedError(GuardrailError):
+    exit_code = 8
+    label = "run_as_of_ts is after every tip of the slate (use --allow-started-slate)"
+
+
+class RunExistsError(GuardrailError):
+    exit_code = 9
+    label = "the run id already exists (runs are immutable; use --replace deliberately)"
+
+
+class DbtBuildError(GuardrailError):
+    exit_code = 10
+    label = "dbt build failed (a model or a data test failed)"
+
+
+class ParityError(GuardrailError):
+    exit_code = 11
+    label = "parity check found differences between live and gold features"
+
+
+class LockBusyError(GuardrailError):
+    exit_code = 12
+    label = "another job holds the store lock (waited --lock-timeout seconds)"
+
+
+class DatasetInputError(GuardrailError):
+    exit_code = 13
+    label = "an input extract or dataset is malformed (file, column and reason in the message)"
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error (bug): the traceback is in the log",
+    **{
+        cls.exit_code: cls.label
+        for cls in (
+            InvalidInput,
+            ScheduleCoverageError,
+            InjuryCoverageError,
+            OddsCoverageError,
+            RosterCoverageError,
+            StaleSnapshotError,
+            SlateStartedError,
+            RunExistsError,
+            DbtBuildError,
+            ParityError,
+            LockBusyError,
+            DatasetInputError,
+        )
+    },
+}
