@@ -1,0 +1,143 @@
+"""`build_minutes_live` console script (flags from docs/architecture.md's CLI contract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from minutes_live import settings
+from minutes_live.build_live import LiveBuildConfig, build_live
+from minutes_live.cli_values import non_negative, parse_date, parse_ts
+from minutes_live.guardrails import GuardrailError, InvalidInput
+from minutes_live.locks import store_lock
+
+SOURCES = ("replay", "synthetic", "live", "none")
+
+
+def config_from_flags(
+    date: str,
+    run_as_of_ts: str | None,
+    source: str,
+    dataset_dir: Path | None,
+    history_days: int | None,
+    roster_fallback_days: int | None,
+    roster_max_age_hours: float | None,
+    injuries_max_age_hours: float | None,
+    odds_max_age_hours: float | None,
+    allow_missing_injuries: bool,
+    allow_missing_odds: bool,
+    allow_started_slate: bool,
+    replace: bool,
+    out_root: Path | None,
+    data_root: Path | None,
+    overrides: dict[str, Path | None],
+) -> LiveBuildConfig:
+    day = parse_date(date)
+    as_of = parse_ts(run_as_of_ts)
+    if source not in SOURCES:
+        raise InvalidInput(f"--source {source!r} is not one of {', '.join(SOURCES)}")
+    for flag, value in (
+        ("--history-days", history_days),
+        ("--roster-fallback-days", roster_fallback_days),
+        ("--roster-max-age-hours", roster_max_age_hours),
+        ("--injuries-max-age-hours", injuries_max_age_hours),
+        ("--odds-max-age-hours", odds_max_age_hours),
+    ):
+        non_negative(value, flag)
+    if dataset_dir is None and source in ("replay", "synthetic"):
+        dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
+    if dataset_dir is not None and source in ("replay", "synthetic") and not Path(dataset_dir).is_dir():
+        raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist")
+    path_overrides = {}
+    for kind, p in overrides.items():
+        if p is None:
+            continue
+        if not Path(p).is_file():
+            raise InvalidInput(f"--{kind.replace('_', '-')}-path {p} is not a readable file")
+        path_overrides[kind] = Path(p)
+    return LiveBuildConfig(
+        day=day,
+        run_as_of_ts=as_of,
+        source=source,
+        dataset_dir=Path(dataset_dir) if dataset_dir else None,
+        history_days=history_days,
+        roster_fallback_days=roster_fallback_days,
+        roster_max_age_hours=roster_max_age_hours,
+        injuries_max_age_hours=injuries_max_age_hours,
+        odds_max_age_hours=odds_max_age_hours,
+        allow_missing_injuries=allow_missing_injuries,
+        allow_missing_odds=allow_missing_odds,
+        allow_started_slate=allow_started_slate,
+        replace=replace,
+        out_root=out_root,
+        data_root=data_root,
+        path_overrides=path_overrides,
+    )
+
+
+def command(
+    date: Annotated[str, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD.")],
+    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset; default now (UTC).")] = None,
+    source: Annotated[str, typer.Option(help="replay | synthetic | live | none (store as is).")] = "replay",
+    dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset directory.")] = None,
+    roster_fallback_days: Annotated[int | None, typer.Option()] = None,
+    roster_max_age_hours: Annotated[float | None, typer.Option()] = None,
+    injuries_max_age_hours: Annotated[float | None, typer.Option()] = None,
+    odds_max_age_hours: Annotated[float | None, typer.Option()] = None,
+    history_days: Annotated[int | None, typer.Option()] = None,
+    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
+    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
+    allow_started_slate: Annotated[bool, typer.Option("--allow-started-slate", help="Allow run_as_of_ts after every tip.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing run id deliberately.")] = False,
+    out_root: Annotated[Path | None, typer.Option(help="Default data/live/features_minutes_v1.")] = None,
+    data_root: Annotated[Path | None, typer.Option(help="Default data/.")] = None,
+    schedule_path: Annotated[Path | None, typer.Option()] = None,
+    injuries_path: Annotated[Path | None, typer.Option()] = None,
+    odds_path: Annotated[Path | None, typer.Option()] = None,
+    roster_path: Annotated[Path | None, typer.Option()] = None,
+    parity_check_date: Annotated[str | None, typer.Option(help="Rebuild this past date live-style and diff vs gold.")] = None,
+    parity_run_as_of_ts: Annotated[str | None, typer.Option()] = None,
+    lock_timeout: Annotated[float, typer.Option(help="Seconds to wait for another job's store lock.")] = 600.0,
+) -> None:
+    """Build live features for one slate as of run_as_of_ts and publish an immutable run directory."""
+    try:
+        if parity_check_date is not None:
+            from minutes_live.parity import run_parity
+
+            pday = parse_date(parity_check_date, "--parity-check-date")
+            pts = parse_ts(parity_run_as_of_ts, "--parity-run-as-of-ts", default_now=False)
+            cfg = config_from_flags(
+                parity_check_date, parity_run_as_of_ts, source, dataset_dir, history_days, roster_fallback_days,
+                roster_max_age_hours, injuries_max_age_hours, odds_max_age_hours, True, True, True, True,
+                out_root, data_root, {},
+            )
+            root = Path(cfg.data_root or settings.data_root())
+            with store_lock(root, timeout=lock_timeout, what=f"parity {pday}"):
+                from minutes_live.build_live import _ingest
+
+                _ingest(cfg, Path(settings.duckdb_path()), root)
+                res = run_parity(pday, pts, db_path=settings.duckdb_path(),
+                                 out_root=Path(cfg.out_root or settings.features_root()))
+            typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")
+            return
+        cfg = config_from_flags(
+            date, run_as_of_ts, source, dataset_dir, history_days, roster_fallback_days, roster_max_age_hours,
+            injuries_max_age_hours, odds_max_age_hours, allow_missing_injuries, allow_missing_odds,
+            allow_started_slate, replace, out_root, data_root,
+            {"schedule": schedule_path, "injuries": injuries_path, "odds": odds_path, "roster": roster_path},
+        )
+        with store_lock(Path(cfg.data_root or settings.data_root()), timeout=lock_timeout, what=f"build {cfg.day}"):
+            result = build_live(cfg)
+    except GuardrailError as exc:
+        typer.echo(f"build_minutes_live: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    s = result.summary
+    typer.echo(f"features: {s['rows']} rows, {len(s['games'])} games -> {result.run_dir}")
+    for w in s["warnings"]:
+        typer.echo(f"warning: {w}")
+
+
+def main() -> None:
+    typer.run(command)

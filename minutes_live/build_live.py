@@ -1,0 +1,331 @@
+"""build_minutes_live: ingest what the run needs, one `dbt build`, export an immutable run directory.
+
+    build_minutes_live --date 2022-01-15 --run-as-of-ts 2022-01-15T22:00:00Z --source replay
+
+Steps (each timed into the summary): validate flags -> ingest snapshots (skip what is materialized;
+`--*-path` overrides read a given extract) -> schedule guardrails -> `dbt build` of the live lineage with
+the run's vars -> read `features_minutes_v1_live` -> coverage + freshness guardrails -> write
+`<out-root>/<date>/run=<run_id>/{features.parquet, ids.csv, summary.json, coverage.csv}` -> move `latest`.
+Exit codes are in minutes_live/guardrails.py (rendered in docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from minutes_live import run_directory as rd
+from minutes_live.dbt_runner import DbtError, run_dbt
+from minutes_live.guardrails import (
+    DbtBuildError,
+    InjuryCoverageError,
+    OddsCoverageError,
+    RosterCoverageError,
+    RunExistsError,
+    ScheduleCoverageError,
+    SlateStartedError,
+)
+
+LIVE_MART = "features_minutes_v1_live"
+GOLD_MART = "features_minutes_v1"
+
+# Freshness warning thresholds (minutes between run_as_of_ts and the selected snapshot). Older than the
+# kind's max age means "not selected" (dbt), which the coverage guardrails then report as missing.
+WARN_AGE_MINUTES = {"injuries": 6 * 60, "odds": 6 * 60, "roster": 18 * 60}
+
+
+@dataclass
+class LiveBuildConfig:
+    day: date
+    run_as_of_ts: datetime
+    source: str = "replay"  # replay | synthetic | live | none (use what is already in the store)
+    dataset_dir: Path | None = None
+    history_days: int | None = None
+    roster_fallback_days: int | None = None
+    roster_max_age_hours: float | None = None
+    injuries_max_age_hours: float | None = None
+    odds_max_age_hours: float | None = None
+    allow_missing_injuries: bool = False
+    allow_missing_odds: bool = False
+    allow_started_slate: bool = False
+    replace: bool = False
+    out_root: Path | None = None
+    data_root: Path | None = None
+    db_path: Path | None = None
+    path_overrides: dict[str, Path] = field(default_factory=dict)  # kind -> extract file
+
+    @property
+    def run_id(self) -> str:
+        return rd.run_id_for(self.run_as_of_ts)
+
+    def dbt_vars(self) -> dict:
+        out: dict = {"target_date": self.day.isoformat(), "run_as_of_ts": self.run_as_of_ts.isoformat()}
+        optional = {
+            "history_days": self.history_days,
+            "roster_fallback_days": self.roster_fallback_days,
+            "roster_max_age_hours": self.roster_max_age_hours,
+            "injuries_max_age_hours": self.injuries_max_age_hours,
+            "odds_max_age_hours": self.odds_max_age_hours,
+        }
+        out.update({k: v for k, v in optional.items() if v is not None})
+        out["allow_missing_injuries"] = self.allow_missing_injuries
+        out["allow_missing_odds"] = self.allow_missing_odds
+        return out
+
+
+@dataclass
+class LiveBuildResult:
+    run_dir: Path
+    summary: dict
+    features: pd.DataFrame
+    coverage: pd.DataFrame
+
+
+def slate_schedule(con: duckdb.DuckDBPyConnection, day: date, as_of: datetime) -> pd.DataFrame:
+    """The newest schedule row per game of the slate known at `as_of` (for the pre-dbt guardrails)."""
+    return con.execute(
+        """
+        select game_id, source_game_id, tip_ts, home_tricode, away_tricode, game_status
+        from raw.schedule
+        where game_date = ? and snapshot_ts <= ?
+        qualify row_number() over (partition by game_id order by snapshot_ts desc, ingested_at desc, content_hash) = 1
+        order by tip_ts, game_id
+        """,
+        [day, as_of],
+    ).df()
+
+
+def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
+    warnings: list[str] = []
+    if schedule.empty:
+        raise ScheduleCoverageError(
+            f"no schedule rows for {cfg.day} known at {cfg.run_as_of_ts.isoformat()}: ingest the schedule "
+            "(--source ...) or check the date"
+        )
+    postponed = schedule[schedule["game_status"] == "postponed"]
+    for _, g in postponed.iterrows():
+        warnings.append(f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) is postponed and was left out")
+    active = schedule[schedule["game_status"] != "postponed"]
+    no_tip = active[active["tip_ts"].isna()]
+    if not no_tip.empty:
+        g = no_tip.iloc[0]
+        raise ScheduleCoverageError(
+            f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) on {cfg.day} has no tip time in the schedule"
+        )
+    tips = pd.to_datetime(active["tip_ts"], utc=True)
+    if len(tips) and (tips <= pd.Timestamp(cfg.run_as_of_ts)).all() and not cfg.allow_started_slate:
+        raise SlateStartedError(
+            f"run_as_of_ts {cfg.run_as_of_ts.isoformat()} is after every tip of {cfg.day} "
+            f"(last tip {tips.max().isoformat()}); pass --allow-started-slate for a deliberate after-the-fact build"
+        )
+    started = active[tips <= pd.Timestamp(cfg.run_as_of_ts)]
+    if len(started) and len(started) < len(active):
+        warnings.append(f"{len(started)} of {len(active)} games had tipped at run_as_of_ts; their cutoff is their tip")
+    return warnings
+
+
+def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        return con.execute(f"select * from main.{mart} {where}", params or []).df()
+    finally:
+        con.close()
+
+
+def _minutes_between(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> pd.Series:
+    return ((later - earlier).dt.total_seconds() / 60.0).round(2)
+
+
+def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
+    """Per game: injury/odds/roster coverage and freshness, plus per-team roster counts."""
+    as_of = pd.Timestamp(run_as_of_ts)
+    rows = []
+    for game_id, g in features.groupby("game_id", sort=True):
+        tip = g["tip_ts"].iloc[0]
+        rec: dict = {
+            "game_id": int(game_id),
+            "matchup": f"{g.loc[g.home_flag == 0, 'team_tricode'].iloc[0] if (g.home_flag == 0).any() else '?'}"
+            f"@{g.loc[g.home_flag == 1, 'team_tricode'].iloc[0] if (g.home_flag == 1).any() else '?'}",
+            "tip_ts": tip,
+        }
+        for kind, col in (("injuries", "injury_as_of_ts"), ("odds", "odds_as_of_ts"), ("roster", "roster_as_of_ts")):
+            latest = g[col].max()
+            rec[f"{kind}_covered"] = bool(pd.notna(latest))
+            rec[f"{kind}_snapshot_ts"] = latest
+            if pd.notna(latest):
+                rec[f"{kind}_as_of_age_minutes"] = round((as_of - latest).total_seconds() / 60.0, 2)
+                rec[f"{kind}_snapshot_to_tip_minutes"] = round((tip - latest).total_seconds() / 60.0, 2)
+            else:
+                rec[f"{kind}_as_of_age_minutes"] = None
+                rec[f"{kind}_snapshot_to_tip_minutes"] = None
+        for flag, team in ((1, "home"), (0, "away")):
+            t = g[g.home_flag == flag]
+            rec[f"{team}_roster_players"] = int(len(t))
+            rec[f"{team}_not_out_players"] = int((t["status"] != "OUT").sum())
+        rec["roster_game_date_source"] = ",".join(sorted(g["roster_game_date_source"].dropna().unique()))
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def check_coverage(coverage: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
+    warnings: list[str] = []
+    for kind, allowed, err in (
+        ("injuries", cfg.allow_missing_injuries, InjuryCoverageError),
+        ("odds", cfg.allow_missing_odds, OddsCoverageError),
+    ):
+        missing = coverage[~coverage[f"{kind}_covered"]]
+        if missing.empty:
+            continue
+        names = ", ".join(f"{r.game_id} ({r.matchup})" for r in missing.itertuples())
+        if not allowed:
+            raise err(f"no qualifying {kind} snapshot for {len(missing)} game(s) on {cfg.day}: {names}")
+        warnings.append(f"ran without {kind} for {len(missing)} game(s): {names}")
+    for kind, limit in WARN_AGE_MINUTES.items():
+        stale = coverage[coverage[f"{kind}_as_of_age_minutes"].fillna(0) > limit]
+        for r in stale.itertuples():
+            warnings.append(f"{kind} snapshot for game {r.game_id} is {getattr(r, f'{kind}_as_of_age_minutes'):.0f} min old")
+    return warnings
+
+
+def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFrame, warnings: list[str],
+              durations: dict[str, float], mode: str = "live") -> dict:
+    as_of = pd.Timestamp(cfg.run_as_of_ts)
+
+    def kind_age(col: str) -> dict | None:
+        latest = features[col].max() if len(features) else pd.NaT
+        if pd.isna(latest):
+            return None
+        return {"latest_ts": latest.isoformat(), "age_minutes": round((as_of - latest).total_seconds() / 60, 2)}
+
+    sources = sorted(features["roster_game_date_source"].dropna().unique()) if len(features) else []
+    fallback = [s for s in sources if s != "target_date"]
+    roster_latest = features["roster_as_of_ts"].max() if len(features) else pd.NaT
+    return {
+        "date": cfg.day.isoformat(),
+        "run_as_of_ts": cfg.run_as_of_ts.isoformat(),
+        "run_id": cfg.run_id,
+        "mode": mode,
+        "source": cfg.source,
+        "rows": int(len(features)),
+        "games": sorted(int(g) for g in features["game_id"].unique()) if len(features) else [],
+        "teams": int(features["team_id"].nunique()) if len(features) else 0,
+        "roster": {
+            "source_date": fallback[0].split(":", 1)[1] if fallback else cfg.day.isoformat(),
+            "roster_game_date_source": sources,
+            "snapshot_ts": None if pd.isna(roster_latest) else roster_latest.isoformat(),
+            "snapshot_age_minutes": None if pd.isna(roster_latest) else round((as_of - roster_latest).total_seconds() / 60, 2),
+        },
+        "snapshots": {
+            "injuries": kind_age("injury_as_of_ts"),
+            "odds": kind_age("odds_as_of_ts"),
+            "roster": kind_age("roster_as_of_ts"),
+        },
+        "fallbacks": {
+            "roster_fallback": bool(fallback),
+            "games_without_injuries": coverage.loc[~coverage["injuries_covered"], "game_id"].tolist() if len(coverage) else [],
+            "games_without_odds": coverage.loc[~coverage["odds_covered"], "game_id"].tolist() if len(coverage) else [],
+        },
+        "status_counts": features["status"].value_counts().to_dict() if len(features) else {},
+        "vars": cfg.dbt_vars(),
+        "durations_seconds": {k: round(v, 2) for k, v in durations.items()},
+        "warnings": warnings,
+    }
+
+
+def _ingest(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
+    from snapshots_ingest import ingest as ingest_mod
+
+    results: dict = {}
+    for kind, path in cfg.path_overrides.items():
+        results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path, data_root=data_root)
+    kinds = [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
+    if cfg.source == "none" or not kinds:
+        return results
+    if cfg.source == "live":
+        results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root))
+    else:
+        results.update(
+            ingest_mod.ingest_replay(
+                cfg.dataset_dir,
+                cfg.day,
+                cfg.run_as_of_ts,
+                kinds=kinds,
+                history_days=cfg.history_days,
+                db_path=db_path,
+                data_root=data_root,
+            )
+        )
+    return results
+
+
+def build_live(cfg: LiveBuildConfig) -> LiveBuildResult:
+    from minutes_live import settings
+
+    data_root = Path(cfg.data_root or settings.data_root())
+    db_path = Path(cfg.db_path or settings.duckdb_path())
+    out_root = Path(cfg.out_root or data_root / "live" / "features_minutes_v1")
+    run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
+    if run.exists() and not cfg.replace:
+        raise RunExistsError(
+            f"run {cfg.run_id} for {cfg.day} already exists at {run.path}; runs are immutable "
+            "(pass --replace to rebuild it deliberately)"
+        )
+    durations: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _ingest(cfg, db_path, data_root)
+    durations["ingest"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
+    finally:
+        con.close()
+    warnings = check_schedule(schedule, cfg)
+    durations["schedule_checks"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    try:
+        run_dbt(["build", "--select", f"+{LIVE_MART}", "--exclude", GOLD_MART], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
+    except DbtError as exc:
+        raise DbtBuildError(str(exc)) from None
+    durations["dbt_build"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    features = read_mart(db_path, LIVE_MART, "order by game_id, team_id, player_id")
+    if features.empty:
+        raise RosterCoverageError(
+            f"the live mart has no rows for {cfg.day}: no roster snapshot for the slate's teams within "
+            f"roster_max_age_hours (and roster_fallback_days); ingest rosters or widen --roster-fallback-days"
+        )
+    missing_games = sorted(set(schedule.loc[schedule.game_status != "postponed", "game_id"]) - set(features["game_id"]))
+    if missing_games:
+        raise RosterCoverageError(f"no roster rows for game(s) {missing_games} on {cfg.day} at {cfg.run_as_of_ts.isoformat()}")
+    coverage = game_coverage(features, cfg.run_as_of_ts)
+    warnings += check_coverage(coverage, cfg)
+    durations["coverage_checks"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    summary = summarize(cfg, features, coverage, warnings, durations)
+    with rd.staged_run(run, replace=cfg.replace) as tmp:
+        features.to_parquet(tmp / "features.parquet", index=False)
+        features[["game_id", "player_id", "team_id"]].to_csv(tmp / "ids.csv", index=False)
+        coverage.to_csv(tmp / "coverage.csv", index=False)
+        durations["export"] = time.perf_counter() - t0
+        summary["durations_seconds"] = {k: round(v, 2) for k, v in durations.items()}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    rd.publish_latest(run, cfg.run_as_of_ts)
+    return LiveBuildResult(run.path, summary, features, coverage)
+
+
+def config_dict(cfg: LiveBuildConfig) -> dict:
+    d = asdict(cfg)
+    return {k: (str(v) if isinstance(v, Path | date | datetime | timedelta) else v) for k, v in d.items()}
