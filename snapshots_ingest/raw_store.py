@@ -229,12 +229,12 @@ def append(
     try:
         if transaction:
             con.execute("begin transaction")
-        before = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
+        before = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
         con.execute(
             f"insert into raw.{kind} select * from incoming_rows i "
             f"where not exists (select 1 from raw.{kind} r where r.content_hash = i.content_hash)"
         )
-        after = con.execute(f"select count(*) from raw.{kind}").fetchone()[0]
+        after = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
         if transaction:
             con.execute("commit")
     except Exception:

@@ -1,0 +1,326 @@
+"""The ingest engine: persist each raw extract, parse it, and append its rows to the raw store.
+
+For every `Extract` (from replay, the synthetic league or a live fetcher):
+1. the payload is written to `<data_root>/live/snapshots/<kind>/<date>/run=<run_id>/<filename>` *before*
+   parsing (temp file + hard link, so an existing file is never overwritten: the same bytes again are a
+   no-op, different bytes are an error);
+2. the payload is parsed and validated against the raw table contract;
+3. in ONE DuckDB transaction the rows are appended (content-hash dedupe: re-ingesting adds nothing), new
+   ids are written to `raw.id_crosswalk`, and a `raw.ingest_log` row records the extract.
+A parse or validation error leaves the raw tables unchanged and raises `IngestError` naming kind, source
+and file.
+
+`ingest_replay` is the Python API behind `minutes-live ingest --source replay|synthetic`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from minutes_live import settings
+from minutes_live.run_directory import run_id_for
+from snapshots_ingest import raw_store
+from snapshots_ingest.dataset import Dataset, load_dataset
+from snapshots_ingest.extract import Extract, frame_to_parquet_bytes, parquet_bytes_to_frame
+from snapshots_ingest.replay import replay_kind, source_label
+
+# Label history shipped with a daily (non-backfill) replay run: a season-to-date window at most.
+DEFAULT_HISTORY_DAYS = 365
+
+
+class IngestError(RuntimeError):
+    """An extract could not be stored; the message names kind, source and file."""
+
+
+@dataclass
+class KindSummary:
+    kind: str
+    source: str
+    rows_received: int = 0
+    rows_inserted: int = 0
+    new_ids: int = 0
+    extract_paths: list[Path] = field(default_factory=list)
+
+    def line(self) -> str:
+        where = _display_path(self.extract_paths[0].parent) if self.extract_paths else "-"
+        files = f" ({len(self.extract_paths)} files)" if len(self.extract_paths) > 1 else ""
+        return (
+            f"{self.kind}: {self.rows_received:,} received, {self.rows_inserted:,} new, "
+            f"extract {where}{files}"
+        )
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    run_as_of_ts: datetime
+    slate_date: date
+    source: str
+    kinds: dict[str, KindSummary] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        return [k.line() for k in self.kinds.values()]
+
+    @property
+    def rows_inserted(self) -> int:
+        return sum(k.rows_inserted for k in self.kinds.values())
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def extract_path(data_root: Path, run_id: str, extract: Extract) -> Path:
+    name = Path(extract.filename).name
+    if not name or name != extract.filename or name.startswith("."):
+        raise IngestError(f"{extract.kind}: invalid extract file name {extract.filename!r}")
+    return (
+        Path(data_root) / "live" / "snapshots" / extract.kind / extract.slate_date.isoformat()
+        / f"run={run_id}" / name
+    )
+
+
+def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
+    """Write the payload exactly as received; refuse to replace different bytes already stored."""
+    path = extract_path(data_root, run_id, extract)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        if path.read_bytes() == extract.payload:
+            return path
+        raise IngestError(
+            f"{extract.kind}: extract {path} already exists with different content for run {run_id}; "
+            "raw extracts are immutable (use another --run-as-of-ts)"
+        )
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(extract.payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # atomic and fails if a concurrent writer got there first
+    except FileExistsError:
+        if path.read_bytes() != extract.payload:
+            raise IngestError(
+                f"{extract.kind}: extract {path} was written concurrently with different content"
+            ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- ids
+
+def _id_rows(kind: str, frame: pd.DataFrame, namespace: str) -> pd.DataFrame:
+    """(entity, namespace, source_id, int_id, name) for every id the frame mentions."""
+    parts = []
+    if "source_game_id" in frame.columns:
+        g = frame[["source_game_id", "game_id"]].dropna()
+        parts.append(pd.DataFrame({"entity": "game", "namespace": namespace, "source_id": g["source_game_id"],
+                                   "int_id": g["game_id"], "name": None}))
+    if "source_player_id" in frame.columns:
+        p = frame[["source_player_id", "player_id", "player_name"]].dropna(subset=["source_player_id", "player_id"])
+        parts.append(pd.DataFrame({"entity": "player", "namespace": namespace, "source_id": p["source_player_id"],
+                                   "int_id": p["player_id"], "name": p["player_name"]}))
+    for code_col, id_col, name_col in (
+        ("team_tricode", "team_id", None),
+        ("home_tricode", "home_team_id", "home_team_name"),
+        ("away_tricode", "away_team_id", "away_team_name"),
+    ):
+        if code_col in frame.columns:
+            cols = [code_col, id_col] + ([name_col] if name_col else [])
+            t = frame[cols].dropna(subset=[code_col, id_col])
+            parts.append(pd.DataFrame({"entity": "team", "namespace": "nba", "source_id": t[code_col],
+                                       "int_id": t[id_col], "name": t[name_col] if name_col else None}))
+    if not parts:
+        return pd.DataFrame(columns=["entity", "namespace", "source_id", "int_id", "name"])
+    out = pd.concat(parts, ignore_index=True)
+    out["source_id"] = out["source_id"].astype(str)
+    out["int_id"] = out["int_id"].astype("int64")
+    return out.drop_duplicates(["entity", "namespace", "source_id"])
+
+
+def _write_crosswalk(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: datetime) -> int:
+    if rows.empty:
+        return 0
+    rows = rows.assign(first_seen_at=pd.Timestamp(now))
+    con.register("incoming_ids", rows)
+    try:
+        before = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
+        con.execute(
+            "insert into raw.id_crosswalk "
+            "select entity, namespace, source_id, int_id, name, first_seen_at from incoming_ids i "
+            "where not exists (select 1 from raw.id_crosswalk c where c.entity = i.entity "
+            "and c.namespace = i.namespace and c.source_id = i.source_id)"
+        )
+        after = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
+    finally:
+        con.unregister("incoming_ids")
+    return int(after - before)
+
+
+# ------------------------------------------------------------------------------------------- engine
+
+def ingest_extracts(
+    con: duckdb.DuckDBPyConnection,
+    extracts: Iterable[Extract],
+    *,
+    run_id: str,
+    run_as_of_ts: datetime,
+    data_root: Path,
+    source: str,
+    namespace: str,
+    slate_date: date,
+    reject_future_snapshots: bool = True,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = print,
+    total: int | None = None,
+) -> IngestSummary:
+    """Persist, parse and append every extract; returns per-kind counts."""
+    summary = IngestSummary(run_id, run_as_of_ts, slate_date, source)
+    as_of = pd.Timestamp(run_as_of_ts).tz_convert("UTC")
+    bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress, leave=False)
+    for extract in bar:
+        bar.set_postfix_str(extract.kind)
+        path = persist_extract(data_root, run_id, extract)
+        where = f"{extract.kind} from {source} ({path})"
+        try:
+            frame = extract.parse(extract.payload)
+            raw_store.validate_frame(extract.kind, frame)
+        except Exception as exc:
+            raise IngestError(f"{where}: could not parse the extract: {exc}") from exc
+        if reject_future_snapshots and not frame.empty:
+            late = pd.to_datetime(frame["snapshot_ts"], utc=True) > as_of
+            if late.any():
+                raise IngestError(
+                    f"{where}: {int(late.sum())} row(s) have snapshot_ts after run_as_of_ts {as_of.isoformat()}"
+                )
+        now = datetime.now(UTC)
+        try:
+            con.execute("begin transaction")
+            result = raw_store.append(
+                con, extract.kind, frame, run_id=run_id, extract_path=str(path), ingested_at=now, transaction=False
+            )
+            new_ids = _write_crosswalk(con, _id_rows(extract.kind, frame, namespace), now)
+            con.execute(
+                "insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, extract.kind, source, extract.slate_date, as_of.to_pydatetime(),
+                 result.rows_received, result.rows_inserted, str(path), now],
+            )
+            con.execute("commit")
+        except Exception as exc:
+            con.execute("rollback")
+            raise IngestError(f"{where}: rows were not stored (raw tables unchanged): {exc}") from exc
+        ks = summary.kinds.setdefault(extract.kind, KindSummary(extract.kind, source))
+        ks.rows_received += result.rows_received
+        ks.rows_inserted += result.rows_inserted
+        ks.new_ids += new_ids
+        ks.extract_paths.append(path)
+    bar.close()
+    if echo:
+        for line in summary.lines():
+            echo(line)
+    return summary
+
+
+# ------------------------------------------------------------------------------------------- replay
+
+def _season_of(ds: Dataset, frame: pd.DataFrame) -> pd.Series:
+    seasons = dict(zip(ds.games["game_id"], ds.games["season"], strict=True))
+    return frame["game_id"].map(seasons).fillna("unknown")
+
+
+def replay_extracts(
+    ds: Dataset,
+    slate_date: date,
+    run_as_of_ts: datetime,
+    kinds: Iterable[str] = raw_store.KINDS,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    backfill: bool = False,
+) -> list[Extract]:
+    """One parquet extract per kind (per kind and season with `backfill`) of the rows known at run_as_of_ts.
+
+    Daily run: box scores and schedule of games dated [date - history_days, date], roster, injuries and
+    odds of the target date. Backfill: every replayed row with snapshot_ts <= run_as_of_ts, all dates.
+    """
+    origin = str(ds.path)
+    extracts = []
+    for kind in kinds:
+        if backfill:
+            frame = replay_kind(ds, kind, run_as_of_ts)
+            season = _season_of(ds, frame)
+            for label in sorted(season.unique()):
+                part = frame[season == label].reset_index(drop=True)
+                extracts.append(_replay_extract(kind, slate_date, part, f"replay_{kind}_{label.replace('-', '_')}.parquet", origin))
+            continue
+        lo = slate_date - timedelta(days=history_days) if kind in ("box_scores", "schedule") else slate_date
+        frame = replay_kind(ds, kind, run_as_of_ts, date_from=lo, date_to=slate_date)
+        extracts.append(_replay_extract(kind, slate_date, frame, f"replay_{kind}.parquet", origin))
+    return extracts
+
+
+def _replay_extract(kind: str, slate_date: date, frame: pd.DataFrame, filename: str, origin: str) -> Extract:
+    return Extract(
+        kind=kind,
+        slate_date=slate_date,
+        filename=filename,
+        payload=frame_to_parquet_bytes(frame),
+        parse=parquet_bytes_to_frame,
+        origin=f"{origin} ({kind})",
+    )
+
+
+def ingest_replay(
+    dataset_dir: str | Path,
+    date: date,
+    run_as_of_ts: datetime,
+    kinds: Iterable[str] | None = None,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    backfill: bool = False,
+    db_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+    *,
+    seasons: list[str] | None = None,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    """Replay a dataset directory as of `run_as_of_ts` into the raw store (see module docstring)."""
+    if run_as_of_ts.tzinfo is None:
+        raise IngestError("run_as_of_ts must be timezone-aware (UTC)")
+    kinds = list(kinds or raw_store.KINDS)
+    unknown = [k for k in kinds if k not in raw_store.KINDS]
+    if unknown:
+        raise IngestError(f"unknown kind(s) {unknown}; expected some of {', '.join(raw_store.KINDS)}")
+    if history_days < 0:
+        raise IngestError(f"history_days must be >= 0, got {history_days}")
+    ds = load_dataset(dataset_dir, seasons=seasons)
+    run_as_of_ts = run_as_of_ts.astimezone(UTC)
+    data_root = Path(data_root) if data_root is not None else settings.data_root()
+    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    try:
+        extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
+        return ingest_extracts(
+            con,
+            extracts,
+            run_id=run_id_for(run_as_of_ts),
+            run_as_of_ts=run_as_of_ts,
+            data_root=data_root,
+            source=source_label(ds),
+            namespace=ds.namespace,
+            slate_date=date,
+            progress=progress,
+            echo=echo,
+            total=len(extracts),
+        )
+    finally:
+        con.close()
