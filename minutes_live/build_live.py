@@ -265,7 +265,8 @@ def _ingest(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
     return results
 
 
-def build_live(cfg: LiveBuildConfig) -> LiveBuildResult:
+def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:
+    """Build and write the run directory; move `latest` unless publish=False (the job publishes last)."""
     from minutes_live import settings
 
     data_root = Path(cfg.data_root or settings.data_root())
@@ -322,7 +323,8 @@ def build_live(cfg: LiveBuildConfig) -> LiveBuildResult:
         durations["export"] = time.perf_counter() - t0
         summary["durations_seconds"] = {k: round(v, 2) for k, v in durations.items()}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    rd.publish_latest(run, cfg.run_as_of_ts)
+    if publish:
+        rd.publish_latest(run, cfg.run_as_of_ts)
     return LiveBuildResult(run.path, summary, features, coverage)
 
 
