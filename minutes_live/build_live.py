@@ -257,7 +257,7 @@ def _ingest(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
                 cfg.day,
                 cfg.run_as_of_ts,
                 kinds=kinds,
-                history_days=cfg.history_days,
+                **({"history_days": cfg.history_days} if cfg.history_days is not None else {}),
                 db_path=db_path,
                 data_root=data_root,
             )

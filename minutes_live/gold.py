@@ -33,7 +33,7 @@ def ingest_backfill(dataset_dir: Path, *, db_path: Path, data_root: Path) -> dic
 
     end = dataset_end(dataset_dir)
     return ingest_mod.ingest_replay(
-        Path(dataset_dir), end.date(), end, kinds=None, history_days=None, backfill=True,
+        Path(dataset_dir), end.date(), end, kinds=None, backfill=True,
         db_path=db_path, data_root=data_root,
     )
 
