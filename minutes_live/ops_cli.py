@@ -1,0 +1,178 @@
+"""Operator commands of the umbrella CLI: the daily jobs, pins, and parity (registered in minutes_live.cli)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import typer
+
+from minutes_live import run_directory as rd
+from minutes_live import settings
+from minutes_live.build_cli import config_from_flags
+from minutes_live.cli_values import parse_date, parse_ts
+from minutes_live.guardrails import GuardrailError, InvalidInput
+
+ET = ZoneInfo("America/New_York")
+job_app = typer.Typer(help="The scheduled jobs: morning run, afternoon refresh, overnight freeze.", no_args_is_help=True)
+
+PROJECTION_COLUMNS = ["team_tricode", "player_name", "status", "play_prob", "minutes_p10", "minutes_p50", "minutes_p90"]
+
+
+def _fail(exc: GuardrailError, what: str) -> typer.Exit:
+    typer.echo(f"{what}: error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def eastern_today(ts: datetime) -> date:
+    return ts.astimezone(ET).date()
+
+
+def print_projections(minutes: pd.DataFrame, limit: int | None = None) -> None:
+    cols = [c for c in PROJECTION_COLUMNS if c in minutes.columns]
+    table = minutes.sort_values(["game_id", "team_tricode", "minutes_p50"], ascending=[True, True, False])[cols]
+    with pd.option_context("display.max_rows", limit or len(table), "display.width", 140, "display.float_format", "{:.1f}".format):
+        typer.echo(table.head(limit or len(table)).to_string(index=False))
+
+
+def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: str, dataset_dir: Path | None,
+                 allow_missing_injuries: bool, allow_missing_odds: bool, replace: bool, lock_timeout: float,
+                 show: int) -> None:
+    from minutes_live.job import run_job
+
+    try:
+        as_of = parse_ts(run_as_of_ts)
+        day = date_ or eastern_today(as_of).isoformat()
+        cfg = config_from_flags(day, as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
+                                allow_missing_injuries, allow_missing_odds, False, replace, None, None, {})
+        result = run_job(cfg, job=job, lock_timeout=lock_timeout)
+    except GuardrailError as exc:
+        raise _fail(exc, f"job {job}") from None
+    s = result.summary
+    typer.echo(f"{job} run {cfg.run_id} for {cfg.day}: {s['rows']} players in {s['games']} games")
+    print_projections(result.minutes, show or None)
+    typer.echo(f"features : {result.features_dir}")
+    typer.echo(f"scores   : {result.scores_dir}")
+    typer.echo(f"reports  : {result.report_dir}")
+    tm = s["team_minutes"]
+    typer.echo(f"team p50 sums: {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f} "
+               f"({tm['team_games_outside_band']} of {tm['team_games']} team-games outside [230, 260])")
+    for w in s.get("warnings", []):
+        typer.echo(f"warning: {w}")
+
+
+_SOURCE = Annotated[str, typer.Option(help="replay | synthetic | live | none")]
+
+
+@job_app.command("morning")
+def morning(
+    date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
+    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
+    source: _SOURCE = "live",
+    dataset_dir: Annotated[Path | None, typer.Option()] = None,
+    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
+    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
+    replace: Annotated[bool, typer.Option("--replace")] = False,
+    lock_timeout: Annotated[float, typer.Option()] = 600.0,
+    show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
+) -> None:
+    """Morning run: ingest, build, score and publish today's slate."""
+    _run_day_job("morning", date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
+                 replace, lock_timeout, show)
+
+
+@job_app.command("afternoon")
+def afternoon(
+    date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
+    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
+    source: _SOURCE = "live",
+    dataset_dir: Annotated[Path | None, typer.Option()] = None,
+    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
+    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
+    replace: Annotated[bool, typer.Option("--replace")] = False,
+    lock_timeout: Annotated[float, typer.Option()] = 600.0,
+    show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
+) -> None:
+    """Afternoon refresh: the same job with fresher injury reports, lineups and odds."""
+    _run_day_job("afternoon", date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
+                 replace, lock_timeout, show)
+
+
+@job_app.command("overnight")
+def overnight(
+    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
+    date: Annotated[str | None, typer.Option(help="The date to freeze; default yesterday in US/Eastern.")] = None,
+    source: _SOURCE = "live",
+    dataset_dir: Annotated[Path | None, typer.Option()] = None,
+    lock_timeout: Annotated[float, typer.Option()] = 600.0,
+) -> None:
+    """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
+    from minutes_live import registry
+    from minutes_live.build_live import _ingest
+    from minutes_live.dbt_runner import DbtError, run_dbt
+    from minutes_live.gold import GOLD_MART
+    from minutes_live.guardrails import DbtBuildError
+    from minutes_live.job import next_day_validation
+    from minutes_live.locks import store_lock
+    from minutes_live.parity import run_parity
+
+    try:
+        as_of = parse_ts(run_as_of_ts)
+        day = parse_date(date, "--date") if date else eastern_today(as_of) - timedelta(days=1)
+        cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
+                                True, True, True, False, None, None, {})
+        data_root, db_path = settings.data_root(), settings.duckdb_path()
+        entry = {"job": "overnight", "date": day.isoformat(), "run_as_of_ts": as_of.isoformat(), "status": "failed"}
+        try:
+            with store_lock(data_root, timeout=lock_timeout, what=f"overnight {day}"):
+                _ingest(cfg, db_path, data_root)
+                try:
+                    run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)
+                except DbtError as exc:
+                    raise DbtBuildError(str(exc)) from None
+                parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
+                drift = next_day_validation(day, db_path=db_path, data_root=data_root)
+            entry.update(status="success", parity_report=str(parity.report_dir), drift=drift)
+        except GuardrailError as exc:
+            entry.update(error=str(exc), exit_code=exc.exit_code)
+            raise
+        finally:
+            registry.append_entry(data_root, entry)
+    except GuardrailError as exc:
+        raise _fail(exc, "job overnight") from None
+    typer.echo(f"overnight {day}: labels ingested, gold rebuilt, parity ok ({parity.live_rows} rows)")
+    typer.echo(f"next-day validation: {drift if drift else 'no published live projections for that date'}")
+
+
+def pin_command(
+    date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
+    run_id: Annotated[str, typer.Option(help="Run id YYYYMMDDTHHMMSSZ to pin.")],
+    reason: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Pin a run: `latest` (features and scores) points at it and does not move until unpinned."""
+    try:
+        day = parse_date(date)
+        for root in (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily"):
+            rd.pin(root, day, run_id, reason)
+    except rd.RunDirectoryError as exc:
+        typer.echo(f"pin: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except GuardrailError as exc:
+        raise _fail(exc, "pin") from None
+    typer.echo(f"pinned {run_id} for {day}")
+
+
+def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")]) -> None:
+    """Remove the pin; `latest` moves to the newest complete run."""
+    try:
+        day = parse_date(date)
+    except InvalidInput as exc:
+        raise _fail(exc, "unpin") from None
+    for root in (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily"):
+        newest = rd.unpin(root, day)
+        typer.echo(f"unpinned {root}/{day}; latest -> {newest}")
+
+
