@@ -15,6 +15,7 @@ and file.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ DEFAULT_HISTORY_DAYS = 365
 
 class IngestError(RuntimeError):
     """An extract could not be stored; the message names kind, source and file."""
+
+
+class ExtractConflictError(IngestError):
+    """A raw extract with the same run id and file name but different bytes is already on disk."""
 
 
 @dataclass
@@ -69,6 +74,16 @@ class IngestSummary:
     def lines(self) -> list[str]:
         return [k.line() for k in self.kinds.values()]
 
+    # Mapping-style access (kind -> KindSummary), so callers can `results.update(summary)`.
+    def keys(self):
+        return self.kinds.keys()
+
+    def __getitem__(self, kind: str) -> KindSummary:
+        return self.kinds[kind]
+
+    def __iter__(self):
+        return iter(self.kinds)
+
     @property
     def rows_inserted(self) -> int:
         return sum(k.rows_inserted for k in self.kinds.values())
@@ -98,7 +113,7 @@ def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
     if path.exists():
         if path.read_bytes() == extract.payload:
             return path
-        raise IngestError(
+        raise ExtractConflictError(
             f"{extract.kind}: extract {path} already exists with different content for run {run_id}; "
             "raw extracts are immutable (use another --run-as-of-ts)"
         )
@@ -111,7 +126,7 @@ def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
         os.link(tmp, path)  # atomic and fails if a concurrent writer got there first
     except FileExistsError:
         if path.read_bytes() != extract.payload:
-            raise IngestError(
+            raise ExtractConflictError(
                 f"{extract.kind}: extract {path} was written concurrently with different content"
             ) from None
     finally:
@@ -285,7 +300,7 @@ def ingest_replay(
     date: date,
     run_as_of_ts: datetime,
     kinds: Iterable[str] | None = None,
-    history_days: int = DEFAULT_HISTORY_DAYS,
+    history_days: int | None = DEFAULT_HISTORY_DAYS,
     backfill: bool = False,
     db_path: str | Path | None = None,
     data_root: str | Path | None = None,
@@ -298,6 +313,7 @@ def ingest_replay(
     if run_as_of_ts.tzinfo is None:
         raise IngestError("run_as_of_ts must be timezone-aware (UTC)")
     kinds = list(kinds or raw_store.KINDS)
+    history_days = DEFAULT_HISTORY_DAYS if history_days is None else int(history_days)
     unknown = [k for k in kinds if k not in raw_store.KINDS]
     if unknown:
         raise IngestError(f"unknown kind(s) {unknown}; expected some of {', '.join(raw_store.KINDS)}")
@@ -305,22 +321,113 @@ def ingest_replay(
         raise IngestError(f"history_days must be >= 0, got {history_days}")
     ds = load_dataset(dataset_dir, seasons=seasons)
     run_as_of_ts = run_as_of_ts.astimezone(UTC)
+    extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
+    return _run_extracts(
+        extracts, date, run_as_of_ts, source=source_label(ds), namespace=ds.namespace, db_path=db_path,
+        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo,
+    )
+
+def _run_extracts(
+    extracts: list[Extract],
+    slate_date: date,
+    run_as_of_ts: datetime,
+    *,
+    source: str,
+    namespace: str,
+    db_path: str | Path | None,
+    data_root: str | Path | None,
+    reject_future_snapshots: bool,
+    progress: bool,
+    echo: Callable[[str], None] | None,
+) -> IngestSummary:
     data_root = Path(data_root) if data_root is not None else settings.data_root()
     con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
     try:
-        extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
         return ingest_extracts(
-            con,
-            extracts,
-            run_id=run_id_for(run_as_of_ts),
-            run_as_of_ts=run_as_of_ts,
-            data_root=data_root,
-            source=source_label(ds),
-            namespace=ds.namespace,
-            slate_date=date,
-            progress=progress,
-            echo=echo,
-            total=len(extracts),
+            con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
+            source=source, namespace=namespace, slate_date=slate_date,
+            reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
         )
     finally:
         con.close()
+
+
+_FILE_PARSERS: dict[str, Callable[[bytes], pd.DataFrame]] = {
+    ".parquet": parquet_bytes_to_frame,
+    ".csv": lambda payload: pd.read_csv(io.BytesIO(payload)),
+    ".json": lambda payload: pd.read_json(io.BytesIO(payload), orient="records"),
+}
+
+
+def ingest_file(
+    kind: str,
+    path: str | Path,
+    date: date,
+    run_as_of_ts: datetime,
+    *,
+    db_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+    namespace: str = "nba",
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> KindSummary:
+    """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source])."""
+    path = Path(path)
+    if kind not in raw_store.KINDS:
+        raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
+    if not path.is_file():
+        raise IngestError(f"{kind}: input file {path} does not exist")
+    parser = _FILE_PARSERS.get(path.suffix.lower())
+    if parser is None:
+        raise IngestError(f"{kind}: input file {path} must be .parquet, .csv or .json")
+
+    def parse(payload: bytes) -> pd.DataFrame:
+        frame = parser(payload)
+        if "source" not in frame.columns:
+            frame["source"] = "file"
+        return frame
+
+    extract = Extract(kind, date, path.name, path.read_bytes(), parse, origin=str(path))
+    summary = _run_extracts(
+        [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
+        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo,
+    )
+    return summary[kind]
+
+
+class LiveSourcesMissing(IngestError):
+    """snapshots_ingest.live.sources is not installed (the live fetchers ship separately)."""
+
+
+def ingest_live(
+    date: date,
+    run_as_of_ts: datetime,
+    kinds: Iterable[str] | None = None,
+    *,
+    db_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+    config=None,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    """Fetch each kind from the live sources and ingest it (snapshot_ts = publication or fetch time)."""
+    try:
+        from snapshots_ingest.live import sources
+    except ModuleNotFoundError as exc:
+        if exc.name in ("snapshots_ingest.live.sources", "snapshots_ingest.live"):
+            raise LiveSourcesMissing(
+                "live sources not installed yet (snapshots_ingest/live/sources.py is missing); "
+                "use --source replay or --source synthetic"
+            ) from exc
+        raise
+    if config is None:
+        config = sources.LiveSourceConfig() if hasattr(sources, "LiveSourceConfig") else None
+    run_as_of_ts = run_as_of_ts.astimezone(UTC)
+    extracts: list[Extract] = []
+    for kind in list(kinds or raw_store.KINDS):
+        extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
+    # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
+    return _run_extracts(
+        extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,
+        reject_future_snapshots=False, progress=progress, echo=echo,
+    )

@@ -1,0 +1,118 @@
+"""`minutes-live`: the operator's umbrella command. This module holds the `ingest` command.
+
+    minutes-live ingest --source replay|synthetic|live --date YYYY-MM-DD [--run-as-of-ts ISO]
+        [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill]
+
+Every flag is validated (minutes_live/cli_values.py) before it reaches a path or SQL; a bad value is a
+one-line error with exit code 2, a malformed dataset or extract exits 13 (minutes_live/guardrails.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from minutes_live import settings
+from minutes_live.cli_values import non_negative, parse_date, parse_ts
+from minutes_live.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
+from minutes_live.locks import store_lock
+
+app = typer.Typer(
+    name="minutes-live",
+    help="Minutes Live: leak-free pre-game NBA player-minutes projections.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+INGEST_SOURCES = ("replay", "synthetic", "live")
+
+
+@app.callback()
+def main() -> None:
+    """Operator commands (ingest, ...)."""
+
+
+def _fail(exc: GuardrailError) -> typer.Exit:
+    # dataset errors list one problem per line; the CLI prints one line
+    typer.echo("error: " + str(exc).replace("\n  - ", "; ").replace("\n", " "), err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _kinds(values: list[str] | None) -> list[str]:
+    from snapshots_ingest.raw_store import KINDS
+
+    kinds: list[str] = []
+    for value in values or []:
+        for kind in (v.strip() for v in value.split(",")):
+            if kind not in KINDS:
+                raise InvalidInput(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+            if kind not in kinds:
+                kinds.append(kind)
+    return kinds or list(KINDS)
+
+
+@app.command()
+def ingest(
+    date: Annotated[str, typer.Option(help="slate date YYYY-MM-DD (US/Eastern date of the tips)")],
+    source: Annotated[str, typer.Option(help="replay | synthetic | live")] = "replay",
+    run_as_of_ts: Annotated[
+        str | None, typer.Option(help="ISO-8601 instant with offset, e.g. 2022-01-10T23:00:00Z (default: now)")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option(help="snapshot kind to ingest; repeat or comma-separate (default: all)")
+    ] = None,
+    dataset_dir: Annotated[
+        Path | None, typer.Option(help="replay/synthetic dataset directory (default from settings)")
+    ] = None,
+    history_days: Annotated[
+        int | None, typer.Option(help="days of box scores/schedule before --date to replay (default 365)")
+    ] = None,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="replay every snapshot with snapshot_ts <= run-as-of-ts (all dates)")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
+    from snapshots_ingest import ingest as engine
+    from snapshots_ingest.dataset import DatasetError
+
+    try:
+        day = parse_date(date)
+        as_of = parse_ts(run_as_of_ts)
+        if source not in INGEST_SOURCES:
+            raise InvalidInput(f"--source {source!r} is not one of {', '.join(INGEST_SOURCES)}")
+        kinds = _kinds(kind)
+        non_negative(history_days, "--history-days")
+        if source != "live":
+            if dataset_dir is None:
+                dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
+            if not Path(dataset_dir).is_dir():
+                raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist (source {source})")
+        elif backfill:
+            raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
+        data_root = settings.data_root()
+        with store_lock(data_root, what=f"minutes-live ingest {source} {day}"):
+            if source == "live":
+                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo)
+            else:
+                summary = engine.ingest_replay(
+                    Path(dataset_dir), day, as_of, kinds, history_days, backfill,
+                    data_root=data_root, progress=progress, echo=typer.echo,
+                )
+    except GuardrailError as exc:
+        raise _fail(exc) from None
+    except engine.LiveSourcesMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except engine.ExtractConflictError as exc:
+        raise _fail(RunExistsError(str(exc))) from None
+    except (DatasetError, engine.IngestError) as exc:
+        raise _fail(DatasetInputError(str(exc))) from None
+    typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows")
+
+
+if __name__ == "__main__":
+    app()
