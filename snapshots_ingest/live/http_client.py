@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import requests
 from pydantic import BaseModel, Field
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 USER_AGENT = "minutes-live/0.1 (+contact in config)"
@@ -61,6 +62,11 @@ class FetchResult:
     content: bytes
     content_type: str
     fetched_at: datetime  # UTC, when the answer arrived
+
+
+def _is_timeout(exc: requests.exceptions.ConnectionError) -> bool:
+    inner = exc.args[0] if exc.args else None
+    return isinstance(inner, MaxRetryError) and isinstance(inner.reason, TimeoutError | ReadTimeoutError)
 
 
 class HttpClient:
@@ -123,7 +129,9 @@ class HttpClient:
         except requests.exceptions.Timeout as exc:
             raise SourceError(source, url, f"timed out after {self.config.retries} retries: {exc}") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise SourceError(source, url, f"connection failed after {self.config.retries} retries: {exc}") from exc
+            # requests reports read timeouts that exhausted the retries as ConnectionError(MaxRetryError).
+            what = "timed out" if _is_timeout(exc) else "connection failed"
+            raise SourceError(source, url, f"{what} after {self.config.retries} retries: {exc}") from exc
         except requests.exceptions.RequestException as exc:
             raise SourceError(source, url, f"request failed: {exc}") from exc
         full_url = resp.url or url
