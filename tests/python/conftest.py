@@ -1,0 +1,34 @@
+"""Shared fixtures. Real-data tests (`@pytest.mark.real_data`) read settings.real_dataset_dir():
+they skip with a reason when it is missing, except in CI (env CI set) where a missing dataset fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from minutes_live import settings
+
+
+def require_real_dataset() -> Path:
+    """The real dataset directory, or skip (fail under CI) when it is not there."""
+    path = settings.real_dataset_dir()
+    if (path / "box_scores_2021_22.parquet").exists():
+        return path
+    message = f"real NBA dataset not found at {path} (set MINUTES_LIVE_NBA_DIR or mount ../shared/data/nba)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; real-data tests must run in CI")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _require_real_data(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("real_data") is not None:
+        require_real_dataset()
+
+
+@pytest.fixture(scope="session")
+def real_dataset_dir() -> Path:
+    # session-scoped fixtures run before the autouse check, so they check too
+    return require_real_dataset()
