@@ -1,6 +1,6 @@
 """Injury-report PDF parser throughput: pages per second over the real fixture PDFs.
 
-    python bench/bench_pdf_parser.py [--repeat 3]
+python bench/bench_pdf_parser.py [--repeat 3]
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def main() -> None:
             rows += len(parse_injury_report(payload, name=name))
     elapsed = time.perf_counter() - start
     total_pages = pages * args.repeat
-    print(f"{len(pdfs)} PDFs, {total_pages} pages, {rows} rows in {elapsed:.2f} s: {total_pages / elapsed:.1f} pages/s")
+    print(
+        f"{len(pdfs)} PDFs, {total_pages} pages, {rows} rows in {elapsed:.2f} s: {total_pages / elapsed:.1f} pages/s"
+    )
 
 
 if __name__ == "__main__":

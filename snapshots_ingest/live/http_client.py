@@ -40,8 +40,12 @@ class LiveSourceConfig(BaseModel):
     roster_url: str = "https://stats.nba.com/stats/commonteamroster"
     boxscore_base_url: str = "https://cdn.nba.com/static/json/liveData/boxscore"
     injury_lookback_hours: float = 12.0  # how far before run_as_of_ts to look for the newest report
-    odds_url: str | None = Field(default=None, description="your odds feed (JSON, see odds_provider.py); None = no odds")
-    contact: str = Field(default="", description="e-mail or URL appended to the User-Agent so hosts can reach you")
+    odds_url: str | None = Field(
+        default=None, description="your odds feed (JSON, see odds_provider.py); None = no odds"
+    )
+    contact: str = Field(
+        default="", description="e-mail or URL appended to the User-Agent so hosts can reach you"
+    )
     extra_headers: dict[str, str] = Field(default_factory=dict, description="e.g. Referer for stats.nba.com")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0

@@ -37,7 +37,15 @@ COLUMNS: tuple[str, ...] = (
 )
 GROUP_COLUMNS: tuple[str, ...] = ("game_date", "game_time", "matchup", "team")
 # Header labels as printed, in column order (the header text has no spaces either; compared squashed).
-HEADER_LABELS: tuple[str, ...] = ("GameDate", "GameTime", "Matchup", "Team", "PlayerName", "CurrentStatus", "Reason")
+HEADER_LABELS: tuple[str, ...] = (
+    "GameDate",
+    "GameTime",
+    "Matchup",
+    "Team",
+    "PlayerName",
+    "CurrentStatus",
+    "Reason",
+)
 NOT_YET_SUBMITTED = "NOT YET SUBMITTED"
 
 # Word gaps are ~2.3 pt and in-word gaps 0 pt; anything above 1 pt is a space.
@@ -116,13 +124,13 @@ def _text_from_chars(chars: list[dict]) -> str:
     return "".join(parts)
 
 
-def _column_edges(page: pdfplumber.page.Page) -> list[float] | None:
-    """The 8 cell edges of the header row (7 columns), or None when the page has no header."""
+def _column_edges(page: pdfplumber.page.Page) -> tuple[list[float], float] | None:
+    """The 8 cell edges of the header row (7 columns) and the header's bottom; None without a header."""
     header_chars = [c for c in page.chars if c["text"].strip()]
     by_top: dict[float, list[dict]] = {}
     for c in header_chars:
         by_top.setdefault(round(c["top"], 1), []).append(c)
-    for top, chars in sorted(by_top.items()):
+    for _, chars in sorted(by_top.items()):
         squashed = "".join(c["text"] for c in sorted(chars, key=lambda c: c["x0"]))
         if not squashed.startswith("GameDateGameTimeMatchupTeam"):
             continue
@@ -146,7 +154,7 @@ def _column_edges(page: pdfplumber.page.Page) -> list[float] | None:
             edges.append(cell["x0"] if cell else start["x0"] - HEADER_TEXT_INSET_PT)
         last_cell = next((r for r in cells if r["x0"] <= starts[-1]["x0"] < r["x1"]), None)
         edges.append(last_cell["x1"] if last_cell else page.width)
-        return edges + [max(c["bottom"] for c in chars)]  # last element: header bottom
+        return edges, max(c["bottom"] for c in chars)
     return None
 
 
@@ -162,7 +170,9 @@ def _banner(page: pdfplumber.page.Page) -> tuple[str, float]:
     raise InjuryReportParseError(f"page {page.page_number}: no 'Injury Report: MM/DD/YY HH:MM AM' banner")
 
 
-def _page_lines(page: pdfplumber.page.Page, edges: list[float], table_top: float) -> tuple[list[_Line], list[float]]:
+def _page_lines(
+    page: pdfplumber.page.Page, edges: list[float], table_top: float
+) -> tuple[list[_Line], list[float]]:
     """Text lines per column inside the table area, and the row rules (tops) below table_top."""
     player_left, player_right = edges[4], edges[5]
     rules = sorted(
@@ -210,7 +220,9 @@ def parse_injury_report(source: bytes | str | Path, *, name: str = "") -> list[I
     except InjuryReportParseError:
         raise
     except Exception as exc:
-        raise InjuryReportParseError(f"{label}: unreadable PDF content ({type(exc).__name__}: {exc})") from exc
+        raise InjuryReportParseError(
+            f"{label}: unreadable PDF content ({type(exc).__name__}: {exc})"
+        ) from exc
     finally:
         pdf.close()
 
@@ -230,7 +242,7 @@ def _parse_pages(pages: Iterable[pdfplumber.page.Page], label: str) -> list[Inju
             raise InjuryReportParseError(f"{where}: banner says {page_ts}, page 1 says {report_ts}")
         header = _column_edges(page)
         if header is not None:
-            edges, table_top = header[:8], header[8]
+            edges, table_top = header
         elif edges is None:
             raise InjuryReportParseError(f"{where}: no column header (Game Date ... Reason) found")
         else:
@@ -247,14 +259,18 @@ def _parse_pages(pages: Iterable[pdfplumber.page.Page], label: str) -> list[Inju
             players, reasons = by_col["player_name"], by_col["reason"]
             reason_text = " ".join(ln.text for ln in reasons)
             if players:
-                rows.extend(_player_rows(players, by_col["current_status"], reasons, carried, report_ts, page, where))
+                rows.extend(
+                    _player_rows(players, by_col["current_status"], reasons, carried, report_ts, page, where)
+                )
             elif reason_text == NOT_YET_SUBMITTED:
                 rows.append(_row(carried, report_ts, page.page_number, None, None, None, True, where))
             elif reasons and not any(by_col[c] for c in GROUP_COLUMNS + ("current_status",)):
                 if not rows or rows[-1].not_yet_submitted:
                     raise InjuryReportParseError(f"{where}: reason text {reason_text!r} belongs to no player")
                 prev = rows[-1]
-                rows[-1] = replace(prev, reason=f"{prev.reason} {reason_text}" if prev.reason else reason_text)
+                rows[-1] = replace(
+                    prev, reason=f"{prev.reason} {reason_text}" if prev.reason else reason_text
+                )
             else:
                 texts = [ln.text for ln in in_band]
                 raise InjuryReportParseError(f"{where}: cannot read row band at y={band_top:.1f}: {texts}")
@@ -279,7 +295,16 @@ def _player_rows(
         mine = [r for r in reasons if min(players, key=lambda p: abs(p.middle - r.middle)) is player]
         reason = " ".join(r.text for r in mine) or None
         out.append(
-            _row(carried, report_ts, page.page_number, player.text, status.text if status else None, reason, False, where)
+            _row(
+                carried,
+                report_ts,
+                page.page_number,
+                player.text,
+                status.text if status else None,
+                reason,
+                False,
+                where,
+            )
         )
     return out
 
@@ -296,11 +321,15 @@ def _row(
 ) -> InjuryReportRow:
     missing = [c for c in GROUP_COLUMNS if c not in carried]
     if missing:
-        raise InjuryReportParseError(f"{where}: row {player or NOT_YET_SUBMITTED!r} has no {missing} printed above it")
+        raise InjuryReportParseError(
+            f"{where}: row {player or NOT_YET_SUBMITTED!r} has no {missing} printed above it"
+        )
     try:
         game_date = datetime.strptime(carried["game_date"], "%m/%d/%Y").date()
     except ValueError as exc:
-        raise InjuryReportParseError(f"{where}: game date {carried['game_date']!r} is not MM/DD/YYYY") from exc
+        raise InjuryReportParseError(
+            f"{where}: game date {carried['game_date']!r} is not MM/DD/YYYY"
+        ) from exc
     try:
         game_time = read_game_time(carried["game_time"])
     except InjuryReportParseError as exc:

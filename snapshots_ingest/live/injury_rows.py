@@ -71,14 +71,18 @@ def to_raw_injuries(
                 "source": source,
             }
         )
-    frame = pd.DataFrame.from_records(records, columns=business_columns("injuries") + ["snapshot_ts", "source"])
+    frame = pd.DataFrame.from_records(
+        records, columns=business_columns("injuries") + ["snapshot_ts", "source"]
+    )
     frame["game_id"] = frame["game_id"].astype("Int64")
     frame["team_id"] = frame["team_id"].astype("Int64")
     frame["player_id"] = frame["player_id"].astype("Int64")
     if roster is not None:
         return match_injury_rows(frame, roster)
     unknown_teams = [
-        UnmatchedName(r.player_name or NOT_YET_SUBMITTED, None, r.game_date, f"team {r.team!r} not in ids.NBA_TEAMS")
+        UnmatchedName(
+            r.player_name or NOT_YET_SUBMITTED, None, r.game_date, f"team {r.team!r} not in ids.NBA_TEAMS"
+        )
         for r in rows
         if team_tricode_from_name(r.team) is None
     ]

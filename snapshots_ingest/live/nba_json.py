@@ -18,7 +18,9 @@ def decode_json(source: str, url: str, payload: bytes) -> Any:
     try:
         return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(source, url, f"body is not valid JSON ({exc}); truncated or an error page?") from exc
+        raise SourceError(
+            source, url, f"body is not valid JSON ({exc}); truncated or an error page?"
+        ) from exc
 
 
 def require(source: str, url: str, obj: Any, *path: str | int) -> Any:
@@ -30,7 +32,9 @@ def require(source: str, url: str, obj: Any, *path: str | int) -> Any:
         try:
             current = current[key]
         except (KeyError, IndexError, TypeError):
-            raise SourceError(source, url, f"payload has no field {'.'.join(walked)!r} (renamed or missing?)") from None
+            raise SourceError(
+                source, url, f"payload has no field {'.'.join(walked)!r} (renamed or missing?)"
+            ) from None
     return current
 
 
@@ -47,7 +51,11 @@ def season_of(source_game_id: str) -> str:
 
 def publication_ts(payload: Any, fetched_at: datetime) -> pd.Timestamp:
     """`meta.time` when the payload carries it (and it is not after the fetch), else the fetch time."""
-    fetched = pd.Timestamp(fetched_at).tz_convert(UTC) if pd.Timestamp(fetched_at).tzinfo else pd.Timestamp(fetched_at, tz=UTC)
+    fetched = (
+        pd.Timestamp(fetched_at).tz_convert(UTC)
+        if pd.Timestamp(fetched_at).tzinfo
+        else pd.Timestamp(fetched_at, tz=UTC)
+    )
     meta_time = payload.get("meta", {}).get("time") if isinstance(payload, dict) else None
     if isinstance(meta_time, str):
         try:

@@ -40,12 +40,16 @@ def parse_roster(
     headers = list(require(source, url, table, "headers"))
     missing = [f for f in REQUIRED_FIELDS if f not in headers]
     if missing:
-        raise SourceError(source, url, f"{RESULT_SET} has no field(s) {missing} (renamed or missing?); got {headers}")
+        raise SourceError(
+            source, url, f"{RESULT_SET} has no field(s) {missing} (renamed or missing?); got {headers}"
+        )
     col = {name: i for i, name in enumerate(headers)}
     records = []
     for row in require(source, url, table, "rowSet"):
         if len(row) != len(headers):
-            raise SourceError(source, url, f"{RESULT_SET} row has {len(row)} values for {len(headers)} headers")
+            raise SourceError(
+                source, url, f"{RESULT_SET} row has {len(row)} values for {len(headers)} headers"
+            )
         team_id = int(row[col["TeamID"]])
         if team_id not in TEAM_ID_TO_TRICODE:
             raise SourceError(source, url, f"unknown TeamID {team_id}")

@@ -70,12 +70,16 @@ def parse_schedule(
                     "away_team_id": int(require(source, url, away, "teamId")),
                     "home_tricode": ids.nba_tricode(require(source, url, home, "teamTricode")),
                     "away_tricode": ids.nba_tricode(require(source, url, away, "teamTricode")),
-                    "home_team_name": f"{home.get('teamCity', '')} {home.get('teamName', '')}".strip() or None,
-                    "away_team_name": f"{away.get('teamCity', '')} {away.get('teamName', '')}".strip() or None,
+                    "home_team_name": f"{home.get('teamCity', '')} {home.get('teamName', '')}".strip()
+                    or None,
+                    "away_team_name": f"{away.get('teamCity', '')} {away.get('teamName', '')}".strip()
+                    or None,
                     "snapshot_ts": snapshot_ts,
                     "source": source,
                 }
             )
-    frame = pd.DataFrame.from_records(records, columns=business_columns("schedule") + ["snapshot_ts", "source"])
+    frame = pd.DataFrame.from_records(
+        records, columns=business_columns("schedule") + ["snapshot_ts", "source"]
+    )
     frame["tip_ts"] = pd.to_datetime(frame["tip_ts"], utc=True)
     return frame

@@ -62,7 +62,9 @@ class JsonOddsProvider:
         for quote in require(self.source, url, data, "quotes"):
             gid = str(require(self.source, url, quote, "game_id"))
             quoted_at = pd.Timestamp(require(self.source, url, quote, "quoted_at"))
-            quoted_at = quoted_at.tz_localize("UTC") if quoted_at.tzinfo is None else quoted_at.tz_convert("UTC")
+            quoted_at = (
+                quoted_at.tz_localize("UTC") if quoted_at.tzinfo is None else quoted_at.tz_convert("UTC")
+            )
             try:
                 home, away = ids.team_id(quote["home"]), ids.team_id(quote["away"])
                 game = ids.game_id(gid)
@@ -80,4 +82,6 @@ class JsonOddsProvider:
                     "source": self.source,
                 }
             )
-        return pd.DataFrame.from_records(records, columns=business_columns("odds") + ["snapshot_ts", "source"])
+        return pd.DataFrame.from_records(
+            records, columns=business_columns("odds") + ["snapshot_ts", "source"]
+        )

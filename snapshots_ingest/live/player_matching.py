@@ -110,11 +110,14 @@ def roster_for(roster: pd.DataFrame, team_tricode: str, game_date: date) -> list
         return []
     rows = team[dates == usable[-1]].drop_duplicates("player_id")
     return [
-        RosterPlayer(int(r.player_id), str(r.source_player_id), str(r.player_name)) for r in rows.itertuples(index=False)
+        RosterPlayer(int(r.player_id), str(r.source_player_id), str(r.player_name))
+        for r in rows.itertuples(index=False)
     ]
 
 
-def match_injury_rows(injuries: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, list[UnmatchedName]]:
+def match_injury_rows(
+    injuries: pd.DataFrame, roster: pd.DataFrame
+) -> tuple[pd.DataFrame, list[UnmatchedName]]:
     """Fill `player_id`/`source_player_id` of raw injuries rows from roster rows (raw_store columns).
 
     Rows without a player (NOT YET SUBMITTED) pass through untouched. Returns the frame and the

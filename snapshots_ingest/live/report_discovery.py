@@ -38,8 +38,10 @@ def slot_step(day: date) -> timedelta:
 
 def report_filename(slot_et: datetime) -> str:
     """ET wall time of a slot -> the league's file name under the scheme in force that day."""
-    stamp = slot_et.strftime("%Y-%m-%d_%I_%M%p") if slot_et.date() >= QUARTER_HOUR_SCHEME_FROM else slot_et.strftime(
-        "%Y-%m-%d_%I%p"
+    stamp = (
+        slot_et.strftime("%Y-%m-%d_%I_%M%p")
+        if slot_et.date() >= QUARTER_HOUR_SCHEME_FROM
+        else slot_et.strftime("%Y-%m-%d_%I%p")
     )
     return f"Injury-Report_{stamp}.pdf"
 
@@ -48,7 +50,9 @@ def slot_from_filename(name: str) -> datetime:
     """'Injury-Report_2026-02-08_03_30PM.pdf' -> 2026-02-08 15:30 ET (aware). Both schemes."""
     m = _NAME.search(name)
     if not m:
-        raise ValueError(f"{name!r} is not an injury-report file name (Injury-Report_YYYY-MM-DD_HH[_MM]AM.pdf)")
+        raise ValueError(
+            f"{name!r} is not an injury-report file name (Injury-Report_YYYY-MM-DD_HH[_MM]AM.pdf)"
+        )
     day, hour, minute, ampm = m.group(1), m.group(2), m.group(3) or "00", m.group(4)
     naive = datetime.strptime(f"{day} {hour}:{minute} {ampm}", "%Y-%m-%d %I:%M %p")
     return naive.replace(tzinfo=EASTERN)
@@ -96,7 +100,9 @@ def fetch_report(client: HttpClient, slot: ReportSlot) -> FetchResult | None:
     return result
 
 
-def latest_report(client: HttpClient, as_of: datetime, lookback: timedelta, base_url: str) -> tuple[ReportSlot, FetchResult] | None:
+def latest_report(
+    client: HttpClient, as_of: datetime, lookback: timedelta, base_url: str
+) -> tuple[ReportSlot, FetchResult] | None:
     """The newest report whose slot is at or before `as_of`, looking back at most `lookback`."""
     for slot in reversed(candidate_slots(as_of - lookback, as_of, base_url)):
         result = fetch_report(client, slot)

@@ -29,13 +29,17 @@ UNMATCHED_ATTR = "unmatched_names"  # frame.attrs key: names the run summary mus
 def _slate_schedule(client: HttpClient, config: LiveSourceConfig, slate: date) -> pd.DataFrame:
     fetched = client.get(nba_schedule.SOURCE, config.schedule_url)
     assert fetched is not None
-    return nba_schedule.parse_schedule(fetched.content, url=fetched.url, fetched_at=fetched.fetched_at, game_dates={slate})
+    return nba_schedule.parse_schedule(
+        fetched.content, url=fetched.url, fetched_at=fetched.fetched_at, game_dates={slate}
+    )
 
 
 def _schedule_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) -> list[Extract]:
     fetched = client.get(nba_schedule.SOURCE, config.schedule_url)
     assert fetched is not None
-    parse = partial(nba_schedule.parse_schedule, url=fetched.url, fetched_at=fetched.fetched_at, game_dates={slate})
+    parse = partial(
+        nba_schedule.parse_schedule, url=fetched.url, fetched_at=fetched.fetched_at, game_dates={slate}
+    )
     return [Extract("schedule", slate, "schedule.json", fetched.content, parse, origin=fetched.url)]
 
 
@@ -55,9 +59,15 @@ def _roster_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) 
         fetched = client.get(nba_roster.SOURCE, config.roster_url, params=params)
         assert fetched is not None
         parse = partial(
-            nba_roster.parse_roster, url=fetched.url, fetched_at=fetched.fetched_at, game_date=slate, game_id=game_id
+            nba_roster.parse_roster,
+            url=fetched.url,
+            fetched_at=fetched.fetched_at,
+            game_date=slate,
+            game_id=game_id,
         )
-        extracts.append(Extract("roster", slate, f"roster_{tricode}.json", fetched.content, parse, origin=fetched.url))
+        extracts.append(
+            Extract("roster", slate, f"roster_{tricode}.json", fetched.content, parse, origin=fetched.url)
+        )
     return extracts
 
 
@@ -73,7 +83,9 @@ def parse_injuries_for_slate(
     return frame
 
 
-def _injury_extracts(client: HttpClient, config: LiveSourceConfig, slate: date, as_of: datetime) -> list[Extract]:
+def _injury_extracts(
+    client: HttpClient, config: LiveSourceConfig, slate: date, as_of: datetime
+) -> list[Extract]:
     found = report_discovery.latest_report(
         client, as_of, timedelta(hours=config.injury_lookback_hours), config.injury_report_base_url
     )
@@ -106,7 +118,14 @@ def _box_score_extracts(client: HttpClient, config: LiveSourceConfig, slate: dat
         assert fetched is not None
         parse = partial(nba_boxscore.parse_boxscore, url=fetched.url, fetched_at=fetched.fetched_at)
         extracts.append(
-            Extract("box_scores", slate, f"boxscore_{g.source_game_id}.json", fetched.content, parse, origin=fetched.url)
+            Extract(
+                "box_scores",
+                slate,
+                f"boxscore_{g.source_game_id}.json",
+                fetched.content,
+                parse,
+                origin=fetched.url,
+            )
         )
     return extracts
 

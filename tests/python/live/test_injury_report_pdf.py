@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -86,7 +86,12 @@ def test_truncated_pdf_is_a_clear_error():
 def test_raw_injuries_rows_fit_the_contract_and_fill_game_ids():
     rows = parse_injury_report(PDF_DIR / "Injury-Report_2026-02-08_03_30PM.pdf")
     schedule = pd.DataFrame(
-        {"game_id": [22500765], "game_date": [date(2026, 2, 8)], "away_tricode": ["MIA"], "home_tricode": ["WAS"]}
+        {
+            "game_id": [22500765],
+            "game_date": [date(2026, 2, 8)],
+            "away_tricode": ["MIA"],
+            "home_tricode": ["WAS"],
+        }
     )
     frame, unmatched = to_raw_injuries(rows, schedule=schedule)
     validate_frame("injuries", frame)

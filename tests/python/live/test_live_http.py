@@ -29,7 +29,9 @@ def fixture_bytes(name: str) -> bytes:
 
 
 def serve_schedule(httpserver) -> None:
-    httpserver.expect_request(SCHEDULE_PATH).respond_with_data(fixture_bytes("scheduleLeagueV2.json"), content_type="application/json")
+    httpserver.expect_request(SCHEDULE_PATH).respond_with_data(
+        fixture_bytes("scheduleLeagueV2.json"), content_type="application/json"
+    )
 
 
 def serve_rosters(httpserver) -> None:
@@ -38,7 +40,8 @@ def serve_rosters(httpserver) -> None:
     for code, team_id in TEAM_IDS.items():
         body = fixture_bytes(f"roster_{code}.json") if code in ("MIA", "WAS") else json.dumps(empty).encode()
         httpserver.expect_request(
-            "/stats/commonteamroster", query_string={"LeagueID": "00", "Season": "2025-26", "TeamID": str(team_id)}
+            "/stats/commonteamroster",
+            query_string={"LeagueID": "00", "Season": "2025-26", "TeamID": str(team_id)},
         ).respond_with_data(body, content_type="application/json")
 
 
@@ -47,9 +50,9 @@ def slot_path(name: str) -> str:
 
 
 def test_schedule_extract_parses_into_raw_rows(httpserver, fast_config):
-    httpserver.expect_request(SCHEDULE_PATH, headers={"User-Agent": f"{USER_AGENT} ops@example.org"}).respond_with_data(
-        fixture_bytes("scheduleLeagueV2.json")
-    )
+    httpserver.expect_request(
+        SCHEDULE_PATH, headers={"User-Agent": f"{USER_AGENT} ops@example.org"}
+    ).respond_with_data(fixture_bytes("scheduleLeagueV2.json"))
     [extract] = live_extracts("schedule", SLATE, AS_OF, fast_config)
     frame = extract.parse(extract.payload)
     validate_frame("schedule", frame)
@@ -109,7 +112,9 @@ def test_roster_with_renamed_field_fails_naming_it(httpserver, fast_config):
 
 
 def test_injuries_skip_403_and_404_slots_and_match_names(httpserver, fast_config):
-    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data("denied", status=403)
+    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data(
+        "denied", status=403
+    )
     httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_15PM.pdf")).respond_with_data(
         PDF, content_type="application/pdf"
     )
@@ -130,8 +135,12 @@ def test_injuries_skip_403_and_404_slots_and_match_names(httpserver, fast_config
 
 
 def test_no_report_in_the_window_gives_no_extract(httpserver, fast_config, monkeypatch):
-    monkeypatch.setattr(httpserver, "no_handler_status_code", 404)  # every other slot: 404 like the league's host
-    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data("", status=403)
+    monkeypatch.setattr(
+        httpserver, "no_handler_status_code", 404
+    )  # every other slot: 404 like the league's host
+    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data(
+        "", status=403
+    )
     assert live_extracts("injuries", SLATE, AS_OF, fast_config) == []
     # 14:45, 15:00, 15:15, 15:30: each slot asked once (absent slots are not retried)
     assert len(httpserver.log) == 4
@@ -141,12 +150,16 @@ def test_html_error_page_served_as_pdf_is_an_error(httpserver, fast_config):
     httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data(
         "<html><body>Service unavailable</body></html>", content_type="application/pdf"
     )
-    with pytest.raises(SourceError, match=r"injury_report: body is not a PDF.*Injury-Report_2026-02-08_03_30PM\.pdf"):
+    with pytest.raises(
+        SourceError, match=r"injury_report: body is not a PDF.*Injury-Report_2026-02-08_03_30PM\.pdf"
+    ):
         live_extracts("injuries", SLATE, AS_OF, fast_config)
 
 
 def test_truncated_pdf_fails_at_parse_naming_the_url(httpserver, fast_config):
-    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data(PDF[:20000])
+    httpserver.expect_request(slot_path("Injury-Report_2026-02-08_03_30PM.pdf")).respond_with_data(
+        PDF[:20000]
+    )
     serve_schedule(httpserver)
     serve_rosters(httpserver)
     [extract] = live_extracts("injuries", SLATE, AS_OF, fast_config)
@@ -161,7 +174,9 @@ def test_box_scores_one_extract_per_game(httpserver, fast_config):
     )
     in_progress = json.loads(fixture_bytes("boxscore_0022500765.json"))
     in_progress["game"].update(gameId="0022500766", gameStatus=2)
-    httpserver.expect_request("/static/json/liveData/boxscore/boxscore_0022500766.json").respond_with_json(in_progress)
+    httpserver.expect_request("/static/json/liveData/boxscore/boxscore_0022500766.json").respond_with_json(
+        in_progress
+    )
     final, live = live_extracts("box_scores", SLATE, AS_OF, fast_config)
     frame = final.parse(final.payload)
     validate_frame("box_scores", frame)
@@ -169,7 +184,9 @@ def test_box_scores_one_extract_per_game(httpserver, fast_config):
 
 
 def test_odds_from_the_configured_feed(httpserver, fast_config):
-    httpserver.expect_request("/odds/2026-02-08.json").respond_with_data(fixture_bytes("odds_2026-02-08.json"))
+    httpserver.expect_request("/odds/2026-02-08.json").respond_with_data(
+        fixture_bytes("odds_2026-02-08.json")
+    )
     [extract] = live_extracts("odds", SLATE, AS_OF, fast_config)
     frame = extract.parse(extract.payload)
     validate_frame("odds", frame)

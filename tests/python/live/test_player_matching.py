@@ -71,5 +71,8 @@ def test_match_injury_rows_fills_ids_and_reports_every_miss():
     out, unmatched = match_injury_rows(injuries, roster)
     assert out["player_id"].tolist()[0] == 1
     assert out["player_id"].isna().tolist()[1:] == [True, True, True]
-    assert [(u.report_name, u.team_tricode) for u in unmatched] == [("Ghost, Casper", "MIA"), ("Exum, Dante", "WAS")]
+    assert [(u.report_name, u.team_tricode) for u in unmatched] == [
+        ("Ghost, Casper", "MIA"),
+        ("Exum, Dante", "WAS"),
+    ]
     assert unmatched[1].why == "no roster players for this team and date"
