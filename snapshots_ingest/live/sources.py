@@ -23,6 +23,7 @@ from snapshots_ingest.raw_store import KINDS
 
 log = logging.getLogger(__name__)
 LIVE_KINDS = ("schedule", "roster", "injuries", "odds", "box_scores")
+assert set(LIVE_KINDS) <= set(KINDS), "every live kind must be a raw_store kind"
 UNMATCHED_ATTR = "unmatched_names"  # frame.attrs key: names the run summary must list
 
 
@@ -134,7 +135,6 @@ def live_extracts(kind: str, date: date, run_as_of_ts: datetime, config: LiveSou
     """Fetch one kind for a slate date. Raises SourceError (naming source and URL) when a source fails."""
     if kind not in LIVE_KINDS:
         raise SourceError("live", "-", f"unknown kind {kind!r}; live sources serve {', '.join(LIVE_KINDS)}")
-    assert set(LIVE_KINDS) <= set(KINDS)
     if run_as_of_ts.tzinfo is None:
         raise ValueError("run_as_of_ts must be time-zone aware")
     with HttpClient(config) as client:
