@@ -1,0 +1,397 @@
+-- All feature columns for every (cutoff_kind, game, player, team). The marts only filter on cutoff_kind:
+-- one code path, two cutoffs. Decisions behind each column: docs/features.md.
+with
+
+targets as (
+
+    select * from {{ ref('int_label_targets') }}
+
+),
+
+games as (
+
+    select * from {{ ref('int_games') }}
+
+),
+
+rosters as (
+
+    select * from {{ ref('int_roster_asof') }}
+
+),
+
+injuries as (
+
+    select * from {{ ref('int_injury_status_asof') }}
+
+),
+
+odds as (
+
+    select * from {{ ref('int_odds_asof') }}
+
+),
+
+rolling as (
+
+    select * from {{ ref('int_player_minutes_rolling') }}
+
+),
+
+team_context as (
+
+    select * from {{ ref('int_team_context_prior') }}
+
+),
+
+prior_profile as (
+
+    -- the newest history row before the cutoff carries season-to-date minutes and the stat profile
+    select
+        pointers.cutoff_kind,
+        pointers.game_id,
+        pointers.player_id,
+        pointers.team_id,
+        history.season as prior_season,
+        history.season_minutes_to_date,
+        history.profile_minutes,
+        history.profile_trb,
+        history.profile_ast,
+        history.profile_blk,
+        history.profile_fg3a
+    from {{ ref('int_player_history_pointers') }} as pointers
+    inner join {{ ref('int_player_history') }} as history
+        on pointers.player_id = history.player_id
+        and pointers.seq = history.seq
+    where not pointers.is_history
+
+),
+
+joined as (
+
+    select
+        targets.cutoff_kind,
+        targets.game_id,
+        targets.player_id,
+        targets.team_id,
+        targets.player_name,
+        targets.minutes,
+        targets.label_source,
+        targets.cutoff_ts,
+        games.season,
+        games.game_date,
+        games.game_type,
+        games.tip_ts,
+        games.season_start_date,
+        games.home_team_id,
+        games.away_team_id,
+        case when targets.team_id = games.home_team_id then 1 else 0 end as home_flag,
+        case when targets.team_id = games.home_team_id then games.away_team_id else games.home_team_id end
+            as opponent_team_id,
+        case when targets.team_id = games.home_team_id then games.home_team_name else games.away_team_name end
+            as team_name,
+        case when targets.team_id = games.home_team_id then games.home_tricode else games.away_tricode end
+            as team_tricode,
+        case when targets.team_id = games.home_team_id then games.away_team_name else games.home_team_name end
+            as opponent_team_name,
+        case when targets.team_id = games.home_team_id then games.away_tricode else games.home_tricode end
+            as opponent_team_tricode,
+
+        -- injury report as of the cutoff; no qualifying row = UNK (not on a qualifying report)
+        coalesce(injuries.status, 'UNK') as status,
+        injuries.reason as injury_reason,
+        injuries.snapshot_ts as injury_as_of_ts,
+
+        -- roster / lineup as of the cutoff
+        rosters.active_flag as roster_active_flag,
+        rosters.lineup_role,
+        rosters.listed_pos,
+        rosters.snapshot_ts as roster_as_of_ts,
+        rosters.roster_game_date_source,
+
+        -- odds as of the cutoff
+        odds.spread_home,
+        odds.total,
+        odds.snapshot_ts as odds_as_of_ts,
+
+        rolling.min_last1,
+        rolling.roll_mean_3,
+        rolling.roll_mean_5,
+        rolling.roll_mean_10,
+        coalesce(rolling.sum_min_7d, 0) as sum_min_7d,
+        coalesce(rolling.roll_iqr_5, 0) as roll_iqr_5,
+        coalesce(rolling.rotation_minutes_std_5g, 0) as rotation_minutes_std_5g,
+        coalesce(rolling.z_vs_10, 0) as z_vs_10,
+        coalesce(rolling.role_change_rate_10g, 0) as role_change_rate_10g,
+        coalesce(rolling.starter_prev_game_asof, 0) as starter_prev_game_asof,
+        coalesce(rolling.recent_start_pct_10, 0) as recent_start_pct_10,
+        rolling.days_since_last,
+        coalesce(rolling.is_b2b, 0) as is_b2b,
+        coalesce(rolling.is_3in4, 0) as is_3in4,
+        coalesce(rolling.is_4in6, 0) as is_4in6,
+
+        case when prior_profile.prior_season = games.season then prior_profile.season_minutes_to_date else 0 end
+            as season_minutes_prior,
+        prior_profile.profile_minutes,
+        prior_profile.profile_trb,
+        prior_profile.profile_ast,
+        prior_profile.profile_blk,
+        prior_profile.profile_fg3a,
+
+        own_team.team_pace_szn,
+        own_team.team_off_rtg_szn,
+        own_team.team_def_rtg_szn,
+        own_team.team_minutes_dispersion_prior,
+        opponent_team.team_pace_szn as opp_pace_szn,
+        opponent_team.team_def_rtg_szn as opp_def_rtg_szn
+
+    from targets
+    inner join games on targets.game_id = games.game_id
+    left join rosters
+        on targets.cutoff_kind = rosters.cutoff_kind
+        and targets.game_id = rosters.game_id
+        and targets.team_id = rosters.team_id
+        and targets.player_id = rosters.player_id
+    left join injuries
+        on targets.cutoff_kind = injuries.cutoff_kind
+        and targets.game_id = injuries.game_id
+        and targets.player_id = injuries.player_id
+    left join odds
+        on targets.cutoff_kind = odds.cutoff_kind
+        and targets.game_id = odds.game_id
+    left join rolling
+        on targets.cutoff_kind = rolling.cutoff_kind
+        and targets.game_id = rolling.game_id
+        and targets.player_id = rolling.player_id
+        and targets.team_id = rolling.team_id
+    left join prior_profile
+        on targets.cutoff_kind = prior_profile.cutoff_kind
+        and targets.game_id = prior_profile.game_id
+        and targets.player_id = prior_profile.player_id
+        and targets.team_id = prior_profile.team_id
+    left join team_context as own_team
+        on targets.cutoff_kind = own_team.cutoff_kind
+        and targets.game_id = own_team.game_id
+        and targets.team_id = own_team.team_id
+    left join team_context as opponent_team
+        on targets.cutoff_kind = opponent_team.cutoff_kind
+        and targets.game_id = opponent_team.game_id
+        and opponent_team.team_id = case when targets.team_id = games.home_team_id
+                                         then games.away_team_id else games.home_team_id end
+
+),
+
+positioned as (
+
+    select
+        joined.*,
+        -- listed position when the roster has one; else the prior stat profile (last 82 eligible games,
+        -- >= 150 minutes): BIG if rebounds >= 9.5 or blocks >= 1.5 per 36, G if assists >= 4.5 per 36, else W
+        case
+            when listed_pos like '%C%' or listed_pos like '%PF%' then 'BIG'
+            when listed_pos like '%F%' then 'W'
+            when listed_pos like '%G%' then 'G'
+            when profile_minutes >= 150 and (36.0 * profile_trb / profile_minutes >= 9.5
+                                              or 36.0 * profile_blk / profile_minutes >= 1.5) then 'BIG'
+            when profile_minutes >= 150 and 36.0 * profile_ast / profile_minutes >= 4.5 then 'G'
+            when profile_minutes >= 150 then 'W'
+            else 'UNK'
+        end as pos_bucket,
+        case
+            when status = 'OUT' then 0
+            when roster_active_flag = false then 0
+            when lineup_role = 'out' then 0
+            else 1
+        end as is_available,
+        case
+            when status in ('OUT', 'DOUBTFUL') then 1
+            when roster_active_flag = false then 1
+            when lineup_role = 'out' then 1
+            else 0
+        end as is_vacating
+    from joined
+
+),
+
+archetyped as (
+
+    select
+        positioned.*,
+        -- availability buckets: G / W / B; UNK counts as W (the original's default for a missing position)
+        case pos_bucket when 'G' then 'G' when 'BIG' then 'B' else 'W' end as archetype
+    from positioned
+
+),
+
+team_counts as (
+
+    select
+        cutoff_kind,
+        game_id,
+        team_id,
+        sum(case when archetype = 'G' then is_available else 0 end) as available_g,
+        sum(case when archetype = 'W' then is_available else 0 end) as available_w,
+        sum(case when archetype = 'B' then is_available else 0 end) as available_b,
+        sum(is_vacating * season_minutes_prior) as vacated_minutes,
+        sum(case when pos_bucket = 'G' then is_vacating * season_minutes_prior else 0 end) as vacated_guard_minutes,
+        sum(case when pos_bucket = 'W' then is_vacating * season_minutes_prior else 0 end) as vacated_wing_minutes,
+        sum(case when pos_bucket = 'BIG' then is_vacating * season_minutes_prior else 0 end) as vacated_big_minutes
+    from archetyped
+    group by cutoff_kind, game_id, team_id
+
+),
+
+
+assembled as (
+
+    select
+        archetyped.*,
+        team_counts.available_g,
+        team_counts.available_w,
+        team_counts.available_b,
+        -- teammates only: remove the player's own contribution
+        greatest(
+            case archetyped.archetype
+                when 'G' then team_counts.available_g
+                when 'B' then team_counts.available_b
+                else team_counts.available_w
+            end - archetyped.is_available,
+            0
+        ) as depth_same_pos_active,
+        team_counts.vacated_minutes - archetyped.is_vacating * archetyped.season_minutes_prior as vac_min_szn,
+        team_counts.vacated_guard_minutes
+            - case when archetyped.pos_bucket = 'G' then archetyped.is_vacating * archetyped.season_minutes_prior else 0 end
+            as vac_min_guard_szn,
+        team_counts.vacated_wing_minutes
+            - case when archetyped.pos_bucket = 'W' then archetyped.is_vacating * archetyped.season_minutes_prior else 0 end
+            as vac_min_wing_szn,
+        team_counts.vacated_big_minutes
+            - case when archetyped.pos_bucket = 'BIG' then archetyped.is_vacating * archetyped.season_minutes_prior else 0 end
+            as vac_min_big_szn
+    from archetyped
+    inner join team_counts
+        on archetyped.cutoff_kind = team_counts.cutoff_kind
+        and archetyped.game_id = team_counts.game_id
+        and archetyped.team_id = team_counts.team_id
+
+)
+
+select
+    cutoff_kind,
+    cast(game_id as bigint) as game_id,
+    cast(player_id as bigint) as player_id,
+    cast(team_id as bigint) as team_id,
+    player_name,
+    team_name,
+    team_tricode,
+    season,
+    game_date,
+    cast(minutes as double) as minutes,
+    tip_ts,
+    cast(home_team_id as bigint) as home_team_id,
+    cast(away_team_id as bigint) as away_team_id,
+    cast(home_flag as bigint) as home_flag,
+    cast(opponent_team_id as bigint) as opponent_team_id,
+    opponent_team_name,
+    opponent_team_tricode,
+    status,
+    coalesce(regexp_matches(lower(injury_reason), 'restrict|limit|minutes|conditioning'), false) as restriction_flag,
+    coalesce(regexp_matches(lower(injury_reason), 'ramp|recover|return to (play|competition)|reconditioning'), false)
+        as ramp_flag,
+    cast(0 as bigint) as games_since_return,
+    cast(0 as bigint) as days_since_return,
+    injury_as_of_ts,
+    cast(case status
+        when 'OUT' then 0.0
+        when 'DOUBTFUL' then 0.25
+        when 'QUESTIONABLE' then 0.55
+        when 'PROBABLE' then 0.78
+        when 'AVAILABLE' then 0.97
+        else 0.82
+    end as double) as prior_play_prob,
+    cast(case when status = 'OUT' then 1 else 0 end as bigint) as is_out,
+    cast(case when status = 'QUESTIONABLE' then 1 else 0 end as bigint) as is_q,
+    cast(case when status = 'PROBABLE' then 1 else 0 end as bigint) as is_prob,
+    cast(case when injury_as_of_ts is null then 1 else 0 end as bigint) as injury_snapshot_missing,
+    spread_home,
+    total,
+    odds_as_of_ts,
+    round(greatest(0, abs(coalesce(spread_home, 0)) / 10.0 + (coalesce(total, 220) - 220) / 100.0), 4)
+        as blowout_index,
+    case when spread_home is null then 0.5 else least(1.0, greatest(0.0, abs(spread_home) - 8) / 12.0) end
+        as blowout_risk_score,
+    case when spread_home is null then 0.5 else least(1.0, greatest(0.0, 8 - abs(spread_home)) / 8.0) end
+        as close_game_score,
+    cast(available_b as bigint) as "available_B",
+    cast(available_g as bigint) as "available_G",
+    cast(available_w as bigint) as "available_W",
+    cast(depth_same_pos_active as bigint) as depth_same_pos_active,
+    archetype,
+    pos_bucket,
+    roster_as_of_ts,
+    lineup_role,
+    case lineup_role when 'confirmed_starter' then 'confirmed' when 'projected_starter' then 'expected' end
+        as lineup_status,
+    case when roster_active_flag then 'ACTIVE' when not roster_active_flag then 'INACTIVE' end
+        as lineup_roster_status,
+    case when lineup_role is not null then roster_as_of_ts end as lineup_timestamp,
+    coalesce(lineup_role in ('confirmed_starter', 'projected_starter'), false) as is_projected_starter,
+    coalesce(lineup_role = 'confirmed_starter', false) as is_confirmed_starter,
+    cast(case when depth_same_pos_active > 0 then 1 else 0 end as bigint) as same_archetype_overlap,
+    min_last1,
+    roll_mean_3 as min_last3,
+    roll_mean_5 as min_last5,
+    sum_min_7d,
+    roll_mean_3,
+    roll_mean_5,
+    roll_mean_10,
+    roll_iqr_5,
+    rotation_minutes_std_5g,
+    z_vs_10,
+    role_change_rate_10g,
+    least(1.0, greatest(0.0, {{ days_between('season_start_date', 'game_date') }} / 180.0)) as season_phase,
+    -- pre-tip lineup only (never the game's own box score): lineup role when the roster row has one,
+    -- else the previous game's start
+    cast(case
+        when lineup_role in ('confirmed_starter', 'projected_starter') then 1
+        when lineup_role in ('bench', 'out') then 0
+        else starter_prev_game_asof
+    end as bigint) as starter_flag,
+    cast(starter_prev_game_asof as double) as starter_prev_game_asof,
+    recent_start_pct_10,
+    cast(days_since_last as bigint) as days_since_last,
+    cast(is_b2b as bigint) as is_b2b,
+    cast(is_3in4 as bigint) as is_3in4,
+    cast(is_4in6 as bigint) as is_4in6,
+    team_minutes_dispersion_prior,
+    cast(0 as double) as arch_delta_sum,
+    cast(0 as double) as arch_delta_same_pos,
+    cast(0 as double) as arch_delta_max_role,
+    cast(0 as double) as arch_delta_min_role,
+    cast(0 as bigint) as arch_missing_same_pos_count,
+    cast(0 as bigint) as arch_missing_total_count,
+    least(
+        tip_ts,
+        coalesce(
+            greatest(
+                coalesce(injury_as_of_ts, odds_as_of_ts, roster_as_of_ts),
+                coalesce(odds_as_of_ts, injury_as_of_ts, roster_as_of_ts),
+                coalesce(roster_as_of_ts, injury_as_of_ts, odds_as_of_ts)
+            ),
+            tip_ts
+        )
+    ) as feature_as_of_ts,
+    cast(vac_min_szn as double) as vac_min_szn,
+    cast(vac_min_guard_szn as double) as vac_min_guard_szn,
+    cast(vac_min_wing_szn as double) as vac_min_wing_szn,
+    cast(vac_min_big_szn as double) as vac_min_big_szn,
+    team_pace_szn,
+    opp_pace_szn,
+    team_off_rtg_szn,
+    team_def_rtg_szn,
+    opp_def_rtg_szn,
+    roster_game_date_source,
+    label_source,
+    game_type,
+    cutoff_ts
+from assembled

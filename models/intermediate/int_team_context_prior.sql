@@ -1,0 +1,93 @@
+-- Team context per (cutoff_kind, game, team) from the team's games available before the cutoff:
+-- season-to-date pace and ratings, and the minutes dispersion of the team's previous game.
+-- Same pointer technique as int_player_history_pointers (running count over a time-ordered union).
+with
+
+team_games as (
+
+    select * from {{ ref('int_team_games') }}
+
+),
+
+cutoff_teams as (
+
+    select cutoff_kind, game_id, season, cutoff_ts, home_team_id as team_id from {{ ref('int_game_cutoffs') }}
+    union all
+    select cutoff_kind, game_id, season, cutoff_ts, away_team_id as team_id from {{ ref('int_game_cutoffs') }}
+
+),
+
+events as (
+
+    select team_id, game_id, available_ts as event_ts, 0 as event_order, 1 as is_history,
+           cast(null as varchar) as cutoff_kind
+    from team_games
+    union all
+    select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, 0 as is_history, cutoff_kind
+    from cutoff_teams
+
+),
+
+numbered as (
+
+    select
+        events.*,
+        sum(is_history) over (
+            partition by team_id
+            order by event_ts, event_order, game_id, cutoff_kind
+            rows between unbounded preceding and current row
+        ) as seq
+    from events
+
+),
+
+history as (
+
+    select
+        team_games.*,
+        numbered.seq,
+        count(*) over (partition by team_games.team_id, team_games.season order by numbered.seq
+                       rows between unbounded preceding and current row) as season_games,
+        sum(possessions) over (partition by team_games.team_id, team_games.season order by numbered.seq
+                               rows between unbounded preceding and current row) as season_possessions,
+        sum(points) over (partition by team_games.team_id, team_games.season order by numbered.seq
+                          rows between unbounded preceding and current row) as season_points,
+        sum(opponent_possessions) over (partition by team_games.team_id, team_games.season order by numbered.seq
+                                        rows between unbounded preceding and current row) as season_opponent_possessions,
+        sum(points_allowed) over (partition by team_games.team_id, team_games.season order by numbered.seq
+                                  rows between unbounded preceding and current row) as season_points_allowed
+    from team_games
+    inner join numbered
+        on team_games.team_id = numbered.team_id
+        and team_games.game_id = numbered.game_id
+        and numbered.is_history = 1
+
+),
+
+targets as (
+
+    select cutoff_teams.*, numbered.seq as prior_seq
+    from cutoff_teams
+    inner join numbered
+        on cutoff_teams.team_id = numbered.team_id
+        and cutoff_teams.game_id = numbered.game_id
+        and cutoff_teams.cutoff_kind = numbered.cutoff_kind
+        and numbered.is_history = 0
+
+)
+
+select
+    targets.cutoff_kind,
+    targets.game_id,
+    targets.team_id,
+    case when history.season = targets.season then history.season_possessions / history.season_games end
+        as team_pace_szn,
+    case when history.season = targets.season and history.season_possessions > 0
+        then 100.0 * history.season_points / history.season_possessions end as team_off_rtg_szn,
+    case when history.season = targets.season and history.season_opponent_possessions > 0
+        then 100.0 * history.season_points_allowed / history.season_opponent_possessions end as team_def_rtg_szn,
+    history.minutes_dispersion as team_minutes_dispersion_prior
+from targets
+left join history
+    on targets.team_id = history.team_id
+    and targets.prior_seq = history.seq
