@@ -1,0 +1,209 @@
+"""Train a Minutes V1 bundle from a gold features frame, and promote a bundle to active.
+
+Recipe (docs/model.md): rows = non-OUT player-games with a label. Train window: a play-probability classifier
+(minutes > 0) on all rows, and LightGBM quantile models of conditional minutes at several levels on played
+rows. Calibration window (held back, later in time): the bundle predicts it end to end (mixture quantiles ->
+team reconciliation) and the interval halves are scaled per starter/bench bucket so that 10% of actuals fall
+below p10 and 10% above p90.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import time
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import sklearn
+
+from scoring.bundle import MinutesBundle, load_bundle
+from scoring.contract import PROJECT_ROOT
+from scoring.features import as_float_array, build_matrix, feature_spec
+from scoring.metrics import evaluate, evaluation_rows
+from scoring.reconcile import ReconcileConfig
+
+QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+TARGET_TAIL = 0.10
+CURRENT_RUN_CONFIG = PROJECT_ROOT / "config" / "minutes_current_run.json"
+
+
+def lgb_params(seed: int, threads: int = 2) -> dict:
+    return {
+        "learning_rate": 0.08,
+        "num_leaves": 31,
+        "min_data_in_leaf": 200,
+        "max_bin": 63,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.7,
+        "bagging_freq": 1,
+        "lambda_l2": 1.0,
+        "seed": seed,
+        "num_threads": threads,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbose": -1,
+    }
+
+
+QUANTILE_ROUNDS = 200
+PLAY_ROUNDS = 200
+
+Window = tuple[date, date]
+
+
+def _as_date(x) -> date:
+    return pd.Timestamp(x).date()
+
+
+def default_windows(features: pd.DataFrame, cal_days: int = 60) -> tuple[Window, Window]:
+    """Calibrate on the last `cal_days` game dates of the frame, train on everything before."""
+    days = sorted(pd.to_datetime(features["game_date"]).dt.date.unique())
+    if len(days) < 10:
+        raise ValueError(f"need at least 10 game dates to train (got {len(days)})")
+    n_cal = min(cal_days, max(len(days) // 5, 1))
+    return (days[0], days[-n_cal - 1]), (days[-n_cal], days[-1])
+
+
+def _in_window(features: pd.DataFrame, window: Window) -> pd.Series:
+    d = pd.to_datetime(features["game_date"]).dt.date
+    return (d >= window[0]) & (d <= window[1])
+
+
+def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str) -> float:
+    """Smallest s in [0.2, 5] (bisection) with P(y outside center -/+ s*half on `side`) <= TARGET_TAIL."""
+    def miss(s: float) -> float:
+        if side == "lo":
+            return float(np.mean(y < np.clip(center - s * half, 0, 48) - 1e-9))
+        return float(np.mean(y > np.clip(center + s * half, 0, 48) + 1e-9))
+
+    lo, hi = 0.2, 5.0
+    if miss(lo) <= TARGET_TAIL:
+        return lo
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if miss(mid) > TARGET_TAIL:
+            lo = mid
+        else:
+            hi = mid
+    return round(hi, 4)
+
+
+def fit_calibration(scored: pd.DataFrame, min_rows: int = 300) -> dict:
+    """Per-bucket (starter / bench) tail scales on calibration rows (non-OUT, labelled)."""
+    rows = scored[evaluation_rows(scored)]
+
+    def fit(part: pd.DataFrame) -> dict:
+        y = part["minutes"].to_numpy(float)
+        p10, p50, p90 = (part[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
+        return {"s_lo": _fit_scale(y, p50, p50 - p10, "lo"), "s_hi": _fit_scale(y, p50, p90 - p50, "hi"), "rows": len(part)}
+
+    calibration = {"method": "split-conformal tail scaling around p50", "target_tail": TARGET_TAIL,
+                   "global": fit(rows), "buckets": {}}
+    for name, sel in (("starter", rows["is_starter"].astype(bool)), ("bench", ~rows["is_starter"].astype(bool))):
+        if sel.sum() >= min_rows:
+            calibration["buckets"][name] = fit(rows[sel])
+    return calibration
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_window: Window | None = None,
+                 cal_window: Window | None = None, reconcile: ReconcileConfig | None = None,
+                 bundle_id: str | None = None, threads: int = 2) -> Path:
+    """Train, calibrate and save a bundle under `out_dir/<bundle_id>`; returns the bundle directory."""
+    started = time.time()
+    if train_window is None or cal_window is None:
+        dtrain, dcal = default_windows(features)
+        train_window, cal_window = train_window or dtrain, cal_window or dcal
+    train_window = (_as_date(train_window[0]), _as_date(train_window[1]))
+    cal_window = (_as_date(cal_window[0]), _as_date(cal_window[1]))
+    if train_window[1] >= cal_window[0]:
+        raise ValueError(f"train window {train_window} must end before the calibration window {cal_window} starts")
+    spec = feature_spec()
+    labelled = features[evaluation_rows(features)]
+    train = labelled[_in_window(labelled, train_window)]
+    cal_mask = _in_window(features, cal_window)
+    if len(train) < 500 or evaluation_rows(features[cal_mask]).sum() < 100:
+        raise ValueError(f"too few rows: train {len(train)}, calibration {int(evaluation_rows(features[cal_mask]).sum())}")
+    # team context must see whole teams (incl. OUT players), so the matrix is built before row filtering
+    X_all = build_matrix(features, spec)
+    X = as_float_array(X_all.loc[train.index])
+    y = train["minutes"].to_numpy(float)
+    params = lgb_params(seed, threads)
+    played = y > 0
+    names = spec["columns"]
+    quantile_models = []
+    for level in QUANTILE_LEVELS:
+        ds = lgb.Dataset(X[played], y[played], feature_name=names, free_raw_data=False)
+        quantile_models.append(lgb.train({**params, "objective": "quantile", "alpha": level}, ds, QUANTILE_ROUNDS))
+    ds = lgb.Dataset(X, played.astype(float), feature_name=names, free_raw_data=False)
+    play_model = lgb.train({**params, "objective": "binary"}, ds, PLAY_ROUNDS)
+    rcfg = reconcile or ReconcileConfig()
+    bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
+                           play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
+    cal_scored = bundle.predict(features[cal_mask], calibrate=False)
+    bundle.calibration = fit_calibration(cal_scored)
+    cal_final = bundle.predict(features[cal_mask])
+    bundle.metrics = {"calibration_window": evaluate(cal_final)}
+    bundle_id = bundle_id or f"minutes_v1_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
+    bundle.meta = {
+        "bundle_id": bundle_id,
+        "model": "lightgbm conditional quantiles + play probability (mixture), reconciled, conformal-scaled",
+        "created_at": datetime.now(UTC).isoformat(),
+        "seed": seed,
+        "windows": {"train": [str(d) for d in train_window], "calibration": [str(d) for d in cal_window]},
+        "rows": {"train": int(len(train)), "train_played": int(played.sum()),
+                 "calibration": int(evaluation_rows(features[cal_mask]).sum())},
+        "params": {"lightgbm": params, "quantile_rounds": QUANTILE_ROUNDS, "play_rounds": PLAY_ROUNDS,
+                   "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL},
+        "versions": {"python": platform.python_version(), "lightgbm": lgb.__version__, "numpy": np.__version__,
+                     "pandas": pd.__version__, "scikit-learn": sklearn.__version__},
+        "git_commit": _git_commit(),
+        "train_seconds": round(time.time() - started, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    return bundle.save(Path(out_dir) / bundle_id)
+
+
+def promote(bundle_dir: Path, config_path: Path = CURRENT_RUN_CONFIG) -> dict:
+    """Make `bundle_dir` the active bundle (config/minutes_current_run.json), after a load check."""
+    bundle = load_bundle(bundle_dir)
+    bundle_dir = Path(bundle_dir).resolve()
+    try:
+        shown = str(bundle_dir.relative_to(PROJECT_ROOT))
+    except ValueError:
+        shown = str(bundle_dir)
+    payload = {"bundle_dir": shown, "bundle_id": bundle.bundle_id, "feature_hash": bundle.feature_hash,
+               "promoted_at": datetime.now(UTC).isoformat()}
+    config_path = Path(config_path)
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config_path.with_name(f".{config_path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, config_path)
+    return payload
+
+
+def resolve_bundle_dir(config_path: Path) -> Path:
+    """The bundle directory named by a current-run config (relative paths are from the project root)."""
+    config_path = Path(config_path)
+    if not config_path.exists():
+        raise FileNotFoundError(f"bundle config not found: {config_path} (train a bundle and promote it first)")
+    payload = json.loads(config_path.read_text())
+    if "bundle_dir" not in payload:
+        raise ValueError(f"bundle config {config_path} has no 'bundle_dir'")
+    path = Path(payload["bundle_dir"])
+    return path if path.is_absolute() else PROJECT_ROOT / path
