@@ -88,6 +88,9 @@ def league_teams() -> list[Team]:
 # Injury report statuses and the probability that a player with that final (game-day) status suits up.
 SUIT_UP_PROBABILITY = {"OUT": 0.0, "DOUBTFUL": 0.25, "QUESTIONABLE": 0.55, "PROBABLE": 0.90, "AVAILABLE": 0.99}
 ACTIVE_LIMIT = 13  # NBA game-day active list
+# Players under contract at a time (15 standard + two-way deals); the rest of the listed players are inactive.
+_ROSTER_SIZES, _ROSTER_SIZE_WEIGHTS = [15, 16, 17, 18], [0.15, 0.35, 0.35, 0.15]
+_HOME_EDGE = 1.8  # points
 
 _INJURY_REASONS = [
     "Left Ankle; Sprain", "Right Ankle; Sprain", "Left Knee; Soreness", "Right Knee; Soreness",
@@ -127,7 +130,7 @@ _P2, _P3, _PFT = 0.535, 0.355, 0.775
 # Rotation shape: base minutes by depth rank (starters first) and the chance that a healthy, active
 # player at that rank gets into a normal (non-blowout) game.
 _BASE_MINUTES = [35.0, 33.5, 32.0, 30.0, 27.5, 24.0, 21.0, 18.0, 15.0, 11.0, 8.0, 6.0, 5.0, 4.0, 4.0, 4.0, 4.0]
-_PLAY_PROBABILITY = [1.0] * 5 + [0.99, 0.97, 0.93, 0.78, 0.52, 0.30, 0.18, 0.12, 0.10, 0.10, 0.10, 0.10]
+_PLAY_PROBABILITY = [1.0] * 5 + [0.99, 0.98, 0.95, 0.86, 0.64, 0.42, 0.27, 0.18, 0.10, 0.10, 0.10, 0.10]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -277,11 +280,11 @@ class _League:
         self.players: dict[str, Player] = {}
         self._used_names: set[str] = set()
         self._slug_counts: dict[str, int] = {}
-        self.strength = {t.bref: float(rng.normal(0.0, 4.0)) for t in teams}
-        self.pace = {t.bref: float(rng.normal(0.0, 3.5)) for t in teams}
+        self.strength = {t.bref: float(rng.normal(0.0, 5.0)) for t in teams}
+        self.pace = {t.bref: float(rng.normal(0.0, 4.5)) for t in teams}
         self.rosters: dict[str, list[str]] = {}
         for t in teams:
-            size = int(rng.choice([14, 15, 16, 17], p=[0.15, 0.40, 0.30, 0.15]))
+            size = int(rng.choice(_ROSTER_SIZES, p=_ROSTER_SIZE_WEIGHTS))
             self.rosters[t.bref] = [self.new_player().player_id for _ in range(size)]
 
     def new_player(self, quality: float | None = None) -> Player:
@@ -330,7 +333,7 @@ class _League:
         order = rng.permutation(len(free_agents))
         free_agents = [free_agents[int(i)] for i in order]
         for team in sorted(self.rosters):
-            target = int(rng.choice([14, 15, 16, 17], p=[0.15, 0.40, 0.30, 0.15]))
+            target = int(rng.choice(_ROSTER_SIZES, p=_ROSTER_SIZE_WEIGHTS))
             while len(self.rosters[team]) < target:
                 if free_agents and rng.random() < 0.6:
                     self.rosters[team].append(free_agents.pop())
@@ -418,7 +421,7 @@ def _assign_dates(
                 three_in_three = len(recent) >= 2 and recent[-2] == day - timedelta(days=2) and yesterday
                 four_in_five = len(recent) >= 3 and recent[-3] >= day - timedelta(days=4)
                 behind = remaining[t] > 0.62 * days_left
-                if three_in_three or (four_in_five and not behind) or (yesterday and not behind and rng.random() > 0.45):
+                if three_in_three or (four_in_five and not behind) or (yesterday and not behind and rng.random() > 0.20):
                     ok = False
                     break
             if not ok:
@@ -536,7 +539,7 @@ class _SeasonSimulator:
         rng = self.rng
         day = date(self.year + 1, 1, 10)
         for team in sorted(self.league.rosters):
-            if rng.random() < 0.4:
+            for _ in range(int(rng.choice([0, 1, 2, 3], p=[0.3, 0.35, 0.25, 0.1]))):
                 roster = self.league.rosters[team]
                 frac = self._frac(day)
                 worst = min(roster, key=lambda p: self.state[p].role(day, frac))
@@ -597,15 +600,16 @@ class _SeasonSimulator:
             lost = sum(max(0.0, q) for q in avail["missing_quality"])
             return self.league.strength[team] - 1.3 * lost
 
-        expected_margin = effective(home) - effective(away) + 2.4
+        expected_margin = effective(home) - effective(away) + _HOME_EDGE
         expected_total = 224.0 + self.league.pace[home] + self.league.pace[away] + float(rng.normal(0.0, 3.0))
         favored_by = _half(expected_margin + float(rng.normal(0.0, 1.2)))
         line_total = _half(expected_total + float(rng.normal(0.0, 2.0)))
 
-        margin = int(round(expected_margin + float(rng.normal(0.0, 12.5))))
+        raw_margin = expected_margin + float(rng.normal(0.0, 12.0))
+        margin = int(round(raw_margin))
         total = expected_total + float(rng.normal(0.0, 17.0))
         overtimes = 0
-        if margin == 0:
+        if abs(raw_margin) < 0.85:  # tied after regulation (~5.5% of games)
             overtimes = 1 + int(rng.random() < 0.13) + int(rng.random() < 0.02)
             total += 11.0 * overtimes
             margin = int(rng.choice([-1, 1])) * int(rng.integers(1, 9))
@@ -718,7 +722,8 @@ class _SeasonSimulator:
         rng = self.rng
         roles = lineup["roles"]
         # Coaches shuffle the order a little from night to night.
-        noisy = {p: roles[p] + float(rng.normal(0.0, 0.25)) for p in lineup["active"]}
+        jitter = rng.normal(0.0, 0.25, len(lineup["active"]))
+        noisy = {p: roles[p] + float(j) for p, j in zip(lineup["active"], jitter, strict=True)}
         active = sorted(lineup["active"], key=lambda p: -noisy[p])
         blowout = abs(margin) >= 20
         n = len(active)
@@ -728,7 +733,7 @@ class _SeasonSimulator:
             p_play = _PLAY_PROBABILITY[rank] + (0.45 if blowout and rank >= 8 else 0.0)
             if i < 5 or rng.random() < p_play:
                 base = _BASE_MINUTES[rank] * (0.88 if blowout and i < 5 else 1.0)
-                raw[i] = base * float(np.exp(rng.normal(0.0, 0.16 if i < 5 else 0.28)))
+                raw[i] = base * float(np.exp(rng.normal(0.0, 0.19 if i < 5 else 0.28)))
         total_seconds = (240 + 25 * overtimes) * 60
         seconds = _integer_seconds(raw, total_seconds, cap=(48 + 5 * overtimes) * 60)
 
@@ -774,37 +779,20 @@ class _SeasonSimulator:
         players = [self.league.players[p] for p in active]
         rate = {k: np.array([_RATES[p.pos][k] for p in players]) for k in _RATES["G"]}
         usage = np.array([p.usage for p in players])
-        fga = rng.poisson(minutes * rate["fga"] * usage)
+        # Scale attempt rates so the expected points match tonight's score; the makes are then nudged.
+        fga_mean = minutes * rate["fga"] * usage
+        expected = float((fga_mean * ((1 - rate["p3"]) * 2 * _P2 + rate["p3"] * 3 * _P3 + rate["ftr"] * _PFT)).sum())
+        fga = rng.poisson(fga_mean * (points / expected if expected > 0 else 1.0))
         fg3a = rng.binomial(fga, rate["p3"])
         fg2a = fga - fg3a
         fta = rng.poisson(fga * rate["ftr"] + 0.02 * minutes)
         fg2 = rng.binomial(fg2a, _P2)
         fg3 = rng.binomial(fg3a, _P3)
         ft = rng.binomial(fta, _PFT)
-        # Nudge makes until the team total matches the final score exactly.
+        while 3 * int(fg3.sum()) > points:  # a freak shooting night above the final score: miss some threes
+            fg3[int(np.argmax(fg3))] -= 1
+        _match_points(points - 3 * int(fg3.sum()), seconds, fg2, fg2a, ft, fta, rng)
         played = np.flatnonzero(seconds > 0)
-        weights = minutes[played] / minutes[played].sum()
-        diff = points - int((2 * fg2 + 3 * fg3 + ft).sum())
-        guard = 0
-        while diff != 0 and guard < 500:
-            guard += 1
-            i = int(played[rng.choice(len(played), p=weights)])
-            if diff >= 2:
-                if fg2[i] == fg2a[i]:
-                    fg2a[i] += 1
-                fg2[i] += 1
-                diff -= 2
-            elif diff == 1:
-                if ft[i] == fta[i]:
-                    fta[i] += 1
-                ft[i] += 1
-                diff -= 1
-            elif diff <= -2 and fg2[i] > 0:
-                fg2[i] -= 1
-                diff += 2
-            elif diff == -1 and ft[i] > 0:
-                ft[i] -= 1
-                diff += 1
         orb = rng.poisson(minutes * rate["orb"])
         drb = rng.poisson(minutes * rate["drb"])
         pm = np.zeros(len(active), dtype=np.int64)
@@ -845,6 +833,42 @@ class _SeasonSimulator:
 # --------------------------------------------------------------------------------------------------
 
 
+def _match_points(points: int, seconds: np.ndarray, fg2: np.ndarray, fg2a: np.ndarray, ft: np.ndarray,
+                  fta: np.ndarray, rng: np.random.Generator) -> None:
+    """Add or take away made twos and free throws (in place) until they are worth `points` (>= 0).
+
+    The player is picked in proportion to minutes among those who can give or take the basket; an added
+    make beyond the attempts adds an attempt.
+    """
+    weight = seconds.astype(np.float64)
+
+    def pick(eligible: np.ndarray) -> int:
+        w = weight * eligible
+        cumulative = np.cumsum(w / w.sum())
+        return min(int(np.searchsorted(cumulative, rng.random())), len(w) - 1)
+
+    diff = points - int((2 * fg2 + ft).sum())
+    while diff != 0:
+        if diff > 0:
+            i = pick(seconds > 0)
+            if diff >= 2:
+                fg2[i] += 1
+                fg2a[i] = max(fg2a[i], fg2[i])
+                diff -= 2
+            else:
+                ft[i] += 1
+                fta[i] = max(fta[i], ft[i])
+                diff -= 1
+        elif (diff <= -2 or not ft.any()) and fg2.any():
+            fg2[pick(fg2 > 0)] -= 1  # with diff == -1 and no free throw made, overshoot by one and add one back
+            diff += 2
+        elif ft.any():
+            ft[pick(ft > 0)] -= 1
+            diff += 1
+        else:
+            raise ValueError(f"cannot bring box-score points down to {points}")
+
+
 def _half(x: float) -> float:
     """Round to the nearest half point (betting lines), without negative zero."""
     return float(math.floor(x * 2.0 + 0.5) / 2.0) + 0.0
@@ -868,18 +892,18 @@ def _integer_seconds(raw_minutes: np.ndarray, total_seconds: int, cap: int) -> n
     """Scale minutes to the team total and round to whole seconds that add up exactly (largest remainder)."""
     seconds = np.zeros(len(raw_minutes), dtype=np.int64)
     mask = raw_minutes > 0
-    if not mask.any():
+    if raw_minutes.max() <= 0:
         return seconds
     scaled = raw_minutes / raw_minutes.sum() * total_seconds
     for _ in range(5):  # cap a player at the game length and give the excess to the others
-        over = scaled > cap
-        if not over.any():
+        if scaled.max() <= cap:
             break
+        over = scaled > cap
         excess = float((scaled[over] - cap).sum())
         scaled[over] = cap
         room = mask & ~over & (scaled < cap)
         scaled[room] += excess * scaled[room] / scaled[room].sum()
-    scaled = np.where(mask, np.maximum(scaled, 30.0), 0.0)
+    scaled = np.where(mask, np.maximum(scaled, 30.0), 0.0)  # nobody plays less than half a minute
     scaled *= total_seconds / scaled.sum()
     floor = np.floor(scaled).astype(np.int64)
     short = total_seconds - int(floor.sum())
