@@ -126,6 +126,7 @@ _RATES = {
     "C": dict(fga=0.34, p3=0.10, ftr=0.34, orb=0.095, drb=0.225, ast=0.060, stl=0.024, blk=0.055, tov=0.050, pf=0.105),
 }
 _P2, _P3, _PFT = 0.535, 0.355, 0.775
+_MAKE_PROBABILITY = np.array([[_P2], [_P3], [_PFT]])
 
 # Rotation shape: base minutes by depth rank (starters first) and the chance that a healthy, active
 # player at that rank gets into a normal (non-blowout) game.
@@ -503,6 +504,7 @@ class _SeasonSimulator:
         self.report_rows: list[dict] = []
         self.player_team_rows: set[tuple[str, str]] = set()
         self.last_game_day: dict[str, date] = {}
+        self._profiles: dict[str, np.ndarray] = {}
 
     def _init_player(self, pid: str) -> None:
         rng = self.rng
@@ -655,6 +657,7 @@ class _SeasonSimulator:
         rank_of = {p: i for i, p in enumerate(ranked)}
 
         suited: list[str] = []
+        cleared: set[str] = set()
         out: list[str] = []
         missing_quality: list[float] = []
         for pid in ranked:
@@ -704,6 +707,8 @@ class _SeasonSimulator:
             plays = final_status is None or rng.random() < SUIT_UP_PROBABILITY[final_status]
             if plays:
                 suited.append(pid)
+                if final_status is not None:
+                    cleared.add(pid)
                 if final_status is not None and injury is None:
                     st.returning_reason = None
             else:
@@ -711,7 +716,10 @@ class _SeasonSimulator:
                 if rank_of[pid] < 8:
                     missing_quality.append(roles[pid])
         # Active list: at most 13; the lowest-ranked healthy players are scratched (inactive, not reported).
-        active, scratched = suited[:ACTIVE_LIMIT], suited[ACTIVE_LIMIT:]
+        # A player listed on the report who is cleared to play keeps his spot: his status decided it.
+        keep = sorted(suited, key=lambda p: (p not in cleared, rank_of[p]))[:ACTIVE_LIMIT]
+        active = [p for p in suited if p in keep]
+        scratched = [p for p in suited if p not in keep]
         return {"active": active, "inactive": out + scratched, "roles": roles,
                 "missing_quality": missing_quality}
 
@@ -728,27 +736,28 @@ class _SeasonSimulator:
         blowout = abs(margin) >= 20
         n = len(active)
         raw = np.zeros(n)
-        for i, pid in enumerate(active):
+        u_play, noise, u_injury = rng.random(n), rng.normal(0.0, 1.0, n), rng.random(n)
+        for i in range(n):
             rank = min(i, len(_BASE_MINUTES) - 1)
             p_play = _PLAY_PROBABILITY[rank] + (0.45 if blowout and rank >= 8 else 0.0)
-            if i < 5 or rng.random() < p_play:
+            if i < 5 or u_play[i] < p_play:
                 base = _BASE_MINUTES[rank] * (0.88 if blowout and i < 5 else 1.0)
-                raw[i] = base * float(np.exp(rng.normal(0.0, 0.19 if i < 5 else 0.28)))
+                raw[i] = base * math.exp(noise[i] * (0.19 if i < 5 else 0.28))
         total_seconds = (240 + 25 * overtimes) * 60
         seconds = _integer_seconds(raw, total_seconds, cap=(48 + 5 * overtimes) * 60)
 
         stats = self._player_stats(active, seconds, points, margin, overtimes)
-        order = list(range(5)) + sorted(range(5, n), key=lambda i: (-seconds[i], i))
-        box_order = 0
-        for i in order:
-            pid = active[i]
-            box_order += 1
-            played = seconds[i] > 0
-            row = self._row(game_id, day, team, opp, is_home, pid)
+        stat_lists = [stats[c].tolist() for c in _STAT_COLUMNS]
+        secs = seconds.tolist()
+        order = list(range(5)) + sorted(range(5, n), key=lambda i: (-secs[i], i))
+        for box_order, i in enumerate(order, start=1):
+            played = secs[i] > 0
+            row = self._row(game_id, day, team, opp, is_home, active[i])
             row.update(starter=i < 5, box_order=box_order, status="played" if played else "dnp",
-                       dnp_reason=None if played else "Did Not Play", seconds_played=int(seconds[i]),
-                       minutes=seconds[i] / 60.0)
-            row.update({c: (int(stats[c][i]) if played else None) for c in _STAT_COLUMNS})
+                       dnp_reason=None if played else "Did Not Play", seconds_played=secs[i],
+                       minutes=secs[i] / 60.0)
+            row.update(zip(_STAT_COLUMNS, (col[i] for col in stat_lists), strict=True) if played
+                       else dict.fromkeys(_STAT_COLUMNS))
             self.box_rows.append(row)
         for pid in lineup["inactive"]:
             row = self._row(game_id, day, team, opp, is_home, pid)
@@ -759,9 +768,11 @@ class _SeasonSimulator:
 
         # New injuries happen in games (he played tonight, misses what follows).
         for i, pid in enumerate(active):
-            if seconds[i] > 0 and rng.random() < 0.010 * self.league.players[pid].injury_prone:
-                days = int(rng.choice([rng.integers(2, 6), rng.integers(6, 16), rng.integers(16, 36),
-                                       rng.integers(36, 80)], p=[0.45, 0.33, 0.16, 0.06]))
+            if secs[i] > 0 and u_injury[i] < 0.010 * self.league.players[pid].injury_prone:
+                # Days out: 45% a few days, 33% one-two weeks, 16% up to five weeks, 6% long-term.
+                u = rng.random()
+                low, high = (2, 6) if u < 0.45 else (6, 16) if u < 0.78 else (16, 36) if u < 0.94 else (36, 80)
+                days = int(rng.integers(low, high))
                 reason = _INJURY_REASONS[int(rng.integers(len(_INJURY_REASONS)))]
                 self.state[pid].injuries.append(_Injury(day, day + timedelta(days=days), reason))
 
@@ -771,30 +782,36 @@ class _SeasonSimulator:
                 "opponent": opp, "is_home": is_home, "player_id": pid,
                 "player_name": self.league.players[pid].name}
 
+    def _profile(self, pid: str) -> np.ndarray:
+        """Per-minute rates: fga, three share, FT rate, then orb, drb, ast, stl, blk, tov, pf."""
+        profile = self._profiles.get(pid)
+        if profile is None:
+            p = self.league.players[pid]
+            r = _RATES[p.pos]
+            profile = np.array([r["fga"] * p.usage, r["p3"], r["ftr"], r["orb"], r["drb"],
+                                r["ast"] * math.sqrt(p.usage), r["stl"], r["blk"], r["tov"] * p.usage, r["pf"]])
+            self._profiles[pid] = profile
+        return profile
+
     def _player_stats(self, active: list[str], seconds: np.ndarray, points: int, margin: int,
                       overtimes: int) -> dict[str, np.ndarray]:
         """Box stats proportional to minutes and position, adjusted so points sum to the team score."""
         rng = self.rng
         minutes = seconds / 60.0
-        players = [self.league.players[p] for p in active]
-        rate = {k: np.array([_RATES[p.pos][k] for p in players]) for k in _RATES["G"]}
-        usage = np.array([p.usage for p in players])
+        prof = np.array([self._profile(p) for p in active])
         # Scale attempt rates so the expected points match tonight's score; the makes are then nudged.
-        fga_mean = minutes * rate["fga"] * usage
-        expected = float((fga_mean * ((1 - rate["p3"]) * 2 * _P2 + rate["p3"] * 3 * _P3 + rate["ftr"] * _PFT)).sum())
+        fga_mean = minutes * prof[:, 0]
+        expected = float((fga_mean * ((1 - prof[:, 1]) * 2 * _P2 + prof[:, 1] * 3 * _P3 + prof[:, 2] * _PFT)).sum())
         fga = rng.poisson(fga_mean * (points / expected if expected > 0 else 1.0))
-        fg3a = rng.binomial(fga, rate["p3"])
+        fg3a = rng.binomial(fga, prof[:, 1])
         fg2a = fga - fg3a
-        fta = rng.poisson(fga * rate["ftr"] + 0.02 * minutes)
-        fg2 = rng.binomial(fg2a, _P2)
-        fg3 = rng.binomial(fg3a, _P3)
-        ft = rng.binomial(fta, _PFT)
+        fta = rng.poisson(fga * prof[:, 2] + 0.02 * minutes)
+        fg2, fg3, ft = rng.binomial(np.stack([fg2a, fg3a, fta]), _MAKE_PROBABILITY)
         while 3 * int(fg3.sum()) > points:  # a freak shooting night above the final score: miss some threes
             fg3[int(np.argmax(fg3))] -= 1
         _match_points(points - 3 * int(fg3.sum()), seconds, fg2, fg2a, ft, fta, rng)
+        orb, drb, ast, stl, blk, tov, pf = rng.poisson(minutes[:, None] * prof[:, 3:]).T
         played = np.flatnonzero(seconds > 0)
-        orb = rng.poisson(minutes * rate["orb"])
-        drb = rng.poisson(minutes * rate["drb"])
         pm = np.zeros(len(active), dtype=np.int64)
         if len(played):
             share = minutes[played] / (48.0 + 5 * overtimes)
@@ -807,11 +824,8 @@ class _SeasonSimulator:
             pm[played] = pm_played
         return {
             "fg": fg2 + fg3, "fga": fg2a + fg3a, "fg3": fg3, "fg3a": fg3a, "ft": ft, "fta": fta,
-            "orb": orb, "drb": drb, "trb": orb + drb,
-            "ast": rng.poisson(minutes * rate["ast"] * np.sqrt(usage)),
-            "stl": rng.poisson(minutes * rate["stl"]), "blk": rng.poisson(minutes * rate["blk"]),
-            "tov": rng.poisson(minutes * rate["tov"] * usage),
-            "pf": np.minimum(6, rng.poisson(minutes * rate["pf"])),
+            "orb": orb, "drb": drb, "trb": orb + drb, "ast": ast, "stl": stl, "blk": blk, "tov": tov,
+            "pf": np.minimum(6, pf),
             "pts": 2 * fg2 + 3 * fg3 + ft, "plus_minus": pm,
         }
 
@@ -914,9 +928,11 @@ def _integer_seconds(raw_minutes: np.ndarray, total_seconds: int, cap: int) -> n
 
 def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
     schema = SCHEMAS[table]
+    names = schema.names
+    transposed = list(zip(*[[r[n] for n in names] for r in rows], strict=True)) if rows else [()] * len(names)
     columns = {}
-    for f in schema:
-        values = [r[f.name] for r in rows]
+    for f, values in zip(schema, transposed, strict=True):
+        values = list(values)
         if f.type in _PANDAS_DTYPES:
             columns[f.name] = pd.array(values, dtype=_PANDAS_DTYPES[f.type])
         elif f.type == _S:
