@@ -30,7 +30,7 @@ MAX_MINUTES = 48.0
 PUBLISHED_LEVELS = {"minutes_p10": 0.10, "minutes_p50": 0.50, "minutes_p90": 0.90}
 PASSTHROUGH = (
     "game_id", "player_id", "team_id", "player_name", "team_name", "team_tricode", "opponent_team_id",
-    "opponent_team_name", "opponent_team_tricode", "season", "game_date", "tip_ts", "status",
+    "opponent_team_name", "opponent_team_tricode", "season", "game_date", "game_type", "tip_ts", "status",
     "is_confirmed_starter", "is_projected_starter", "feature_as_of_ts",
 )
 

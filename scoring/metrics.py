@@ -19,9 +19,13 @@ TEAM_BAND = (230.0, 260.0)
 
 
 def evaluation_rows(frame: pd.DataFrame) -> pd.Series:
-    """Boolean mask of rows that count: label present, player not OUT before tip."""
+    """Boolean mask of rows that count: regular season (when `game_type` is present), label present,
+    player not OUT before tip."""
     status = frame["status"].astype("string").str.upper().fillna("")
-    return frame["minutes"].notna() & (status != "OUT")
+    mask = frame["minutes"].notna() & (status != "OUT")
+    if "game_type" in frame.columns:
+        mask &= frame["game_type"].astype("string").fillna("regular").eq("regular")
+    return mask
 
 
 def _mae(pred: pd.Series, actual: pd.Series) -> float | None:

@@ -123,7 +123,8 @@ def _git_commit() -> str | None:
 
 def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_window: Window | None = None,
                  cal_window: Window | None = None, reconcile: ReconcileConfig | None = None,
-                 bundle_id: str | None = None, threads: int = 2) -> Path:
+                 bundle_id: str | None = None, threads: int = 2, quantile_rounds: int = QUANTILE_ROUNDS,
+                 play_rounds: int = PLAY_ROUNDS) -> Path:
     """Train, calibrate and save a bundle under `out_dir/<bundle_id>`; returns the bundle directory."""
     started = time.time()
     if train_window is None or cal_window is None:
@@ -149,9 +150,9 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     quantile_models = []
     for level in QUANTILE_LEVELS:
         ds = lgb.Dataset(X[played], y[played], feature_name=names, free_raw_data=False)
-        quantile_models.append(lgb.train({**params, "objective": "quantile", "alpha": level}, ds, QUANTILE_ROUNDS))
+        quantile_models.append(lgb.train({**params, "objective": "quantile", "alpha": level}, ds, quantile_rounds))
     ds = lgb.Dataset(X, played.astype(float), feature_name=names, free_raw_data=False)
-    play_model = lgb.train({**params, "objective": "binary"}, ds, PLAY_ROUNDS)
+    play_model = lgb.train({**params, "objective": "binary"}, ds, play_rounds)
     rcfg = reconcile or ReconcileConfig()
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
                            play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
@@ -168,7 +169,7 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         "windows": {"train": [str(d) for d in train_window], "calibration": [str(d) for d in cal_window]},
         "rows": {"train": int(len(train)), "train_played": int(played.sum()),
                  "calibration": int(evaluation_rows(features[cal_mask]).sum())},
-        "params": {"lightgbm": params, "quantile_rounds": QUANTILE_ROUNDS, "play_rounds": PLAY_ROUNDS,
+        "params": {"lightgbm": params, "quantile_rounds": quantile_rounds, "play_rounds": play_rounds,
                    "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL},
         "versions": {"python": platform.python_version(), "lightgbm": lgb.__version__, "numpy": np.__version__,
                      "pandas": pd.__version__, "scikit-learn": sklearn.__version__},

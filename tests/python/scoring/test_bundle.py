@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.bundle import BundleError, load_bundle
+from scoring.features import SchemaMismatchError, feature_spec
+
+
+def _slate(features: pd.DataFrame) -> pd.DataFrame:
+    last = sorted(features["game_date"].unique())[-1]
+    return features[features["game_date"] == last].reset_index(drop=True)
+
+
+def test_round_trip_gives_identical_predictions(bundle_dir: Path, features: pd.DataFrame, tmp_path: Path) -> None:
+    bundle = load_bundle(bundle_dir)
+    first = bundle.predict(_slate(features))
+    copy = bundle.save(tmp_path / "copy")
+    second = load_bundle(copy).predict(_slate(features))
+    cols = ["play_prob", "minutes_p10", "minutes_p50", "minutes_p90"]
+    pd.testing.assert_frame_equal(first[cols], second[cols])
+    meta = json.loads((bundle_dir / "meta.json").read_text())
+    assert meta["feature_hash"] == bundle.feature_hash
+    assert {"train", "calibration"} <= set(meta["windows"]) and "lightgbm" in meta["versions"]
+    assert (bundle_dir / "quantile_q50.txt").read_text().startswith("tree")
+
+
+def test_tampered_feature_list_is_refused(bundle_dir: Path, tmp_path: Path) -> None:
+    bundle = load_bundle(bundle_dir)
+    copy = bundle.save(tmp_path / "tampered")
+    spec = json.loads((copy / "feature_columns.json").read_text())
+    spec["columns"] = spec["columns"][::-1]
+    (copy / "feature_columns.json").write_text(json.dumps(spec))
+    with pytest.raises(BundleError, match="hash"):
+        load_bundle(copy)
+
+
+def test_schema_mismatch_is_refused_naming_columns(bundle_dir: Path, features: pd.DataFrame) -> None:
+    slate = _slate(features).drop(columns=["roll_mean_10"])
+    slate["min_last1"] = "thirty"
+    with pytest.raises(SchemaMismatchError) as err:
+        load_bundle(bundle_dir).predict(slate)
+    assert "roll_mean_10" in str(err.value) and "min_last1" in str(err.value)
+
+
+def test_out_players_get_zero(bundle_dir: Path, features: pd.DataFrame) -> None:
+    scored = load_bundle(bundle_dir).predict(_slate(features))
+    out = scored["status"] == "OUT"
+    assert out.any()
+    assert (scored.loc[out, ["play_prob", "minutes_p10", "minutes_p50", "minutes_p90"]] == 0).all().all()
+    assert (scored.loc[~out & scored["is_starter"], "minutes_p50"] > 15).all()
+
+
+def test_quantiles_ordered_and_bounded(bundle_dir: Path, features: pd.DataFrame) -> None:
+    scored = load_bundle(bundle_dir).predict(features.tail(600))
+    p10, p50, p90 = (scored[c].to_numpy() for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
+    assert np.all(p10 <= p50) and np.all(p50 <= p90)
+    assert p10.min() >= 0 and p90.max() <= 48
+    assert scored["play_prob"].between(0, 1).all()
+
+
+def test_model_features_exclude_ids_labels_and_leaky_columns() -> None:
+    cols = feature_spec()["columns"]
+    for banned in ("game_id", "player_id", "team_id", "home_team_id", "away_team_id", "opponent_team_id",
+                   "minutes", "prior_play_prob", "starter_flag", "role_change_rate_10g"):
+        assert banned not in cols
+    assert "is_confirmed_starter" in cols and "roll_mean_10" in cols
+
+
+def test_training_is_deterministic(features: pd.DataFrame, tmp_path: Path) -> None:
+    from scoring.train import train_bundle
+
+    days = sorted(features["game_date"].unique())
+    kw = dict(seed=5, train_window=(days[0], days[19]), cal_window=(days[20], days[29]), quantile_rounds=10, play_rounds=10)
+    a = load_bundle(train_bundle(features, tmp_path, bundle_id="a", **kw))
+    b = load_bundle(train_bundle(features, tmp_path, bundle_id="b", **kw))
+    slate = _slate(features)
+    assert np.array_equal(a.predict(slate)["minutes_p50"], b.predict(slate)["minutes_p50"])
