@@ -1,0 +1,201 @@
+"""Season backtest: train on the seasons before it, score every game of it, report next to baselines.
+
+Writes `reports/backtest/<season>_lead<N>/`: report.md, metrics.json, and PNG plots (interval calibration,
+error by actual-minutes bucket, error by starter/bench). Gold features come from
+`minutes_live.gold.build_gold_features` (replay + dbt build of the gold mart) or from `--features-path`.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scoring.bundle import load_bundle
+from scoring.metrics import BUCKETS, add_baselines, evaluate, evaluation_rows
+from scoring.train import train_bundle
+
+BASELINES = ("baseline_last5_played", "baseline_season_avg")
+TARGETS = {"mae": 4.6, "mae_played": 4.3, "coverage": (0.77, 0.83), "team_share": 0.99}
+
+
+@dataclass
+class BacktestResult:
+    report_dir: Path
+    metrics: dict
+
+
+def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None) -> tuple[pd.DataFrame, str]:
+    if features_path is not None:
+        return pd.read_parquet(features_path), str(features_path)
+    from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
+
+    if dataset_dir is None:
+        from minutes_live import settings
+
+        dataset_dir = settings.real_dataset_dir()
+    return build_gold_features(Path(dataset_dir), lead, db_path=db_path), f"build_gold_features({dataset_dir}, {lead})"
+
+
+def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path, bundle_root: Path,
+                 seed: int = 7, source: str = "") -> BacktestResult:
+    started = time.time()
+    if "game_type" in features.columns:
+        features = features[features["game_type"].astype("string").fillna("regular").eq("regular")]
+    features = add_baselines(features.reset_index(drop=True))
+    train_part = features[features["season"] < season]
+    test_part = features[features["season"] == season].reset_index(drop=True)
+    if train_part.empty or test_part.empty:
+        raise ValueError(f"season {season}: need earlier seasons to train on and rows to score "
+                         f"(train rows {len(train_part)}, test rows {len(test_part)})")
+    t0 = time.time()
+    bundle_dir = train_bundle(train_part, bundle_root, seed=seed, bundle_id=f"backtest_{season}_lead{lead}_seed{seed}")
+    train_seconds = time.time() - t0
+    bundle = load_bundle(bundle_dir)
+    t0 = time.time()
+    scored = bundle.predict(test_part)
+    score_seconds = time.time() - t0
+    raw = bundle.predict(test_part, reconcile=False)
+    for b in BASELINES:
+        scored[b] = test_part[b].to_numpy()
+    # per-slate timing on a few dates (the production unit of work)
+    dates = sorted(test_part["game_date"].unique())
+    slate_times = []
+    for d in dates[:: max(len(dates) // 5, 1)][:5]:
+        t1 = time.perf_counter()
+        bundle.predict(test_part[test_part["game_date"] == d])
+        slate_times.append(time.perf_counter() - t1)
+    metrics = evaluate(scored, baselines=BASELINES)
+    no_rec = evaluate(raw)
+    metrics["without_reconciliation"] = {k: no_rec[k] for k in ("mae", "mae_played", "coverage_p10_p90")}
+    metrics["without_reconciliation"]["team_share_in_band"] = no_rec["team_sanity"]["share_in_band"]
+    metrics["run"] = {"season": season, "lead_minutes": lead, "features_source": source, "bundle_dir": str(bundle_dir),
+                      "bundle_windows": bundle.meta["windows"], "train_seconds": round(train_seconds, 1),
+                      "score_season_seconds": round(score_seconds, 2),
+                      "seconds_per_slate": round(float(np.mean(slate_times)), 3) if slate_times else None,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "total_seconds": round(time.time() - started, 1)}
+    report_dir = Path(out_root) / f"{season}_lead{lead}"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    plot_all(scored, metrics, report_dir)
+    (report_dir / "report.md").write_text(render_report(metrics))
+    return BacktestResult(report_dir=report_dir, metrics=metrics)
+
+
+def plot_all(scored: pd.DataFrame, metrics: dict, report_dir: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = scored[evaluation_rows(scored)]
+    y = rows["minutes"].to_numpy(float)
+    # 1. interval calibration: empirical P(y <= q) vs nominal, overall and by role; coverage by p50 bin
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax = axes[0]
+    nominal = [0.1, 0.5, 0.9]
+    for label, sel in (("all", np.ones(len(rows), bool)), ("starters", rows["is_starter"].to_numpy(bool)),
+                       ("bench", ~rows["is_starter"].to_numpy(bool))):
+        emp = [np.mean(y[sel] <= rows[c].to_numpy(float)[sel]) for c in ("minutes_p10", "minutes_p50", "minutes_p90")]
+        ax.plot(nominal, emp, marker="o", label=label)
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    ax.set(xlabel="nominal quantile level", ylabel="share of actuals <= quantile", title="Quantile calibration")
+    ax.legend()
+    ax = axes[1]
+    bins = [-0.01, 2, 10, 20, 30, 48]
+    cat = pd.cut(rows["minutes_p50"], bins)
+    inside = (y >= rows["minutes_p10"].to_numpy()) & (y <= rows["minutes_p90"].to_numpy())
+    cov = pd.Series(inside).groupby(cat.to_numpy(), observed=True).mean()
+    ax.bar([str(i) for i in cov.index], cov.to_numpy(), color="tab:blue")
+    ax.axhline(0.8, color="red", ls="--", lw=1)
+    ax.set(ylim=(0, 1), xlabel="p50 bin (minutes)", ylabel="[p10, p90] coverage", title="Coverage by projection")
+    fig.tight_layout()
+    fig.savefig(report_dir / "interval_calibration.png", dpi=110)
+    plt.close(fig)
+    # 2. MAE by actual bucket, model vs baselines
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    labels = [b[2] for b in BUCKETS]
+    width = 0.27
+    series = [("Minutes V1", [metrics["mae_by_bucket"][lb]["mae"] for lb in labels])]
+    for b in BASELINES:
+        series.append((b.removeprefix("baseline_"), [metrics["baselines"][b]["mae_by_bucket"][lb] for lb in labels]))
+    for i, (name, vals) in enumerate(series):
+        ax.bar(np.arange(len(labels)) + (i - 1) * width, vals, width, label=name)
+    ax.set_xticks(np.arange(len(labels)), labels)
+    ax.set(xlabel="actual minutes", ylabel="MAE (minutes)", title="Error by actual-minutes bucket")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(report_dir / "error_by_bucket.png", dpi=110)
+    plt.close(fig)
+    # 3. MAE by starter / bench
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    st = rows["is_starter"].to_numpy(bool)
+    groups = (("starter", st), ("bench", ~st))
+    for i, (name, col) in enumerate((("Minutes V1", "minutes_p50"), *((b.removeprefix("baseline_"), b) for b in BASELINES))):
+        vals = [np.mean(np.abs(rows[col].to_numpy(float)[sel] - y[sel])) for _, sel in groups]
+        ax.bar(np.arange(2) + (i - 1) * width, vals, width, label=name)
+    ax.set_xticks(np.arange(2), [g[0] for g in groups])
+    ax.set(ylabel="MAE (minutes)", title="Error by pre-tip role")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(report_dir / "error_by_role.png", dpi=110)
+    plt.close(fig)
+
+
+def _f(x: float | None, nd: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{nd}f}"
+
+
+def render_report(m: dict) -> str:
+    r = m["run"]
+    b5, bs = m["baselines"]["baseline_last5_played"], m["baselines"]["baseline_season_avg"]
+    cov_ok = TARGETS["coverage"][0] <= m["coverage_p10_p90"] <= TARGETS["coverage"][1]
+    lines = [
+        f"# Backtest {r['season']}, features {r['lead_minutes']} min before tip",
+        "",
+        f"Bundle trained on earlier seasons (windows {r['bundle_windows']}), scored every regular-season game of "
+        f"{r['season']}. Features: `{r['features_source']}`. Rows: {m['rows']:,} non-OUT player-games "
+        f"({m['dnp_rows']:,} coach's-decision DNPs with actual 0). Definitions: architecture.md / scoring/metrics.py.",
+        "",
+        "| metric | Minutes V1 | last-5-played avg | season-to-date avg | target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| MAE p50 (all rows) | {_f(m['mae'])} | {_f(b5['mae'])} | {_f(bs['mae'])} | <= {TARGETS['mae']} | {'yes' if m['mae'] <= TARGETS['mae'] else 'no'} |",
+        f"| MAE p50 (played only) | {_f(m['mae_played'])} | {_f(b5['mae_played'])} | {_f(bs['mae_played'])} | <= {TARGETS['mae_played']} | {'yes' if m['mae_played'] <= TARGETS['mae_played'] else 'no'} |",
+        f"| [p10, p90] coverage | {_f(m['coverage_p10_p90'], 3)} | | | 0.80 +- 0.03 | {'yes' if cov_ok else 'no'} |",
+        f"| team-games p50 sum in [230, 260] | {_f(m['team_sanity']['share_in_band'], 3)} | | | >= {TARGETS['team_share']} | {'yes' if m['team_sanity']['share_in_band'] >= TARGETS['team_share'] else 'no'} |",
+        "",
+        f"Below p10: {_f(m['share_below_p10'], 3)}, above p90: {_f(m['share_above_p90'], 3)}, mean width "
+        f"{_f(m['mean_interval_width'])} min; coverage on played rows {_f(m['coverage_played'], 3)}.",
+        "",
+        "## By actual minutes",
+        "",
+        "| actual | rows | Minutes V1 | last-5-played | season-to-date |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for lo, hi, label in BUCKETS:
+        lines.append(f"| {label} | {m['mae_by_bucket'][label]['rows']:,} | {_f(m['mae_by_bucket'][label]['mae'])} | "
+                     f"{_f(b5['mae_by_bucket'][label])} | {_f(bs['mae_by_bucket'][label])} |")
+    lines += ["", "## By pre-tip role (confirmed / projected starter)", "", "| role | rows | MAE | coverage |", "| --- | --- | --- | --- |"]
+    for role in ("starter", "bench"):
+        lines.append(f"| {role} | {m['mae_by_role'][role]['rows']:,} | {_f(m['mae_by_role'][role]['mae'])} | "
+                     f"{_f(m['coverage_by_role'][role], 3)} |")
+    w = m["without_reconciliation"]
+    lines += [
+        "", "## Effect of team-minutes reconciliation", "",
+        "| | MAE | played MAE | coverage | team share in band |", "| --- | --- | --- | --- | --- |",
+        f"| without | {_f(w['mae'])} | {_f(w['mae_played'])} | {_f(w['coverage_p10_p90'], 3)} | {_f(w['team_share_in_band'], 3)} |",
+        f"| with (published) | {_f(m['mae'])} | {_f(m['mae_played'])} | {_f(m['coverage_p10_p90'], 3)} | {_f(m['team_sanity']['share_in_band'], 3)} |",
+        "", "(Calibration was fitted on reconciled intervals, so the 'without' coverage is indicative only.)",
+        "", "## Cost", "",
+        f"Training {r['train_seconds']} s, scoring the season {r['score_season_seconds']} s, "
+        f"{r['seconds_per_slate']} s per slate, peak RSS {r['peak_rss_mb']} MB (2 threads).",
+        "", "![interval calibration](interval_calibration.png)", "",
+        "![error by bucket](error_by_bucket.png)", "", "![error by role](error_by_role.png)", "",
+    ]
+    return "\n".join(lines)

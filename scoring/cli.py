@@ -1,0 +1,75 @@
+"""Model operations: `python -m scoring.cli train | promote | backtest` (scoring is `score_minutes_v1`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from minutes_live import settings
+
+app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
+
+
+@app.command()
+def train(
+    features_path: Annotated[Path, typer.Option(help="Gold features parquet (contract columns, minutes filled).")],
+    out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.")] = settings.artifacts_root() / "minutes_v1" / "bundles",
+    seed: Annotated[int, typer.Option()] = 7,
+    train_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: first date")] = None,
+    train_end: Annotated[str | None, typer.Option()] = None,
+    cal_start: Annotated[str | None, typer.Option(help="default: last 60 game dates")] = None,
+    cal_end: Annotated[str | None, typer.Option()] = None,
+    promote_it: Annotated[bool, typer.Option("--promote", help="Make it the active bundle.")] = False,
+) -> None:
+    """Train a bundle on gold features (regular season, non-OUT rows)."""
+    from scoring.train import default_windows, promote, train_bundle
+
+    if not features_path.exists():
+        typer.echo(f"train: error: features file not found: {features_path}", err=True)
+        raise typer.Exit(1)
+    frame = pd.read_parquet(features_path)
+    if "game_type" in frame.columns:
+        frame = frame[frame["game_type"] == "regular"]
+    dtrain, dcal = default_windows(frame)
+    tw = (train_start or dtrain[0], train_end or dtrain[1])
+    cw = (cal_start or dcal[0], cal_end or dcal[1])
+    path = train_bundle(frame, out_dir, seed=seed, train_window=tw, cal_window=cw)
+    typer.echo(f"bundle: {path}")
+    if promote_it:
+        typer.echo(f"promoted: {promote(path)}")
+
+
+@app.command("promote")
+def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle directory to activate.")]) -> None:
+    """Write config/minutes_current_run.json naming this bundle (after a load + hash check)."""
+    from scoring.train import promote
+
+    typer.echo(promote(bundle_dir))
+
+
+@app.command()
+def backtest(
+    season: Annotated[str, typer.Option(help="Season to score, e.g. 2021-22.")],
+    lead: Annotated[int, typer.Option(help="Gold lead minutes before tip.")] = 30,
+    features_path: Annotated[Path | None, typer.Option(help="Gold features parquet (skips the dbt build).")] = None,
+    dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset for build_gold_features.")] = None,
+    db_path: Annotated[Path | None, typer.Option(help="Warehouse for build_gold_features.")] = None,
+    out_root: Annotated[Path, typer.Option()] = settings.reports_root() / "backtest",
+    bundle_root: Annotated[Path, typer.Option()] = settings.artifacts_root() / "minutes_v1" / "backtest_bundles",
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
+    from scoring.backtest import load_gold, run_backtest
+
+    frame, source = load_gold(features_path, dataset_dir, lead, db_path)
+    res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source)
+    m = res.metrics
+    typer.echo(f"{season} lead {lead}: MAE {m['mae']:.3f} (played {m['mae_played']:.3f}), coverage "
+               f"{m['coverage_p10_p90']:.3f}, team share {m['team_sanity']['share_in_band']:.3f} -> {res.report_dir}")
+
+
+if __name__ == "__main__":
+    app()
