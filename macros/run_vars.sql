@@ -98,5 +98,6 @@
     {%- endfor -%}
     {%- do bool_var('allow_missing_injuries') -%}
     {%- do bool_var('allow_missing_odds') -%}
+    {%- do bool_var('build_gold') -%}
     {{ return('select 1 as run_vars_valid') }}
 {% endmacro %}

@@ -156,6 +156,7 @@ joined as (
         on targets.cutoff_kind = injuries.cutoff_kind
         and targets.game_id = injuries.game_id
         and targets.player_id = injuries.player_id
+        and not injuries.is_superseded
     left join odds
         on targets.cutoff_kind = odds.cutoff_kind
         and targets.game_id = odds.game_id

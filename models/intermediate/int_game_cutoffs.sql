@@ -1,5 +1,5 @@
 -- One row per (game, cutoff_kind): the instant after which nothing may feed that game's features.
---   gold: every game with a box score (not preseason), cutoff = tip_ts - gold_lead_minutes
+--   gold: every game with a box score (not preseason), cutoff = tip_ts - gold_lead_minutes (unless build_gold=false)
 --   live: every non-postponed game on target_date,   cutoff = least(run_as_of_ts, tip_ts)
 -- Everything downstream joins to this table, so gold and live share one code path.
 {%- do validate_run_vars() %}
@@ -27,6 +27,7 @@ gold as (
     from games
     inner join games_with_box_scores on games.game_id = games_with_box_scores.game_id
     where games.game_type <> 'preseason'
+        and {{ bool_var('build_gold') }}
 
 ),
 

@@ -1,6 +1,8 @@
 -- Injury-report state per (cutoff_kind, game, player) at the game's cutoff (macro asof_select).
 -- Rows without a player (NOT YET SUBMITTED team rows, unmatched names) cannot feed a player.
 -- Rows without game_id are resolved through the schedule by (game_date, team_id).
+-- is_superseded: the team has a newer qualifying report on which the player no longer appears; the
+-- newest report is the team's state, so int_features treats such a player as not on the report.
 with
 
 injuries as (
@@ -65,5 +67,6 @@ select
     content_hash,
     cutoff_ts,
     tip_ts,
-    max_age_hours
+    max_age_hours,
+    snapshot_ts < max(snapshot_ts) over (partition by cutoff_kind, game_id, team_id) as is_superseded
 from selected
