@@ -23,6 +23,7 @@ import pandas as pd
 from minutes_live import run_directory as rd
 from minutes_live.dbt_runner import DbtError, run_dbt
 from minutes_live.guardrails import (
+    DatasetInputError,
     DbtBuildError,
     InjuryCoverageError,
     OddsCoverageError,
@@ -240,8 +241,19 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
 
 
 def _ingest(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
+    """Ingest the run's snapshots; ingest/dataset failures become DatasetInputError (exit 13)."""
     from snapshots_ingest import ingest as ingest_mod
+    from snapshots_ingest.dataset import DatasetError
 
+    try:
+        return _ingest_kinds(cfg, db_path, data_root, ingest_mod)
+    except ingest_mod.ExtractConflictError as exc:
+        raise RunExistsError(str(exc)) from None
+    except (DatasetError, ingest_mod.IngestError) as exc:
+        raise DatasetInputError(str(exc).replace("\n", " ")) from None
+
+
+def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_mod) -> dict:
     results: dict = {}
     for kind, path in cfg.path_overrides.items():
         results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path, data_root=data_root)

@@ -114,5 +114,40 @@ def ingest(
     typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows")
 
 
+# ----------------------------------------------------------------------------- the rest of the product
+from minutes_live.build_cli import command as _build_command  # noqa: E402
+from minutes_live.ops_cli import job_app, pin_command, unpin_command  # noqa: E402
+
+app.command("build", help="Build live features for a slate (same flags as build_minutes_live).")(_build_command)
+app.add_typer(job_app, name="job")
+app.command("pin")(pin_command)
+app.command("unpin")(unpin_command)
+
+
+@app.command()
+def demo(seed: Annotated[int, typer.Option(help="Synthetic league seed.")] = 7) -> None:
+    """Run the whole day on the embedded synthetic league and print the slate's projections."""
+    from minutes_live.demo import run_demo
+
+    try:
+        run_demo(seed)
+    except GuardrailError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def synth(
+    out: Annotated[Path | None, typer.Option(help="Output directory (default data/synthetic_league).")] = None,
+    seed: Annotated[int, typer.Option()] = 7,
+    seasons: Annotated[int, typer.Option(min=1, max=6)] = 2,
+) -> None:
+    """Generate the seeded synthetic league (same format as the real dataset)."""
+    from snapshots_ingest.synthetic_league import generate_league
+
+    target = out or settings.synthetic_dataset_dir()
+    summary = generate_league(Path(target), seed=seed, seasons=seasons)
+    typer.echo(f"synthetic league -> {target}: {summary}")
+
+
 if __name__ == "__main__":
     app()

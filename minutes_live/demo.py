@@ -1,0 +1,117 @@
+"""`minutes-live demo`: the whole day on the embedded synthetic league (no network, no ../shared).
+
+1. generate the synthetic league (seeded) into data/synthetic_league/ unless it is there;
+2. pick the slate: the busiest January date of the league's last season; run_as_of_ts = 60 minutes
+   before its first tip;
+3. backfill the raw store with every snapshot known at run_as_of_ts (history only: later rows are not
+   emitted by the replay);
+4. if the active bundle (config/minutes_current_run.json) is missing, build gold features (30 minutes
+   before tip) for the games before the slate and train + promote a bundle;
+5. run the scheduled job (ingest -> dbt build -> score -> reports -> publish -> registry) and print the
+   projections table and where every file went.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from minutes_live import run_directory as rd
+from minutes_live import settings
+
+DEMO_SEED = 7
+DEMO_BUNDLE_ID = "synthetic_demo"
+
+
+def _step(msg: str) -> None:
+    typer.echo(f"==> {msg}")
+
+
+def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
+    from snapshots_ingest.dataset import load_dataset
+
+    games = load_dataset(dataset_dir).games
+    last = games[games["season"] == games["season"].max()]
+    dates = pd.to_datetime(last["game_date"])
+    jan = last[dates.dt.month == 1]
+    counts = jan.groupby("game_date").size()
+    day = counts.idxmax() if len(counts) else last["game_date"].iloc[len(last) // 2]
+    first_tip = last.loc[last["game_date"] == day, "tip_ts"].min()
+    as_of = (pd.Timestamp(first_tip).to_pydatetime() - timedelta(minutes=60)).astimezone(UTC)
+    return str(pd.Timestamp(day).date()), as_of
+
+
+def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
+    from minutes_live.gold import build_gold_features
+    from scoring.train import promote, resolve_bundle_dir, train_bundle
+
+    try:
+        bundle_dir = resolve_bundle_dir(config_path)
+        if bundle_dir.is_dir():
+            return json.loads(config_path.read_text())
+    except (FileNotFoundError, ValueError):
+        pass
+    _step("no active bundle: building gold features (30 min before tip) and training Minutes V1")
+    t0 = time.perf_counter()
+    gold = build_gold_features(dataset_dir, 30, ingest=False)
+    gold = gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day)]
+    bundle_dir = train_bundle(gold, settings.artifacts_root() / "minutes_v1" / "bundles", seed=DEMO_SEED,
+                              bundle_id=DEMO_BUNDLE_ID)
+    payload = promote(bundle_dir, config_path)
+    typer.echo(f"    trained on {len(gold):,} gold rows in {time.perf_counter() - t0:.0f}s -> {bundle_dir}")
+    return payload
+
+
+def run_demo(seed: int = DEMO_SEED) -> None:
+    from minutes_live.build_cli import config_from_flags
+    from minutes_live.job import run_job
+    from minutes_live.ops_cli import print_projections
+    from snapshots_ingest.ingest import ingest_replay
+    from snapshots_ingest.synthetic_league import generate_league
+
+    dataset_dir = settings.synthetic_dataset_dir()
+    if not (dataset_dir / "dataset.json").exists():
+        _step(f"generating the synthetic league (seed {seed}) into {dataset_dir}")
+        generate_league(dataset_dir, seed=seed)
+    day, as_of = pick_slate(dataset_dir)
+    run_id = rd.run_id_for(as_of)
+    _step(f"slate {day}, run_as_of_ts {as_of.isoformat()} (60 min before the first tip), run id {run_id}")
+
+    _step("backfilling the raw snapshot store with everything known at run_as_of_ts")
+    summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, echo=lambda s: typer.echo("    " + s))
+    typer.echo(f"    {summary.rows_inserted:,} new rows in {settings.duckdb_path()}")
+
+    config_path = settings.PROJECT_ROOT / "config" / "minutes_current_run.json"
+    bundle = ensure_bundle(dataset_dir, day, config_path)
+    typer.echo(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
+
+    scores_root = settings.artifacts_root() / "minutes_v1" / "daily"
+    existing = rd.RunDirectory(scores_root, pd.Timestamp(day).date(), run_id)
+    if existing.exists():
+        _step(f"run {run_id} already published (runs are immutable); showing it")
+        minutes = pd.read_parquet(existing.path / "minutes.parquet")
+        print_projections(minutes)
+        typer.echo(f"scores   : {existing.path}")
+        return
+    _step("running the scheduled job: ingest -> dbt build -> score -> reports -> publish -> registry")
+    cfg = config_from_flags(day, as_of.isoformat(), "synthetic", dataset_dir, None, None, None, None, None,
+                            False, False, False, False, None, None, {})
+    result = run_job(cfg, job="demo", bundle_config=config_path)
+    print_projections(result.minutes)
+    s = result.summary
+    tm = s["team_minutes"]
+    typer.echo("")
+    typer.echo(f"{s['rows']} players, {s['games']} games; team p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
+    typer.echo(f"raw store    : {settings.duckdb_path()} (schema raw; dbt models in schema main)")
+    typer.echo(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
+    typer.echo(f"features     : {result.features_dir}")
+    typer.echo(f"scores       : {result.scores_dir}")
+    typer.echo(f"reports      : {result.report_dir}")
+    typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
+    for w in s.get("warnings", []):
+        typer.echo(f"warning: {w}")
