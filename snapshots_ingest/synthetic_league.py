@@ -90,7 +90,7 @@ SUIT_UP_PROBABILITY = {"OUT": 0.0, "DOUBTFUL": 0.25, "QUESTIONABLE": 0.55, "PROB
 ACTIVE_LIMIT = 13  # NBA game-day active list
 # Players under contract at a time (15 standard + two-way deals); the rest of the listed players are inactive.
 _ROSTER_SIZES, _ROSTER_SIZE_WEIGHTS = [15, 16, 17, 18], [0.15, 0.35, 0.35, 0.15]
-_HOME_EDGE = 1.8  # points
+_HOME_EDGE = 2.2  # points
 
 _INJURY_REASONS = [
     "Left Ankle; Sprain", "Right Ankle; Sprain", "Left Knee; Soreness", "Right Knee; Soreness",
@@ -281,7 +281,7 @@ class _League:
         self.players: dict[str, Player] = {}
         self._used_names: set[str] = set()
         self._slug_counts: dict[str, int] = {}
-        self.strength = {t.bref: float(rng.normal(0.0, 5.0)) for t in teams}
+        self.strength = {t.bref: float(rng.normal(0.0, 4.2)) for t in teams}
         self.pace = {t.bref: float(rng.normal(0.0, 4.5)) for t in teams}
         self.rosters: dict[str, list[str]] = {}
         for t in teams:
@@ -316,7 +316,7 @@ class _League:
         """Age the league: some players leave, some change teams, newcomers fill the rosters."""
         rng = self.rng
         for t in self.teams:
-            self.strength[t.bref] = float(0.6 * self.strength[t.bref] + rng.normal(0.0, 3.2))
+            self.strength[t.bref] = float(0.6 * self.strength[t.bref] + rng.normal(0.0, 3.4))
         free_agents: list[str] = []
         for team in sorted(self.rosters):
             kept = []
@@ -607,11 +607,11 @@ class _SeasonSimulator:
         favored_by = _half(expected_margin + float(rng.normal(0.0, 1.2)))
         line_total = _half(expected_total + float(rng.normal(0.0, 2.0)))
 
-        raw_margin = expected_margin + float(rng.normal(0.0, 12.0))
+        raw_margin = expected_margin + float(rng.normal(0.0, 13.0))
         margin = int(round(raw_margin))
         total = expected_total + float(rng.normal(0.0, 17.0))
         overtimes = 0
-        if abs(raw_margin) < 0.85:  # tied after regulation (~5.5% of games)
+        if abs(raw_margin) < 1.0:  # tied after regulation (~5.5% of games)
             overtimes = 1 + int(rng.random() < 0.13) + int(rng.random() < 0.02)
             total += 11.0 * overtimes
             margin = int(rng.choice([-1, 1])) * int(rng.integers(1, 9))
