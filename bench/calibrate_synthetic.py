@@ -1,6 +1,6 @@
 """Compare the synthetic league with a real season; prints the markdown table of docs/synthetic_league.md.
 
-    python bench/calibrate_synthetic.py [--real-dir ../shared/data/nba] [--real-season 2021_22 2018_19]
+    python bench/calibrate_synthetic.py [--real-dir ../shared/data/nba] [--real-season 2021_22 ...]
                                         [--synthetic-dir DIR | --seed 7]
 
 Without --synthetic-dir the league is generated into a temporary directory. Regular-season games only.
@@ -9,18 +9,20 @@ The real column is skipped when the real directory is missing.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import typer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # runnable as a plain script, without installing the package
 
 from snapshots_ingest.synthetic_league import generate_league  # noqa: E402
+
 DEFAULT_REAL_DIR = PROJECT_ROOT.parent / "shared" / "data" / "nba"
 
 
@@ -91,28 +93,27 @@ def season_metrics(data_dir: Path, suffix: str) -> dict[str, str]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real-dir", type=Path, default=DEFAULT_REAL_DIR)
-    parser.add_argument("--real-season", nargs="+", default=["2021_22", "2018_19"])
-    parser.add_argument("--synthetic-dir", type=Path)
-    parser.add_argument("--synthetic-season", default="2023_24")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-
+def main(
+    real_dir: Annotated[Path, typer.Option(help="Directory with the real tables.")] = DEFAULT_REAL_DIR,
+    real_season: Annotated[list[str], typer.Option(help="Real season suffix(es), e.g. 2021_22.")] = None,  # noqa: B006
+    synthetic_dir: Annotated[Path | None, typer.Option(help="Existing synthetic dataset (else generated).")] = None,
+    synthetic_season: Annotated[list[str], typer.Option(help="Synthetic season suffix(es).")] = None,  # noqa: B006
+    seed: Annotated[int, typer.Option(help="Seed used when generating.")] = 7,
+) -> None:
+    real_seasons = real_season or ["2021_22", "2018_19"]
+    synthetic_seasons = synthetic_season or ["2023_24", "2024_25"]
     with tempfile.TemporaryDirectory() as tmp:
-        syn_dir = args.synthetic_dir
+        syn_dir = synthetic_dir
         if syn_dir is None:
             syn_dir = Path(tmp)
-            summary = generate_league(syn_dir, seed=args.seed)
-            print(f"generated seed {args.seed} in {summary.elapsed_seconds:.1f} s "
-                  f"({summary.total_bytes() / 1e6:.2f} MB)\n")
+            summary = generate_league(syn_dir, seed=seed)
+            print(f"generated seed {seed} in {summary.elapsed_seconds:.1f} s ({summary.total_bytes() / 1e6:.2f} MB)\n")
         columns = {}
-        for real in args.real_season:
-            if (args.real_dir / f"box_scores_{real}.parquet").exists():
-                columns[f"real {real.replace('_', '-')}"] = season_metrics(args.real_dir, real)
-        columns[f"synthetic {args.synthetic_season.replace('_', '-')} (seed {args.seed})"] = season_metrics(
-            syn_dir, args.synthetic_season)
+        for real in real_seasons:
+            if (real_dir / f"box_scores_{real}.parquet").exists():
+                columns[f"real {real.replace('_', '-')}"] = season_metrics(real_dir, real)
+        for syn in synthetic_seasons:
+            columns[f"synthetic {syn.replace('_', '-')} (seed {seed})"] = season_metrics(syn_dir, syn)
     names = list(columns)
     print("| metric | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
@@ -121,4 +122,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

@@ -21,7 +21,6 @@ real seasons lives in docs/synthetic_league.md (numbers from bench/calibrate_syn
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -30,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -281,8 +281,10 @@ class _League:
         self.players: dict[str, Player] = {}
         self._used_names: set[str] = set()
         self._slug_counts: dict[str, int] = {}
-        self.strength = {t.bref: float(rng.normal(0.0, 4.2)) for t in teams}
-        self.pace = {t.bref: float(rng.normal(0.0, 4.5)) for t in teams}
+        # Standardized so that every seed gives a league as spread out as a real one (spread ranges and the
+        # line/margin correlation would otherwise swing with the sample spread of 30 draws).
+        self.strength = _standardized([t.bref for t in teams], rng, sd=4.2)
+        self.pace = _standardized([t.bref for t in teams], rng, sd=4.5)
         self.rosters: dict[str, list[str]] = {}
         for t in teams:
             size = int(rng.choice(_ROSTER_SIZES, p=_ROSTER_SIZE_WEIGHTS))
@@ -315,8 +317,8 @@ class _League:
     def offseason(self) -> None:
         """Age the league: some players leave, some change teams, newcomers fill the rosters."""
         rng = self.rng
-        for t in self.teams:
-            self.strength[t.bref] = float(0.6 * self.strength[t.bref] + rng.normal(0.0, 3.4))
+        drift = _standardized(sorted(self.strength), rng, sd=1.0)
+        self.strength = {t: float(0.6 * v + 0.8 * 4.2 * drift[t]) for t, v in self.strength.items()}
         free_agents: list[str] = []
         for team in sorted(self.rosters):
             kept = []
@@ -883,6 +885,12 @@ def _match_points(points: int, seconds: np.ndarray, fg2: np.ndarray, fg2a: np.nd
             raise ValueError(f"cannot bring box-score points down to {points}")
 
 
+def _standardized(keys: list[str], rng: np.random.Generator, sd: float) -> dict[str, float]:
+    draws = rng.normal(0.0, 1.0, len(keys))
+    draws = (draws - draws.mean()) / draws.std() * sd
+    return {k: float(v) for k, v in zip(keys, draws, strict=True)}
+
+
 def _half(x: float) -> float:
     """Round to the nearest half point (betting lines), without negative zero."""
     return float(math.floor(x * 2.0 + 0.5) / 2.0) + 0.0
@@ -985,16 +993,21 @@ def _iter_summary_lines(summary: GenerationSummary) -> Iterator[str]:
            f"{summary.elapsed_seconds:.1f} s")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write a deterministic synthetic NBA league dataset.")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--seasons", type=int, default=2)
-    parser.add_argument("--first-season-start-year", type=int, default=2023)
-    args = parser.parse_args(argv)
-    summary = generate_league(args.out, args.seed, args.seasons, args.first_season_start_year)
-    for line in _iter_summary_lines(summary):
-        print(line)
+def main() -> None:
+    """`python -m snapshots_ingest.synthetic_league --out DIR [--seed N]` (the project CLI wraps the same call)."""
+    import typer  # only the command line needs it; the function API stays importable without typer
+
+    def synth(
+        out: Annotated[Path, typer.Option(help="Output directory (created if missing).")],
+        seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 7,
+        seasons: Annotated[int, typer.Option(min=1, help="Number of regular seasons.")] = 2,
+        first_season_start_year: Annotated[int, typer.Option(help="First season's start year (2023 = 2023-24).")] = 2023,
+    ) -> None:
+        summary = generate_league(out, seed, seasons, first_season_start_year)
+        for line in _iter_summary_lines(summary):
+            typer.echo(line)
+
+    typer.run(synth)
 
 
 if __name__ == "__main__":
