@@ -147,6 +147,9 @@ def _minutes_between(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> pd.
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
     """Per game: injury/odds/roster coverage and freshness, plus per-team roster counts."""
     as_of = pd.Timestamp(run_as_of_ts)
+    # A report lists only players with a status: a game whose teams have nobody on it is covered by the
+    # slate's report (the newest report stamp seen for any game of the slate, if before this game's cutoff).
+    slate_report_ts = features["injury_as_of_ts"].max()
     rows = []
     for game_id, g in features.groupby("game_id", sort=True):
         tip = g["tip_ts"].iloc[0]
@@ -156,8 +159,11 @@ def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFram
             f"@{g.loc[g.home_flag == 1, 'team_tricode'].iloc[0] if (g.home_flag == 1).any() else '?'}",
             "tip_ts": tip,
         }
+        rec["injuries_listed_players"] = int(g["injury_as_of_ts"].notna().sum())
         for kind, col in (("injuries", "injury_as_of_ts"), ("odds", "odds_as_of_ts"), ("roster", "roster_as_of_ts")):
             latest = g[col].max()
+            if kind == "injuries" and pd.isna(latest) and pd.notna(slate_report_ts) and slate_report_ts <= min(as_of, tip):
+                latest = slate_report_ts
             rec[f"{kind}_covered"] = bool(pd.notna(latest))
             rec[f"{kind}_snapshot_ts"] = latest
             if pd.notna(latest):

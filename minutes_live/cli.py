@@ -146,7 +146,10 @@ def synth(
 
     target = out or settings.synthetic_dataset_dir()
     summary = generate_league(Path(target), seed=seed, seasons=seasons)
-    typer.echo(f"synthetic league -> {target}: {summary}")
+    typer.echo(
+        f"synthetic league -> {target}: seasons {', '.join(summary.seasons)}, {summary.games:,} games, "
+        f"{summary.players} players, {len(summary.files)} files, {summary.elapsed_seconds:.1f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@ def dbt_executable() -> str:
 def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None = None, quiet: bool = False) -> str:
     """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError."""
     cmd = [dbt_executable(), *args, "--profiles-dir", str(PROJECT_ROOT / "profiles"), "--project-dir", str(PROJECT_ROOT)]
+    if args and args[0] == "build" and "--indirect-selection" not in args:
+        # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
+        # when all of its parents are selected
+        cmd += ["--indirect-selection", "cautious"]
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
     env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(db_path or duckdb_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

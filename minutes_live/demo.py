@@ -1,8 +1,8 @@
 """`minutes-live demo`: the whole day on the embedded synthetic league (no network, no ../shared).
 
 1. generate the synthetic league (seeded) into data/synthetic_league/ unless it is there;
-2. pick the slate: the busiest January date of the league's last season; run_as_of_ts = 60 minutes
-   before its first tip;
+2. pick the slate: the busiest January date of the league's last season whose odds are all quoted by
+   30 minutes before its first tip; run_as_of_ts = that instant;
 3. backfill the raw store with every snapshot known at run_as_of_ts (history only: later rows are not
    emitted by the replay);
 4. if the active bundle (config/minutes_current_run.json) is missing, build gold features (30 minutes
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +26,7 @@ from minutes_live import settings
 
 DEMO_SEED = 7
 DEMO_BUNDLE_ID = "synthetic_demo"
+DEMO_LEAD_MINUTES = 30
 
 
 def _step(msg: str) -> None:
@@ -33,16 +34,17 @@ def _step(msg: str) -> None:
 
 
 def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
+    """The busiest January slate of the last season whose odds are all quoted 30 min before its first tip."""
     from snapshots_ingest.dataset import load_dataset
+    from snapshots_ingest.replay import ODDS_LEAD
 
     games = load_dataset(dataset_dir).games
-    last = games[games["season"] == games["season"].max()]
-    dates = pd.to_datetime(last["game_date"])
-    jan = last[dates.dt.month == 1]
-    counts = jan.groupby("game_date").size()
-    day = counts.idxmax() if len(counts) else last["game_date"].iloc[len(last) // 2]
-    first_tip = last.loc[last["game_date"] == day, "tip_ts"].min()
-    as_of = (pd.Timestamp(first_tip).to_pydatetime() - timedelta(minutes=60)).astimezone(UTC)
+    last = games[(games["season"] == games["season"].max()) & (pd.to_datetime(games["game_date"]).dt.month == 1)]
+    slates = last.groupby("game_date").agg(n=("game_id", "size"), first=("tip_ts", "min"), last=("tip_ts", "max"))
+    lead = pd.Timedelta(minutes=DEMO_LEAD_MINUTES)
+    ok = slates[slates["last"] - ODDS_LEAD <= slates["first"] - lead]
+    day = (ok if len(ok) else slates).sort_values(["n"], ascending=False, kind="stable").index[0]
+    as_of = (pd.Timestamp(slates.loc[day, "first"]) - lead).to_pydatetime().astimezone(UTC)
     return str(pd.Timestamp(day).date()), as_of
 
 
@@ -80,7 +82,7 @@ def run_demo(seed: int = DEMO_SEED) -> None:
         generate_league(dataset_dir, seed=seed)
     day, as_of = pick_slate(dataset_dir)
     run_id = rd.run_id_for(as_of)
-    _step(f"slate {day}, run_as_of_ts {as_of.isoformat()} (60 min before the first tip), run id {run_id}")
+    _step(f"slate {day}, run_as_of_ts {as_of.isoformat()} ({DEMO_LEAD_MINUTES} min before the first tip), run id {run_id}")
 
     _step("backfilling the raw snapshot store with everything known at run_as_of_ts")
     summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, echo=lambda s: typer.echo("    " + s))

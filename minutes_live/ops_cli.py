@@ -32,10 +32,17 @@ def eastern_today(ts: datetime) -> date:
 
 
 def print_projections(minutes: pd.DataFrame, limit: int | None = None) -> None:
+    """The slate table (team, player, status, play probability, p10/p50/p90), rotation players only."""
     cols = [c for c in PROJECTION_COLUMNS if c in minutes.columns]
-    table = minutes.sort_values(["game_id", "team_tricode", "minutes_p50"], ascending=[True, True, False])[cols]
-    with pd.option_context("display.max_rows", limit or len(table), "display.width", 140, "display.float_format", "{:.1f}".format):
-        typer.echo(table.head(limit or len(table)).to_string(index=False))
+    table = minutes.sort_values(["game_id", "team_tricode", "minutes_p50"], ascending=[True, True, False])
+    shown = table[table["minutes_p90"] > 0][cols]
+    if limit:
+        shown = shown.head(limit)
+    with pd.option_context("display.max_rows", None, "display.width", 140, "display.float_format", "{:.1f}".format):
+        typer.echo(shown.to_string(index=False))
+    hidden = len(table) - len(shown)
+    if hidden:
+        typer.echo(f"({hidden} more rows not shown: OUT players and deep bench with p90 = 0, or past --show)")
 
 
 def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: str, dataset_dir: Path | None,
