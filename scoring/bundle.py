@@ -16,6 +16,7 @@ reconciliation moves p50, and the calibrated interval is p50 -/+ s * (p50 - p10,
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,11 @@ PASSTHROUGH = (
 )
 
 
+def lgb_threads() -> int:
+    """LightGBM threads (env MINUTES_LIVE_LGB_THREADS, default 2: the machine is shared)."""
+    return max(1, int(os.environ.get("MINUTES_LIVE_LGB_THREADS", "2")))
+
+
 class BundleError(RuntimeError):
     """A bundle is missing, incomplete or fails its integrity check."""
 
@@ -45,7 +51,7 @@ def _model_file(level: float) -> str:
 
 def conditional_quantiles(models: list[lgb.Booster], X: np.ndarray) -> np.ndarray:
     """(n, k) conditional quantiles, made monotone across levels and clipped to [0, 48]."""
-    q = np.column_stack([m.predict(X, num_threads=2) for m in models])
+    q = np.column_stack([m.predict(X, num_threads=lgb_threads()) for m in models])
     return np.clip(np.sort(q, axis=1), 0.0, MAX_MINUTES)
 
 
@@ -116,7 +122,7 @@ class MinutesBundle:
             for c in ("play_prob", "minutes_p10_cond", "minutes_p50_cond", "minutes_p90_cond", *PUBLISHED_LEVELS):
                 out[c] = pd.Series(dtype=float)
             return out
-        play = np.clip(self.play_model.predict(X, num_threads=2), 0.0, 1.0)
+        play = np.clip(self.play_model.predict(X, num_threads=lgb_threads()), 0.0, 1.0)
         cond = conditional_quantiles(self.quantile_models, X)
         for name, q in (("minutes_p10_cond", 0.1), ("minutes_p50_cond", 0.5), ("minutes_p90_cond", 0.9)):
             out[name] = mixture_quantile(self.levels, cond, np.ones(len(X)), q)

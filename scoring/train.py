@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from scoring.bundle import MinutesBundle, load_bundle
+from scoring.bundle import MinutesBundle, lgb_threads, load_bundle
 from scoring.contract import PROJECT_ROOT
 from scoring.features import as_float_array, build_matrix, feature_spec
 from scoring.metrics import evaluate, evaluation_rows
@@ -123,7 +123,7 @@ def _git_commit() -> str | None:
 
 def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_window: Window | None = None,
                  cal_window: Window | None = None, reconcile: ReconcileConfig | None = None,
-                 bundle_id: str | None = None, threads: int = 2, quantile_rounds: int = QUANTILE_ROUNDS,
+                 bundle_id: str | None = None, threads: int | None = None, quantile_rounds: int = QUANTILE_ROUNDS,
                  play_rounds: int = PLAY_ROUNDS) -> Path:
     """Train, calibrate and save a bundle under `out_dir/<bundle_id>`; returns the bundle directory."""
     started = time.time()
@@ -144,7 +144,7 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     X_all = build_matrix(features, spec)
     X = as_float_array(X_all.loc[train.index])
     y = train["minutes"].to_numpy(float)
-    params = lgb_params(seed, threads)
+    params = lgb_params(seed, threads or lgb_threads())
     played = y > 0
     names = spec["columns"]
     quantile_models = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from scoring.contract import contract_columns
 DEFAULTS = {"bigint": 0, "double": 0.0, "boolean": False, "varchar": "", "date": None}
 
 
-def synthetic_features(n_days: int = 40, games_per_day: int = 4, seed: int = 0) -> pd.DataFrame:
+def synthetic_features(n_days: int = 32, games_per_day: int = 3, seed: int = 0) -> pd.DataFrame:
     """Rotation-like minutes: 5 starters (~32), 5 bench (~16), 3 deep (DNP-CD often), some OUT rows."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -33,7 +34,7 @@ def synthetic_features(n_days: int = 40, games_per_day: int = 4, seed: int = 0) 
                     rows.append({
                         "game_id": game_id, "player_id": team_id * 100 + i, "team_id": team_id,
                         "player_name": f"P{team_id}_{i}", "team_tricode": f"T{g}{t}", "season": "2021-22",
-                        "game_date": day, "tip_ts": tip, "minutes": minutes,
+                        "game_date": day, "tip_ts": tip, "minutes": minutes, "game_type": "regular",
                         "status": "OUT" if out[i] else ("Q" if rng.random() < 0.05 else "UNK"),
                         "is_out": int(out[i]), "home_flag": t, "home_team_id": team_id - t, "away_team_id": team_id - t + 1,
                         "is_confirmed_starter": bool(i < 5 and not out[i]), "is_projected_starter": bool(i < 5),
@@ -55,6 +56,12 @@ def synthetic_features(n_days: int = 40, games_per_day: int = 4, seed: int = 0) 
     return frame[[n for n, _ in contract_columns()]]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _single_thread_lightgbm() -> None:
+    # tiny models: OpenMP thread start-up and spinning dominate on a shared machine
+    os.environ["MINUTES_LIVE_LGB_THREADS"] = "1"
+
+
 @pytest.fixture(scope="session")
 def features() -> pd.DataFrame:
     return synthetic_features()
@@ -67,5 +74,5 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory, features: pd.DataFrame)
     days = sorted(features["game_date"].unique())
     out = tmp_path_factory.mktemp("bundles")
     return train_bundle(features[features["game_date"] < days[-5]], out, seed=3, bundle_id="test_bundle",
-                        train_window=(days[0], days[24]), cal_window=(days[25], days[-6]),
-                        quantile_rounds=30, play_rounds=30)
+                        train_window=(days[0], days[19]), cal_window=(days[20], days[-6]),
+                        quantile_rounds=15, play_rounds=15)

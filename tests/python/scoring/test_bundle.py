@@ -75,7 +75,7 @@ def test_training_is_deterministic(features: pd.DataFrame, tmp_path: Path) -> No
     from scoring.train import train_bundle
 
     days = sorted(features["game_date"].unique())
-    kw = dict(seed=5, train_window=(days[0], days[19]), cal_window=(days[20], days[29]), quantile_rounds=10, play_rounds=10)
+    kw = dict(seed=5, train_window=(days[0], days[19]), cal_window=(days[20], days[29]), quantile_rounds=5, play_rounds=5)
     a = load_bundle(train_bundle(features, tmp_path, bundle_id="a", **kw))
     b = load_bundle(train_bundle(features, tmp_path, bundle_id="b", **kw))
     slate = _slate(features)
