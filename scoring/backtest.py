@@ -178,7 +178,7 @@ def render_report(m: dict) -> str:
         "| actual | rows | Minutes V1 | last-5-played | season-to-date |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for lo, hi, label in BUCKETS:
+    for _lo, _hi, label in BUCKETS:
         lines.append(f"| {label} | {m['mae_by_bucket'][label]['rows']:,} | {_f(m['mae_by_bucket'][label]['mae'])} | "
                      f"{_f(b5['mae_by_bucket'][label])} | {_f(bs['mae_by_bucket'][label])} |")
     lines += ["", "## By pre-tip role (confirmed / projected starter)", "", "| role | rows | MAE | coverage |", "| --- | --- | --- | --- |"]

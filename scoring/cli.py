@@ -10,13 +10,17 @@ import typer
 
 from minutes_live import settings
 
+BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
+BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
+BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
+
 app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
 
 
 @app.command()
 def train(
     features_path: Annotated[Path, typer.Option(help="Gold features parquet (contract columns, minutes filled).")],
-    out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.")] = settings.artifacts_root() / "minutes_v1" / "bundles",
+    out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.")] = BUNDLES_DIR,
     seed: Annotated[int, typer.Option()] = 7,
     train_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: first date")] = None,
     train_end: Annotated[str | None, typer.Option()] = None,
@@ -57,8 +61,8 @@ def backtest(
     features_path: Annotated[Path | None, typer.Option(help="Gold features parquet (skips the dbt build).")] = None,
     dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset for build_gold_features.")] = None,
     db_path: Annotated[Path | None, typer.Option(help="Warehouse for build_gold_features.")] = None,
-    out_root: Annotated[Path, typer.Option()] = settings.reports_root() / "backtest",
-    bundle_root: Annotated[Path, typer.Option()] = settings.artifacts_root() / "minutes_v1" / "backtest_bundles",
+    out_root: Annotated[Path, typer.Option()] = BACKTEST_REPORTS_DIR,
+    bundle_root: Annotated[Path, typer.Option()] = BACKTEST_BUNDLES_DIR,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
     """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
