@@ -2,6 +2,7 @@
 -- available_ts = first publication of the game's box score, bumped to just after tip: a history row
 -- may feed a cutoff only when available_ts <= cutoff_ts (so tip_ts < cutoff_ts and published by then).
 -- is_rotation_eligible: the one rolling-window population (played + coach's-decision DNP, 0 minutes).
+-- is_return_game: first eligible game after an absence row.
 with
 
 box_scores as (
@@ -30,51 +31,69 @@ games as (
     select game_id, tip_ts from {{ ref('int_games') }}
 
 )
+,
+
+labelled as (
+
+    select
+        last_copy.game_id,
+        last_copy.player_id,
+        last_copy.team_id,
+        last_copy.opponent_team_id,
+        last_copy.season,
+        last_copy.game_date,
+        last_copy.game_type,
+        last_copy.is_home,
+        last_copy.player_name,
+        last_copy.is_starter,
+        last_copy.play_status,
+        last_copy.dnp_reason,
+        last_copy.minutes,
+        last_copy.overtimes,
+        last_copy.fga,
+        last_copy.fta,
+        last_copy.orb,
+        last_copy.tov,
+        last_copy.pts,
+        last_copy.trb,
+        last_copy.ast,
+        last_copy.blk,
+        last_copy.fg3a,
+        games.tip_ts,
+        last_copy.snapshot_ts as label_snapshot_ts,
+        case
+            when games.tip_ts is null then game_publication.first_published_ts
+            when game_publication.first_published_ts > {{ ts_epsilon_after('games.tip_ts') }}
+                then game_publication.first_published_ts
+            else {{ ts_epsilon_after('games.tip_ts') }}
+        end as available_ts,
+        (
+            last_copy.play_status = 'played'
+            or (
+                last_copy.play_status = 'dnp'
+                and (
+                    last_copy.dnp_reason is null
+                    or lower(last_copy.dnp_reason) in ('did not play', 'dnp', 'dnp-cd', 'coach''s decision', 'coaches decision')
+                    or lower(last_copy.dnp_reason) like '%coach%'
+                )
+            )
+        ) as is_rotation_eligible
+    
+    from last_copy
+    inner join game_publication on last_copy.game_id = game_publication.game_id
+    left join games on last_copy.game_id = games.game_id
+
+)
 
 select
-    last_copy.game_id,
-    last_copy.player_id,
-    last_copy.team_id,
-    last_copy.opponent_team_id,
-    last_copy.season,
-    last_copy.game_date,
-    last_copy.game_type,
-    last_copy.is_home,
-    last_copy.player_name,
-    last_copy.is_starter,
-    last_copy.play_status,
-    last_copy.dnp_reason,
-    last_copy.minutes,
-    last_copy.overtimes,
-    last_copy.fga,
-    last_copy.fta,
-    last_copy.orb,
-    last_copy.tov,
-    last_copy.pts,
-    last_copy.trb,
-    last_copy.ast,
-    last_copy.blk,
-    last_copy.fg3a,
-    games.tip_ts,
-    last_copy.snapshot_ts as label_snapshot_ts,
-    case
-        when games.tip_ts is null then game_publication.first_published_ts
-        when game_publication.first_published_ts > {{ ts_epsilon_after('games.tip_ts') }}
-            then game_publication.first_published_ts
-        else {{ ts_epsilon_after('games.tip_ts') }}
-    end as available_ts,
-    (
-        last_copy.play_status = 'played'
-        or (
-            last_copy.play_status = 'dnp'
-            and (
-                last_copy.dnp_reason is null
-                or lower(last_copy.dnp_reason) in ('did not play', 'dnp', 'dnp-cd', 'coach''s decision', 'coaches decision')
-                or lower(last_copy.dnp_reason) like '%coach%'
-            )
-        )
-    ) as is_rotation_eligible
-
-from last_copy
-inner join game_publication on last_copy.game_id = game_publication.game_id
-left join games on last_copy.game_id = games.game_id
+    labelled.*,
+    -- a return game: eligible, and the player's previous box-score row was an absence (inactive, did not
+    -- dress, not with team, ...); feeds games_since_return / days_since_return
+    coalesce(
+        is_rotation_eligible
+        and lag(is_rotation_eligible) over (
+            partition by player_id order by available_ts, game_id, team_id
+        ) = false,
+        false
+    ) as is_return_game
+from labelled

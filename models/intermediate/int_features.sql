@@ -53,7 +53,10 @@ prior_profile as (
         pointers.player_id,
         pointers.team_id,
         history.season as prior_season,
+        pointers.seq as prior_seq,
         history.season_minutes_to_date,
+        history.last_return_seq,
+        history.last_return_date,
         history.profile_minutes,
         history.profile_trb,
         history.profile_ast,
@@ -132,6 +135,16 @@ joined as (
 
         case when prior_profile.prior_season = games.season then prior_profile.season_minutes_to_date else 0 end
             as season_minutes_prior,
+        case
+            when prior_profile.prior_season = games.season and prior_profile.last_return_seq is not null
+                then prior_profile.prior_seq - prior_profile.last_return_seq + 1
+            else 0
+        end as games_since_return,
+        case
+            when prior_profile.prior_season = games.season and prior_profile.last_return_date is not null
+                then {{ days_between('prior_profile.last_return_date', 'games.game_date') }}
+            else 0
+        end as days_since_return,
         prior_profile.profile_minutes,
         prior_profile.profile_trb,
         prior_profile.profile_ast,
@@ -299,8 +312,8 @@ select
     coalesce(regexp_matches(lower(injury_reason), 'restrict|limit|minutes|conditioning'), false) as restriction_flag,
     coalesce(regexp_matches(lower(injury_reason), 'ramp|recover|return to (play|competition)|reconditioning'), false)
         as ramp_flag,
-    cast(0 as bigint) as games_since_return,
-    cast(0 as bigint) as days_since_return,
+    cast(games_since_return as bigint) as games_since_return,
+    cast(days_since_return as bigint) as days_since_return,
     injury_as_of_ts,
     cast(case status
         when 'OUT' then 0.0

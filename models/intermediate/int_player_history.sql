@@ -1,5 +1,6 @@
 -- Rotation-eligible history rows with their sequence number and per-row running aggregates
--- (season-to-date minutes, last-82-game stat profile, starter-role change indicator).
+-- (season-to-date minutes, last-82-game stat profile, starter-role change indicator, latest return game
+-- from an absence this season).
 -- Targets read these at their prior_seq: "everything strictly before the cutoff" in one lookup.
 with
 
@@ -51,6 +52,12 @@ select
     end as role_changed,
     sum(minutes) over (partition by player_id, season order by seq rows between unbounded preceding and current row)
         as season_minutes_to_date,
+    max(case when is_return_game then seq end) over (
+        partition by player_id, season order by seq rows between unbounded preceding and current row
+    ) as last_return_seq,
+    max(case when is_return_game then game_date end) over (
+        partition by player_id, season order by seq rows between unbounded preceding and current row
+    ) as last_return_date,
     sum(minutes) over (partition by player_id order by seq rows between 81 preceding and current row) as profile_minutes,
     sum(coalesce(trb, 0)) over (partition by player_id order by seq rows between 81 preceding and current row) as profile_trb,
     sum(coalesce(ast, 0)) over (partition by player_id order by seq rows between 81 preceding and current row) as profile_ast,
