@@ -37,8 +37,9 @@ PASSTHROUGH = (
 
 
 def lgb_threads() -> int:
-    """LightGBM threads (env MINUTES_LIVE_LGB_THREADS, default 2: the machine is shared)."""
-    return max(1, int(os.environ.get("MINUTES_LIVE_LGB_THREADS", "2")))
+    """LightGBM threads (env MINUTES_LIVE_LGB_THREADS, max 2; default 1: on a shared machine OpenMP spinning
+    makes 2 threads slower than 1)."""
+    return min(2, max(1, int(os.environ.get("MINUTES_LIVE_LGB_THREADS", "1"))))
 
 
 class BundleError(RuntimeError):

@@ -40,6 +40,12 @@ DERIVED_FEATURES = (
     "roll10_rank_team",
     "roll10_rank_role",
     "roll5_rank_team",
+    "roll5_share240",
+    "last5_share240",
+    "last1_share240",
+    "roll10_role_share",
+    "team_starter_roll10_sum",
+    "team_bench_roll10_sum",
 )
 
 
@@ -109,6 +115,15 @@ def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X["roll10_rank_team"] = r10.groupby(key).rank(ascending=False, method="first").to_numpy()
     X["roll10_rank_role"] = r10.groupby(key + [starter.to_numpy()]).rank(ascending=False, method="first").to_numpy()
     X["roll5_rank_team"] = r5.groupby(key).rank(ascending=False, method="first").to_numpy()
+    # "share of 240 if the team played its active players like it recently did", on several recency windows
+    for col, name in (("roll_mean_5", "roll5_share240"), ("min_last5", "last5_share240"), ("min_last1", "last1_share240")):
+        v = pd.to_numeric(features[col], errors="coerce").fillna(0.0).where(active)
+        total = v.groupby(key).transform("sum")
+        X[name] = (240.0 * v / total.where(total > 0)).to_numpy()
+    role_sum = r10.groupby(key + [starter.to_numpy()]).transform("sum")
+    X["roll10_role_share"] = (r10 / role_sum.where(role_sum > 0)).to_numpy()
+    X["team_starter_roll10_sum"] = r10.where(starter).groupby(key).transform("sum").to_numpy()
+    X["team_bench_roll10_sum"] = r10.where(~starter).groupby(key).transform("sum").to_numpy()
     return X[spec["columns"]].astype("float64")
 
 

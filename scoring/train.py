@@ -63,8 +63,12 @@ def _as_date(x) -> date:
     return pd.Timestamp(x).date()
 
 
-def default_windows(features: pd.DataFrame, cal_days: int = 60) -> tuple[Window, Window]:
-    """Calibrate on the last `cal_days` game dates of the frame, train on everything before."""
+def default_windows(features: pd.DataFrame, cal_days: int = 120) -> tuple[Window, Window]:
+    """Calibrate on the last `cal_days` game dates of the frame, train on everything before.
+
+    120 game dates is most of a regular season (~165 dates): a calibration window that only covers the
+    season's end (rest days, tanking) mis-states the tails of a whole season.
+    """
     days = sorted(pd.to_datetime(features["game_date"]).dt.date.unique())
     if len(days) < 10:
         raise ValueError(f"need at least 10 game dates to train (got {len(days)})")
