@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring.bundle import load_bundle
+from scoring.bundle import lgb_threads, load_bundle
 from scoring.metrics import BUCKETS, add_baselines, evaluate, evaluation_rows
 from scoring.train import train_bundle
 
@@ -79,6 +79,7 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
                       "score_season_seconds": round(score_seconds, 2),
                       "seconds_per_slate": round(float(np.mean(slate_times)), 3) if slate_times else None,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "lightgbm_threads": lgb_threads(),
                       "total_seconds": round(time.time() - started, 1)}
     report_dir = Path(out_root) / f"{season}_lead{lead}"
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +195,7 @@ def render_report(m: dict) -> str:
         "", "(Calibration was fitted on reconciled intervals, so the 'without' coverage is indicative only.)",
         "", "## Cost", "",
         f"Training {r['train_seconds']} s, scoring the season {r['score_season_seconds']} s, "
-        f"{r['seconds_per_slate']} s per slate, peak RSS {r['peak_rss_mb']} MB (2 threads).",
+        f"{r['seconds_per_slate']} s per slate, peak RSS {r['peak_rss_mb']} MB ({r['lightgbm_threads']} LightGBM thread(s)).",
         "", "![interval calibration](interval_calibration.png)", "",
         "![error by bucket](error_by_bucket.png)", "", "![error by role](error_by_role.png)", "",
     ]
