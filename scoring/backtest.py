@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,10 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
         raise ValueError(f"season {season}: need earlier seasons to train on and rows to score "
                          f"(train rows {len(train_part)}, test rows {len(test_part)})")
     t0 = time.time()
-    bundle_dir = train_bundle(train_part, bundle_root, seed=seed, bundle_id=f"backtest_{season}_lead{lead}_seed{seed}")
+    bundle_id = f"backtest_{season}_lead{lead}_seed{seed}"
+    # a backtest bundle is reproducible from (features, season, lead, seed): re-running replaces it
+    shutil.rmtree(Path(bundle_root) / bundle_id, ignore_errors=True)
+    bundle_dir = train_bundle(train_part, bundle_root, seed=seed, bundle_id=bundle_id)
     train_seconds = time.time() - t0
     bundle = load_bundle(bundle_dir)
     t0 = time.time()

@@ -32,6 +32,8 @@ from scoring.reconcile import ReconcileConfig
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 TARGET_TAIL = 0.10
+TARGET_COVERAGE = 0.80
+MAX_UPPER_TAIL = 0.14
 CURRENT_RUN_CONFIG = PROJECT_ROOT / "config" / "minutes_current_run.json"
 
 
@@ -81,19 +83,23 @@ def _in_window(features: pd.DataFrame, window: Window) -> pd.Series:
     return (d >= window[0]) & (d <= window[1])
 
 
-def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str) -> float:
-    """Smallest s in [0.2, 5] (bisection) with P(y outside center -/+ s*half on `side`) <= TARGET_TAIL."""
+def _miss(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str, s: float) -> float:
+    if side == "lo":
+        return float(np.mean(y < np.clip(center - s * half, 0, 48) - 1e-9))
+    return float(np.mean(y > np.clip(center + s * half, 0, 48) + 1e-9))
+
+
+def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str, target: float = TARGET_TAIL) -> float:
+    """Smallest s in [0.2, 5] (bisection) with P(y outside center -/+ s*half on `side`) <= target."""
     def miss(s: float) -> float:
-        if side == "lo":
-            return float(np.mean(y < np.clip(center - s * half, 0, 48) - 1e-9))
-        return float(np.mean(y > np.clip(center + s * half, 0, 48) + 1e-9))
+        return _miss(y, center, half, side, s)
 
     lo, hi = 0.2, 5.0
-    if miss(lo) <= TARGET_TAIL:
+    if miss(lo) <= target:
         return lo
     for _ in range(40):
         mid = (lo + hi) / 2
-        if miss(mid) > TARGET_TAIL:
+        if miss(mid) > target:
             lo = mid
         else:
             hi = mid
@@ -101,15 +107,27 @@ def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str) -
 
 
 def fit_calibration(scored: pd.DataFrame, min_rows: int = 300) -> dict:
-    """Per-bucket (starter / bench) tail scales on calibration rows (non-OUT, labelled)."""
+    """Per-bucket (starter / bench) tail scales on calibration rows (non-OUT, labelled).
+
+    The lower tail is fitted to TARGET_TAIL first. It often cannot get there: a player with DNP risk has
+    p10 = 0 and an actual 0 is inside, and scaling p50 - p10 below 1 would put every such DNP outside at once.
+    The upper tail then takes what is left of 1 - TARGET_COVERAGE (capped at MAX_UPPER_TAIL), so the interval
+    aims at 80% coverage overall rather than at two 10% tails that cannot both be met.
+    """
     rows = scored[evaluation_rows(scored)]
 
     def fit(part: pd.DataFrame) -> dict:
         y = part["minutes"].to_numpy(float)
         p10, p50, p90 = (part[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
-        return {"s_lo": _fit_scale(y, p50, p50 - p10, "lo"), "s_hi": _fit_scale(y, p50, p90 - p50, "hi"), "rows": len(part)}
+        s_lo = _fit_scale(y, p50, p50 - p10, "lo")
+        lower_miss = _miss(y, p50, p50 - p10, "lo", s_lo)
+        upper_target = float(np.clip(1 - TARGET_COVERAGE - lower_miss, TARGET_TAIL, MAX_UPPER_TAIL))
+        s_hi = _fit_scale(y, p50, p90 - p50, "hi", upper_target)
+        return {"s_lo": s_lo, "s_hi": s_hi, "rows": len(part), "lower_miss": round(lower_miss, 4),
+                "upper_target": round(upper_target, 4)}
 
     calibration = {"method": "split-conformal tail scaling around p50", "target_tail": TARGET_TAIL,
+                   "target_coverage": TARGET_COVERAGE,
                    "global": fit(rows), "buckets": {}}
     for name, sel in (("starter", rows["is_starter"].astype(bool)), ("bench", ~rows["is_starter"].astype(bool))):
         if sel.sum() >= min_rows:
