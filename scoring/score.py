@@ -14,6 +14,7 @@ minutes_live.run_directory, then `latest` moves (unless a pin holds it).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from minutes_live.run_directory import RunDirectory, publish_latest, run_id_for, staged_run
+from minutes_live.run_directory import RunDirectory, RunDirectoryError, publish_latest, run_id_for, staged_run
 from scoring.bundle import MinutesBundle, load_bundle
 from scoring.metrics import TEAM_BAND
 from scoring.train import resolve_bundle_dir
@@ -149,8 +150,7 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None) -> Score
         raise ValueError(f"--mode must be historical or live, got {req.mode!r}")
     run = RunDirectory(Path(req.artifact_root), req.day, run_id_for(req.run_as_of_ts))
     if run.exists() and not req.replace:
-        from minutes_live.run_directory import RunDirectoryError
-
+        # checked before any work; staged_run checks again at publish time
         raise RunDirectoryError(f"run {run.run_id} for {req.day} already exists at {run.path}; runs are immutable "
                                 "(pass --replace to overwrite it deliberately, or use another --run-as-of-ts)")
     source = resolve_features_source(req)
@@ -179,6 +179,4 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None) -> Score
 
 
 def _json(payload: dict) -> str:
-    import json
-
     return json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
