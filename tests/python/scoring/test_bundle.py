@@ -80,3 +80,10 @@ def test_training_is_deterministic(features: pd.DataFrame, tmp_path: Path) -> No
     b = load_bundle(train_bundle(features, tmp_path, bundle_id="b", **kw))
     slate = _slate(features)
     assert np.array_equal(a.predict(slate)["minutes_p50"], b.predict(slate)["minutes_p50"])
+
+
+def test_questionable_players_keep_their_projection(bundle_dir: Path, features: pd.DataFrame) -> None:
+    scored = load_bundle(bundle_dir).predict(features.tail(1500))
+    q = scored[(scored["status"] == "Q") & scored["is_starter"]]
+    assert len(q) > 0
+    assert (q["minutes_p50"] > 10).all() and (q["play_prob"] > 0.5).all()
