@@ -66,7 +66,9 @@ class LiveBuildConfig:
         return rd.run_id_for(self.run_as_of_ts)
 
     def dbt_vars(self) -> dict:
-        out: dict = {"target_date": self.day.isoformat(), "run_as_of_ts": self.run_as_of_ts.isoformat()}
+        # build_gold false: a live run computes only the target date's rows (the gold mart stays as built)
+        out: dict = {"target_date": self.day.isoformat(), "run_as_of_ts": self.run_as_of_ts.isoformat(),
+                     "build_gold": False}
         optional = {
             "history_days": self.history_days,
             "roster_fallback_days": self.roster_fallback_days,
@@ -213,7 +215,9 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
 
     sources = sorted(features["roster_game_date_source"].dropna().unique()) if len(features) else []
     fallback = [s for s in sources if s != "target_date"]
-    roster_latest = features["roster_as_of_ts"].max() if len(features) else pd.NaT
+    # the oldest selected roster is the staleness that matters (fallback teams), the newest is reported too
+    roster_oldest = features["roster_as_of_ts"].min() if len(features) else pd.NaT
+    roster_newest = features["roster_as_of_ts"].max() if len(features) else pd.NaT
     return {
         "date": cfg.day.isoformat(),
         "run_as_of_ts": cfg.run_as_of_ts.isoformat(),
@@ -224,10 +228,12 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
         "games": sorted(int(g) for g in features["game_id"].unique()) if len(features) else [],
         "teams": int(features["team_id"].nunique()) if len(features) else 0,
         "roster": {
-            "source_date": fallback[0].split(":", 1)[1] if fallback else cfg.day.isoformat(),
+            # the oldest roster date used (per team the newest available within the fallback window)
+            "source_date": min(f.split(":", 1)[1] for f in fallback) if fallback else cfg.day.isoformat(),
             "roster_game_date_source": sources,
-            "snapshot_ts": None if pd.isna(roster_latest) else roster_latest.isoformat(),
-            "snapshot_age_minutes": None if pd.isna(roster_latest) else round((as_of - roster_latest).total_seconds() / 60, 2),
+            "snapshot_ts": None if pd.isna(roster_oldest) else roster_oldest.isoformat(),
+            "snapshot_age_minutes": None if pd.isna(roster_oldest) else round((as_of - roster_oldest).total_seconds() / 60, 2),
+            "newest_snapshot_ts": None if pd.isna(roster_newest) else roster_newest.isoformat(),
         },
         "snapshots": {
             "injuries": kind_age("injury_as_of_ts"),
@@ -283,6 +289,25 @@ def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_m
     return results
 
 
+# dbt data tests that enforce a guardrail inside the build, and the exit they map to
+DBT_TEST_GUARDRAILS = (
+    ("assert_live_slate_has_injury_report", InjuryCoverageError,
+     "no qualifying injury report for any game of {day} (pass --allow-missing-injuries to run without)"),
+    ("assert_live_slate_has_odds", OddsCoverageError,
+     "no qualifying odds quote for any game of {day} (pass --allow-missing-odds to run without)"),
+    ("min_available_per_team", RosterCoverageError,
+     "a team of {day} has fewer not-OUT roster players than min_active_roster"),
+)
+
+
+def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
+    text = str(exc)
+    for test_name, err, message in DBT_TEST_GUARDRAILS:
+        if test_name in text:
+            return err(message.format(day=cfg.day) + f" [dbt test {test_name}]")
+    return DbtBuildError(text)
+
+
 def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:
     """Build and write the run directory; move `latest` unless publish=False (the job publishes last)."""
     from minutes_live import settings
@@ -313,9 +338,9 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
 
     t0 = time.perf_counter()
     try:
-        run_dbt(["build", "--select", f"+{LIVE_MART}", "--exclude", GOLD_MART], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
+        run_dbt(["build", "--select", f"+{LIVE_MART}", "--exclude", GOLD_MART, "test_type:unit"], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
     except DbtError as exc:
-        raise DbtBuildError(str(exc)) from None
+        raise dbt_failure_to_guardrail(exc, cfg) from None
     durations["dbt_build"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -57,7 +57,7 @@ def build_gold_features(
     if ingest:
         ingest_backfill(Path(dataset_dir), db_path=db_path, data_root=data_root)
     t1 = time.perf_counter()
-    run_dbt(["build", "--select", f"+{GOLD_MART}"], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
+    run_dbt(["build", "--select", f"+{GOLD_MART}", "--exclude", "test_type:unit"], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
             db_path=db_path, quiet=True)
     t2 = time.perf_counter()
     con = duckdb.connect(str(db_path), read_only=True)

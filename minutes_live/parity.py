@@ -25,8 +25,8 @@ KEYS = ["game_id", "player_id", "team_id"]
 
 # Columns expected to differ between a live row and the gold row of the same player-game:
 #  - minutes: the label; NULL in live rows by construction.
-#  - roster_game_date_source: provenance ('target_date' in live, 'box_score' in gold).
-PARITY_IGNORED_COLUMNS = ("minutes", "roster_game_date_source")
+#  - roster_game_date_source, label_source: provenance (roster stub in live, box score in gold).
+PARITY_IGNORED_COLUMNS = ("minutes", "roster_game_date_source", "label_source")
 
 
 @dataclass
@@ -41,15 +41,17 @@ class ParityResult:
 
 
 def _equal(a: pd.Series, b: pd.Series) -> np.ndarray:
-    both_na = a.isna().to_numpy() & b.isna().to_numpy()
+    """Elementwise equality where NULL == NULL; floats compare within 1e-9."""
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
     if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
-        av = pd.to_numeric(a, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bv = pd.to_numeric(b, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        close = np.isclose(av, bv, rtol=0, atol=1e-9)
-        return both_na | np.nan_to_num(close, nan=False).astype(bool)
-    eq = (a.astype("object").to_numpy() == b.astype("object").to_numpy())
-    eq = np.array([bool(x) if not isinstance(x, type(pd.NA)) else False for x in eq])
-    return both_na | eq
+        av = pd.to_numeric(a, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+        bv = pd.to_numeric(b, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+        same = np.isclose(av, bv, rtol=0, atol=1e-9, equal_nan=False)
+    else:
+        av = a.astype(object).to_numpy()
+        bv = b.astype(object).to_numpy()
+        same = np.array([(not an and not bn) and x == y for x, y, an, bn in zip(av, bv, a_na, b_na, strict=True)], dtype=bool)
+    return (a_na & b_na) | (same & ~a_na & ~b_na)
 
 
 def compare(live: pd.DataFrame, gold: pd.DataFrame, ignore: tuple[str, ...] = PARITY_IGNORED_COLUMNS):
@@ -80,9 +82,9 @@ def compare(live: pd.DataFrame, gold: pd.DataFrame, ignore: tuple[str, ...] = PA
 def run_parity(day: date, run_as_of_ts: datetime, *, db_path: Path, out_root: Path, extra_vars: dict | None = None) -> ParityResult:
     t0 = time.perf_counter()
     vars_ = {"target_date": day.isoformat(), "run_as_of_ts": run_as_of_ts.isoformat(), "gold_lead_minutes": 0,
-             **(extra_vars or {})}
+             "build_gold": True, **(extra_vars or {})}
     try:
-        run_dbt(["build", "--select", f"+{LIVE_MART}", f"+{GOLD_MART}"], vars=vars_, db_path=db_path, quiet=True)
+        run_dbt(["build", "--select", f"+{LIVE_MART}", f"+{GOLD_MART}", "--exclude", "test_type:unit"], vars=vars_, db_path=db_path, quiet=True)
     except DbtError as exc:
         raise DbtBuildError(str(exc)) from None
     live = read_mart(db_path, LIVE_MART)
