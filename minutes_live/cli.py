@@ -121,6 +121,10 @@ from minutes_live.ops_cli import job_app, pin_command, unpin_command  # noqa: E4
 app.command("build", help="Build live features for a slate (same flags as build_minutes_live).")(_build_command)
 app.add_typer(job_app, name="job")
 app.command("pin")(pin_command)
+# model operations (train, promote, backtest) live in scoring/cli.py; expose them here too
+from scoring.cli import app as _model_app  # noqa: E402
+
+app.registered_commands.extend(_model_app.registered_commands)
 app.command("unpin")(unpin_command)
 
 

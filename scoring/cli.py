@@ -19,7 +19,10 @@ app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote,
 
 @app.command()
 def train(
-    features_path: Annotated[Path, typer.Option(help="Gold features parquet (contract columns, minutes filled).")],
+    features_path: Annotated[Path | None, typer.Option(help="Gold features parquet (contract columns, minutes filled).")] = None,
+    dataset_dir: Annotated[Path | None, typer.Option(help="Or: a replay dataset; gold features are built with dbt.")] = None,
+    seasons: Annotated[str | None, typer.Option(help="Comma-separated seasons to train on, e.g. 2017-18,2018-19.")] = None,
+    lead: Annotated[int, typer.Option(help="Gold lead minutes before tip (with --dataset-dir).")] = 30,
     out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.")] = BUNDLES_DIR,
     seed: Annotated[int, typer.Option()] = 7,
     train_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: first date")] = None,
@@ -31,10 +34,28 @@ def train(
     """Train a bundle on gold features (regular season, non-OUT rows)."""
     from scoring.train import default_windows, promote, train_bundle
 
-    if not features_path.exists():
-        typer.echo(f"train: error: features file not found: {features_path}", err=True)
-        raise typer.Exit(1)
-    frame = pd.read_parquet(features_path)
+    if (features_path is None) == (dataset_dir is None):
+        typer.echo("train: error: give exactly one of --features-path or --dataset-dir", err=True)
+        raise typer.Exit(2)
+    if features_path is not None:
+        if not features_path.exists():
+            typer.echo(f"train: error: features file not found: {features_path}", err=True)
+            raise typer.Exit(1)
+        frame = pd.read_parquet(features_path)
+    else:
+        from minutes_live.gold import build_gold_features
+
+        if not dataset_dir.is_dir():
+            typer.echo(f"train: error: dataset directory not found: {dataset_dir}", err=True)
+            raise typer.Exit(2)
+        frame = build_gold_features(dataset_dir, lead)
+    if seasons:
+        wanted = [x.strip() for x in seasons.split(",") if x.strip()]
+        unknown = sorted(set(wanted) - set(frame["season"].unique()))
+        if unknown:
+            typer.echo(f"train: error: seasons {unknown} not in the features (have {sorted(frame['season'].unique())})", err=True)
+            raise typer.Exit(2)
+        frame = frame[frame["season"].isin(wanted)]
     if "game_type" in frame.columns:
         frame = frame[frame["game_type"] == "regular"]
     dtrain, dcal = default_windows(frame)
