@@ -43,7 +43,7 @@ def score_live(features_path: Path, day: date, run_as_of_ts: datetime, artifact_
     """Run score_minutes_v1 in live mode as its own process; return its run directory."""
     cmd = [sys.executable, "-m", "scoring.score_cli", "--date", day.isoformat(), "--mode", "live",
            "--features-path", str(features_path), "--artifact-root", str(artifact_root),
-           "--run-as-of-ts", run_as_of_ts.isoformat()]
+           "--run-as-of-ts", run_as_of_ts.isoformat(), "--no-publish"]
     if bundle_config is not None:
         cmd += ["--bundle-config", str(bundle_config)]
     if replace:

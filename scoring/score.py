@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from minutes_live import settings
 from minutes_live.run_directory import RunDirectory, RunDirectoryError, publish_latest, run_id_for, staged_run
 from scoring.bundle import MinutesBundle, load_bundle
 from scoring.metrics import TEAM_BAND
@@ -45,10 +46,11 @@ class ScoreRequest:
     mode: str = "historical"
     features_path: Path | None = None
     features_root: Path | None = None
-    artifact_root: Path = Path("artifacts/minutes_v1/daily")
-    bundle_config: Path = Path("config/minutes_current_run.json")
+    artifact_root: Path = field(default_factory=lambda: settings.artifacts_root() / "minutes_v1" / "daily")
+    bundle_config: Path = field(default_factory=lambda: settings.PROJECT_ROOT / "config" / "minutes_current_run.json")
     run_as_of_ts: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     replace: bool = False
+    publish: bool = True  # False: write the run directory only (the scheduled job moves `latest` last)
 
 
 @dataclass
@@ -174,7 +176,7 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None) -> Score
     with staged_run(run, replace=req.replace) as tmp:
         scored.to_parquet(tmp / "minutes.parquet", index=False)
         (tmp / "summary.json").write_text(_json(summary))
-    summary["latest_moved"] = publish_latest(run, req.run_as_of_ts)
+    summary["latest_moved"] = publish_latest(run, req.run_as_of_ts) if req.publish else False
     return ScoreResult(run_dir=run.path, summary=summary, scored=scored)
 
 

@@ -28,10 +28,11 @@ def command(
     mode: Annotated[str, typer.Option(help="historical (gold features) | live (--features-path required).")] = "historical",
     features_path: Annotated[Path | None, typer.Option(help="One features parquet (required in live mode).")] = None,
     features_root: Annotated[Path | None, typer.Option(help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file.")] = None,
-    artifact_root: Annotated[Path, typer.Option(help="Where run directories go.")] = Path("artifacts/minutes_v1/daily"),
-    bundle_config: Annotated[Path, typer.Option(help="JSON naming the active bundle.")] = Path("config/minutes_current_run.json"),
+    artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default artifacts/minutes_v1/daily).")] = None,
+    bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default config/minutes_current_run.json).")] = None,
     run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset; default now (UTC). Defines the run id.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing run id deliberately.")] = False,
+    no_publish: Annotated[bool, typer.Option("--no-publish", help="Write the run but leave `latest` alone (the job publishes last).")] = False,
 ) -> None:
     """Score one slate with the active Minutes V1 bundle into an immutable run directory."""
     try:
@@ -43,8 +44,9 @@ def command(
             raise InvalidInput(f"--mode {mode!r} is not one of: historical, live")
     except InvalidInput as exc:
         _fail(str(exc), exc.exit_code)
+    optional = {k: v for k, v in (("artifact_root", artifact_root), ("bundle_config", bundle_config)) if v is not None}
     req = ScoreRequest(day=day, mode=mode, features_path=features_path, features_root=features_root,
-                       artifact_root=artifact_root, bundle_config=bundle_config, run_as_of_ts=ts, replace=replace)
+                       run_as_of_ts=ts, replace=replace, publish=not no_publish, **optional)
     try:
         result = score_slate(req)
     except (ScoreInputError, BundleError, SchemaMismatchError) as exc:
