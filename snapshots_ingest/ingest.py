@@ -33,6 +33,8 @@ from snapshots_ingest.dataset import Dataset, load_dataset
 from snapshots_ingest.extract import Extract, frame_to_parquet_bytes, parquet_bytes_to_frame
 from snapshots_ingest.replay import replay_kind, source_label
 
+# frame.attrs key under which a parser lists names it could not match to an id (live.sources.UNMATCHED_ATTR)
+UNMATCHED_NAMES_ATTR = "unmatched_names"
 # Label history shipped with a daily (non-backfill) replay run: a season-to-date window at most.
 DEFAULT_HISTORY_DAYS = 365
 
@@ -53,12 +55,14 @@ class KindSummary:
     rows_inserted: int = 0
     new_ids: int = 0
     extract_paths: list[Path] = field(default_factory=list)
+    unmatched_names: list[str] = field(default_factory=list)  # kept with player_id NULL, listed here
 
     def line(self) -> str:
         where = _display_path(self.extract_paths[0].parent) if self.extract_paths else "-"
         files = f" ({len(self.extract_paths)} files)" if len(self.extract_paths) > 1 else ""
+        unmatched = f", {len(self.unmatched_names)} unmatched name(s)" if self.unmatched_names else ""
         return (
-            f"{self.kind}: {self.rows_received:,} received, {self.rows_inserted:,} new, "
+            f"{self.kind}: {self.rows_received:,} received, {self.rows_inserted:,} new{unmatched}, "
             f"extract {where}{files}"
         )
 
@@ -241,10 +245,13 @@ def ingest_extracts(
         ks.rows_inserted += result.rows_inserted
         ks.new_ids += new_ids
         ks.extract_paths.append(path)
+        ks.unmatched_names.extend(frame.attrs.get(UNMATCHED_NAMES_ATTR, []))
     bar.close()
     if echo:
-        for line in summary.lines():
-            echo(line)
+        for ks in summary.kinds.values():
+            echo(ks.line())
+            for name in ks.unmatched_names:
+                echo(f"  unmatched: {name}")
     return summary
 
 
@@ -425,7 +432,10 @@ def ingest_live(
     run_as_of_ts = run_as_of_ts.astimezone(UTC)
     extracts: list[Extract] = []
     for kind in list(kinds or raw_store.KINDS):
-        extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
+        try:
+            extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
+        except sources.SourceError as exc:  # nothing is stored: every kind is fetched before ingesting
+            raise IngestError(f"{kind} for {date}: live source failed, nothing ingested: {exc}") from exc
     # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,

@@ -111,9 +111,14 @@ def _odds_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) ->
     return [Extract("odds", slate, "odds.json", fetched.content, parse, origin=fetched.url)]
 
 
-def _box_score_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) -> list[Extract]:
+def _box_score_extracts(
+    client: HttpClient, config: LiveSourceConfig, slate: date, as_of: datetime
+) -> list[Extract]:
     extracts = []
     for g in _slate_schedule(client, config, slate).itertuples(index=False):
+        # a game that has not tipped has no box score yet (the host answers 403/404): not an error
+        if pd.notna(g.tip_ts) and g.tip_ts > as_of:
+            continue
         url = f"{config.boxscore_base_url.rstrip('/')}/boxscore_{g.source_game_id}.json"
         fetched = client.get(nba_boxscore.SOURCE, url)
         assert fetched is not None
@@ -146,4 +151,4 @@ def live_extracts(kind: str, date: date, run_as_of_ts: datetime, config: LiveSou
             return _injury_extracts(client, config, date, run_as_of_ts)
         if kind == "odds":
             return _odds_extracts(client, config, date)
-        return _box_score_extracts(client, config, date)
+        return _box_score_extracts(client, config, date, run_as_of_ts)
