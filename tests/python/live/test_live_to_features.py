@@ -1,11 +1,13 @@
 """Live sources end to end: a local HTTP server -> `ingest_live` -> raw tables -> `dbt build` -> live features.
 
-The server plays the league's hosts for slate 2026-02-08 with the REAL injury report stamped 18:15 ET
-(23:15 UTC) and small JSON payloads in the real shapes (tests/fixtures/live_e2e/): a schedule whose two
-games (MIA@WAS, IND@TOR, matchups of that report) tip after the stamp, CommonTeamRoster payloads naming
-some of the report's players plus fictional depth, and an odds feed. The run happens at 23:30 UTC, so
-the fetch clock is pinned there too (the fixtures are in the past; a fetch time after the run would hide
-the rosters from the build's as-of rule).
+The server plays the league's hosts with the REAL injury report stamped 18:15 ET (23:15 UTC) on
+2026-02-08 and small JSON payloads in the real shapes (tests/fixtures/live_e2e/): a schedule with two
+games of that report on 2026-02-08 (MIA@WAS, IND@TOR; tip times moved after the stamp, the real games
+were afternoon games) and one on 2026-02-09 (CHI@BKN, where the report's questionable players are),
+CommonTeamRoster payloads naming some of the report's players plus fictional depth, and an odds feed.
+There is no box-score history: the live models must cope with a slate without prior games.
+The run is at 23:30 UTC and the fetch clock is pinned just before it: a fetch time after run_as_of_ts
+would hide the rosters from the build's as-of rule.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ WORLD = FIXTURES / "live_e2e"
 REPORT_NAME = "Injury-Report_2026-02-08_06_15PM.pdf"
 REPORT = (FIXTURES / "injury_pdfs" / REPORT_NAME).read_bytes()
 SLATE = date(2026, 2, 8)
+NEXT_DAY = date(2026, 2, 9)
 REPORT_TS = datetime(2026, 2, 8, 23, 15, tzinfo=UTC)  # the banner stamp, 18:15 ET
 FETCHED_AT = datetime(2026, 2, 8, 23, 25, tzinfo=UTC)
 RUN_AS_OF = datetime(2026, 2, 8, 23, 30, tzinfo=UTC)  # first tip 00:30 UTC
@@ -89,9 +92,22 @@ def _config(server: HTTPServer) -> LiveSourceConfig:
     )
 
 
+def _build(paths: dict, day: date):
+    cfg = LiveBuildConfig(
+        day=day,
+        run_as_of_ts=RUN_AS_OF,
+        source="none",
+        db_path=paths["db"],
+        data_root=paths["data"],
+        out_root=paths["out"],
+    )
+    return build_live(cfg)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """One live ingest and one live build of 2026-02-08, shared by the tests of this module."""
+    """The 23:30 UTC run, shared by the tests of this module: live ingest and live build of 2026-02-08,
+    and of 2026-02-09 (the report's questionable players play that day; the run is the day before)."""
     root = tmp_path_factory.mktemp("live_e2e")
     paths = {"root": root, "db": root / "wh.duckdb", "data": root / "data", "out": root / "features"}
     server = HTTPServer()
@@ -100,30 +116,27 @@ def world(tmp_path_factory):
         _serve_world(server)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(http_client, "datetime", _RunClock)
-            summary = ingest_live(
-                SLATE, RUN_AS_OF, db_path=paths["db"], data_root=paths["data"], config=_config(server)
-            )
-        requests = [req.path for req, _ in server.log]
+            kw = {"db_path": paths["db"], "data_root": paths["data"], "config": _config(server)}
+            summary = ingest_live(SLATE, RUN_AS_OF, **kw)
+            requests = [req.path for req, _ in server.log]
+            ingest_live(NEXT_DAY, RUN_AS_OF, **kw)
     finally:
         server.clear()
         server.stop()
-    build = build_live(
-        LiveBuildConfig(
-            day=SLATE,
-            run_as_of_ts=RUN_AS_OF,
-            source="none",
-            db_path=paths["db"],
-            data_root=paths["data"],
-            out_root=paths["out"],
-        )
-    )
     con = duckdb.connect(str(paths["db"]), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")
-        injuries = con.execute("select * from raw.injuries").df()
+        injuries = con.execute("select * from raw.injuries where game_date = ?", [SLATE]).df()
     finally:
         con.close()
-    return {**paths, "summary": summary, "requests": requests, "injuries": injuries, "build": build}
+    return {
+        **paths,
+        "summary": summary,
+        "requests": requests,
+        "injuries": injuries,
+        "build": _build(paths, SLATE),
+        "next_day": _build(paths, NEXT_DAY),
+    }
 
 
 def _player(features: pd.DataFrame, name: str) -> pd.Series:
@@ -196,3 +209,14 @@ def test_html_page_instead_of_the_report_fails_naming_the_url(httpserver, tmp_pa
         assert con.execute("select count(*) from raw.injuries").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_questionable_and_doubtful_reach_the_next_days_features(world):
+    features = world["next_day"].features
+    assert set(features["team_tricode"]) == {"CHI", "BKN"}
+    questionable = _player(features, "Jalen Smith")
+    assert (questionable["status"], questionable["is_q"], questionable["is_out"]) == ("QUESTIONABLE", 1, 0)
+    assert pd.Timestamp(questionable["injury_as_of_ts"]) == pd.Timestamp(REPORT_TS)
+    doubtful = _player(features, "Josh Giddey")
+    assert (doubtful["status"], doubtful["is_q"]) == ("DOUBTFUL", 0)
+    assert _player(features, "Michael Porter Jr.")["is_out"] == 1  # "Porter Jr., Michael" on the report
