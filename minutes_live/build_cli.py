@@ -78,7 +78,7 @@ def config_from_flags(
 
 
 def command(
-    date: Annotated[str, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD.")],
+    date: Annotated[str | None, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD (not with --parity-check-date).")] = None,
     run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset; default now (UTC).")] = None,
     source: Annotated[str, typer.Option(help="replay | synthetic | live | none (store as is).")] = "replay",
     dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset directory.")] = None,
@@ -122,6 +122,8 @@ def command(
                                  out_root=Path(cfg.out_root or settings.features_root()))
             typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")
             return
+        if date is None:
+            raise InvalidInput("--date is required (YYYY-MM-DD), unless --parity-check-date is given")
         cfg = config_from_flags(
             date, run_as_of_ts, source, dataset_dir, history_days, roster_fallback_days, roster_max_age_hours,
             injuries_max_age_hours, odds_max_age_hours, allow_missing_injuries, allow_missing_odds,

@@ -162,7 +162,12 @@ def pin_command(
     """Pin a run: `latest` (features and scores) points at it and does not move until unpinned."""
     try:
         day = parse_date(date)
-        for root in (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily"):
+        roots = (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily")
+        rd.validate_run_id(run_id)
+        missing = [str(r) for r in roots if not rd.RunDirectory(r, day, run_id).exists()]
+        if missing:  # pin both or neither
+            raise rd.RunDirectoryError(f"cannot pin {run_id} for {day}: no such run under {', '.join(missing)}")
+        for root in roots:
             rd.pin(root, day, run_id, reason)
     except rd.RunDirectoryError as exc:
         typer.echo(f"pin: error: {exc}", err=True)
