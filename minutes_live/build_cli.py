@@ -74,6 +74,7 @@ def config_from_flags(
         out_root=out_root,
         data_root=data_root,
         path_overrides=path_overrides,
+        as_of_from_clock=run_as_of_ts is None,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -60,6 +60,7 @@ class LiveBuildConfig:
     data_root: Path | None = None
     db_path: Path | None = None
     path_overrides: dict[str, Path] = field(default_factory=dict)  # kind -> extract file
+    as_of_from_clock: bool = False  # run_as_of_ts defaulted to now (live runs then take it after the fetch)
 
     @property
     def run_id(self) -> str:
@@ -325,6 +326,11 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
     t0 = time.perf_counter()
     _ingest(cfg, db_path, data_root)
     durations["ingest"] = time.perf_counter() - t0
+    if cfg.source == "live" and cfg.as_of_from_clock:
+        # "now" means "everything this run fetched": live rows without a publication time are stamped
+        # with their fetch time, seconds after the run started, so the run's instant is taken after the fetch
+        cfg.run_as_of_ts = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+        run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
 
     t0 = time.perf_counter()
     con = duckdb.connect(str(db_path), read_only=True)

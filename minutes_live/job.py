@@ -96,6 +96,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
         with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {cfg.run_id}"):
             t0 = time.perf_counter()
             built = build_live(cfg, publish=False)
+            entry.update(run_id=cfg.run_id, run_as_of_ts=cfg.run_as_of_ts.isoformat())  # live "now" is set after the fetch
             durations["build"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             scores_dir = score_live(built.run_dir / "features.parquet", cfg.day, cfg.run_as_of_ts, artifact_root,

@@ -55,6 +55,7 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
         day = date_ or eastern_today(as_of).isoformat()
         cfg = config_from_flags(day, as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 allow_missing_injuries, allow_missing_odds, False, replace, None, None, {})
+        cfg.as_of_from_clock = run_as_of_ts is None
         result = run_job(cfg, job=job, lock_timeout=lock_timeout)
     except GuardrailError as exc:
         raise _fail(exc, f"job {job}") from None

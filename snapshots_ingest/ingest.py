@@ -428,7 +428,9 @@ def ingest_live(
             ) from exc
         raise
     if config is None:
-        config = sources.LiveSourceConfig() if hasattr(sources, "LiveSourceConfig") else None
+        from snapshots_ingest.live.http_client import load_live_config
+
+        config = load_live_config()
     run_as_of_ts = run_as_of_ts.astimezone(UTC)
     extracts: list[Extract] = []
     for kind in list(kinds or raw_store.KINDS):

@@ -7,10 +7,13 @@ failure raises `SourceError` naming the source and the URL, so an operator knows
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
 from pydantic import BaseModel, Field
@@ -154,3 +157,27 @@ class HttpClient:
             content_type=resp.headers.get("Content-Type", ""),
             fetched_at=datetime.now(UTC),
         )
+
+
+LIVE_CONFIG_ENV = "MINUTES_LIVE_SOURCES_CONFIG"
+
+
+def load_live_config(path: str | Path | None = None) -> LiveSourceConfig:
+    """The live-source settings: JSON at `path`, else $MINUTES_LIVE_SOURCES_CONFIG, else
+    config/live_sources.json when present, else the defaults. Unknown keys are an error naming them."""
+    from minutes_live.settings import PROJECT_ROOT
+
+    candidate = path or os.environ.get(LIVE_CONFIG_ENV)
+    if candidate is None and (PROJECT_ROOT / "config" / "live_sources.json").exists():
+        candidate = PROJECT_ROOT / "config" / "live_sources.json"
+    if candidate is None:
+        return LiveSourceConfig()
+    candidate = Path(candidate)
+    try:
+        payload = json.loads(candidate.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"live source config {candidate} is unreadable: {exc}") from None
+    unknown = sorted(set(payload) - set(LiveSourceConfig.model_fields))
+    if unknown:
+        raise ValueError(f"live source config {candidate} has unknown keys {unknown}")
+    return LiveSourceConfig(**payload)

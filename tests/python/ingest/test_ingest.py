@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -135,12 +135,17 @@ def test_cli_rejects_bad_values_with_one_line_and_exit_2(args, message, tmp_path
     assert not (tmp_path / "data" / "minutes_live.duckdb").exists()
 
 
-def test_cli_live_without_live_sources(tmp_path, monkeypatch) -> None:
+def test_cli_live_source_unreachable_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    """--source live reads its URLs from $MINUTES_LIVE_SOURCES_CONFIG; a dead host ends in exit 13 naming the URL."""
+    config = tmp_path / "live_sources.json"
+    config.write_text(json.dumps({"schedule_url": "http://127.0.0.1:9/schedule.json", "retries": 0,
+                                  "connect_timeout_s": 1, "min_interval_s": 0}))
     monkeypatch.setenv("MINUTES_LIVE_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setitem(sys.modules, "snapshots_ingest.live.sources", None)
-    result = runner.invoke(app, ["ingest", "--source", "live", "--date", "2025-11-13"])
-    assert result.exit_code == 1
-    assert "live sources not installed yet" in result.stderr
+    monkeypatch.setenv("MINUTES_LIVE_SOURCES_CONFIG", str(config))
+    result = runner.invoke(app, ["ingest", "--source", "live", "--kind", "schedule", "--date", "2025-11-13",
+                                 "--run-as-of-ts", "2025-11-13T15:00:00Z", "--no-progress"])
+    assert result.exit_code == 13, result.output
+    assert "127.0.0.1:9/schedule.json" in result.stderr
 
 
 @pytest.mark.real_data
