@@ -75,38 +75,31 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
 _SOURCE = Annotated[str, typer.Option(help="replay | synthetic | live | none")]
 
 
-@job_app.command("morning")
-def morning(
-    date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
-    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
-    source: _SOURCE = "live",
-    dataset_dir: Annotated[Path | None, typer.Option()] = None,
-    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
-    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
-    replace: Annotated[bool, typer.Option("--replace")] = False,
-    lock_timeout: Annotated[float, typer.Option()] = 600.0,
-    show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
-) -> None:
-    """Morning run: ingest, build, score and publish today's slate."""
-    _run_day_job("morning", date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
-                 replace, lock_timeout, show)
+def _day_job(job: str, doc: str):
+    """The morning run and the afternoon refresh are one job with a different instant: one signature."""
+
+    def command(
+        date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
+        run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
+        source: _SOURCE = "live",
+        dataset_dir: Annotated[Path | None, typer.Option()] = None,
+        allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
+        allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
+        replace: Annotated[bool, typer.Option("--replace")] = False,
+        lock_timeout: Annotated[float, typer.Option()] = 600.0,
+        show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
+    ) -> None:
+        _run_day_job(job, date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
+                     replace, lock_timeout, show)
+
+    command.__doc__ = doc
+    return command
 
 
-@job_app.command("afternoon")
-def afternoon(
-    date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
-    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
-    source: _SOURCE = "live",
-    dataset_dir: Annotated[Path | None, typer.Option()] = None,
-    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
-    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
-    replace: Annotated[bool, typer.Option("--replace")] = False,
-    lock_timeout: Annotated[float, typer.Option()] = 600.0,
-    show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
-) -> None:
-    """Afternoon refresh: the same job with fresher injury reports, lineups and odds."""
-    _run_day_job("afternoon", date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
-                 replace, lock_timeout, show)
+job_app.command("morning")(_day_job("morning", "Morning run: ingest, build, score and publish today's slate."))
+job_app.command("afternoon")(
+    _day_job("afternoon", "Afternoon refresh: the same job with fresher injury reports, lineups and odds.")
+)
 
 
 @job_app.command("overnight")
