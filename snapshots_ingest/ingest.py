@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -366,6 +367,22 @@ _FILE_PARSERS: dict[str, Callable[[bytes], pd.DataFrame]] = {
 }
 
 
+def _injury_pdf_parser(path: Path, slate: date, run_as_of_ts: datetime, db_path) -> Callable[[bytes], pd.DataFrame]:
+    """An official injury-report PDF given by path: parsed with the live parser; game ids and player ids are
+    matched against the schedule and rosters already in the store for that date (known at run_as_of_ts)."""
+    from snapshots_ingest.live.sources import parse_injuries_for_slate
+
+    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    try:
+        known = [slate, pd.Timestamp(run_as_of_ts)]
+        schedule = con.execute("select * from raw.schedule where game_date = ? and snapshot_ts <= ?", known).df()
+        roster = con.execute("select * from raw.roster where game_date = ? and snapshot_ts <= ?", known).df()
+    finally:
+        con.close()
+    return partial(parse_injuries_for_slate, url=str(path), slate=slate, schedule=schedule,
+                   roster=roster if len(roster) else None)
+
+
 def ingest_file(
     kind: str,
     path: str | Path,
@@ -385,8 +402,10 @@ def ingest_file(
     if not path.is_file():
         raise IngestError(f"{kind}: input file {path} does not exist")
     parser = _FILE_PARSERS.get(path.suffix.lower())
+    if kind == "injuries" and path.suffix.lower() == ".pdf":
+        parser = _injury_pdf_parser(path, date, run_as_of_ts, db_path)
     if parser is None:
-        raise IngestError(f"{kind}: input file {path} must be .parquet, .csv or .json")
+        raise IngestError(f"{kind}: input file {path} must be .parquet, .csv or .json (or an injury-report .pdf)")
 
     def parse(payload: bytes) -> pd.DataFrame:
         frame = parser(payload)
