@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 def _stage_body(stage: str, args: dict) -> dict:
     """Runs inside the stage process."""
-    from minutes_live import settings
+    from foundation import settings
 
     out: dict = {}
     if stage == "dbt_parse":
@@ -105,7 +105,7 @@ def main() -> None:
         print(json.dumps(out, default=str))
         return
 
-    from minutes_live import settings
+    from foundation import settings
 
     work = Path(ns.work or tempfile.mkdtemp(prefix="minutes-live-bench-"))
     work.mkdir(parents=True, exist_ok=True)

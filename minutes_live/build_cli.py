@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from minutes_live import settings
+from foundation import settings
+from foundation.cli_values import non_negative, parse_date, parse_ts
+from foundation.guardrails import GuardrailError, InvalidInput
+from foundation.locks import store_lock
 from minutes_live.build_live import LiveBuildConfig, build_live
-from minutes_live.cli_values import non_negative, parse_date, parse_ts
-from minutes_live.guardrails import GuardrailError, InvalidInput
-from minutes_live.locks import store_lock
 
 SOURCES = ("replay", "synthetic", "live", "none")
 

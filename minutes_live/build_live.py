@@ -6,7 +6,7 @@ Steps (each timed into the summary): validate flags -> ingest snapshots (skip wh
 `--*-path` overrides read a given extract) -> schedule guardrails -> `dbt build` of the live lineage with
 the run's vars -> read `features_minutes_v1_live` -> coverage + freshness guardrails -> write
 `<out-root>/<date>/run=<run_id>/{features.parquet, ids.csv, summary.json, coverage.csv}` -> move `latest`.
-Exit codes are in minutes_live/guardrails.py (rendered in docs/operations.md).
+Exit codes are in foundation/guardrails.py (rendered in docs/operations.md).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from minutes_live import run_directory as rd
-from minutes_live.dbt_runner import DbtError, run_dbt
-from minutes_live.guardrails import (
+from foundation import run_directory as rd
+from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
     InjuryCoverageError,
@@ -32,6 +31,7 @@ from minutes_live.guardrails import (
     ScheduleCoverageError,
     SlateStartedError,
 )
+from minutes_live.dbt_runner import DbtError, run_dbt
 
 LIVE_MART = "features_minutes_v1_live"
 GOLD_MART = "features_minutes_v1"
@@ -311,7 +311,7 @@ def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
 
 def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:
     """Build and write the run directory; move `latest` unless publish=False (the job publishes last)."""
-    from minutes_live import settings
+    from foundation import settings
 
     data_root = Path(cfg.data_root or settings.data_root())
     db_path = Path(cfg.db_path or settings.duckdb_path())

@@ -3,8 +3,8 @@
     minutes-live ingest --source replay|synthetic|live --date YYYY-MM-DD [--run-as-of-ts ISO]
         [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill]
 
-Every flag is validated (minutes_live/cli_values.py) before it reaches a path or SQL; a bad value is a
-one-line error with exit code 2, a malformed dataset or extract exits 13 (minutes_live/guardrails.py).
+Every flag is validated (foundation/cli_values.py) before it reaches a path or SQL; a bad value is a
+one-line error with exit code 2, a malformed dataset or extract exits 13 (foundation/guardrails.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from minutes_live import settings
-from minutes_live.cli_values import non_negative, parse_date, parse_ts
-from minutes_live.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
-from minutes_live.locks import store_lock
+from foundation import settings
+from foundation.cli_values import non_negative, parse_date, parse_ts
+from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
+from foundation.locks import store_lock
 
 app = typer.Typer(
     name="minutes-live",
@@ -121,8 +121,8 @@ from minutes_live.ops_cli import job_app, pin_command, unpin_command  # noqa: E4
 app.command("build", help="Build live features for a slate (same flags as build_minutes_live).")(_build_command)
 app.add_typer(job_app, name="job")
 app.command("pin")(pin_command)
-# model operations (train, promote, backtest) live in scoring/cli.py; expose them here too
-from scoring.cli import app as _model_app  # noqa: E402
+# model operations (train, promote, backtest)
+from minutes_live.model_cli import app as _model_app  # noqa: E402
 
 app.registered_commands.extend(_model_app.registered_commands)
 app.command("unpin")(unpin_command)

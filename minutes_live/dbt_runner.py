@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minutes_live.settings import PROJECT_ROOT, duckdb_path
+from foundation.settings import PROJECT_ROOT, duckdb_path
 
 
 class DbtError(RuntimeError):

@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from minutes_live import run_directory as rd
-from minutes_live import settings
+from foundation import run_directory as rd
+from foundation import settings
 
 DEMO_SEED = 7
 DEMO_BUNDLE_ID = "synthetic_demo"

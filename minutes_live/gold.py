@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from minutes_live import settings
+from foundation import settings
 from minutes_live.dbt_runner import run_dbt
 
 GOLD_MART = "features_minutes_v1"

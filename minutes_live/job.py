@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from minutes_live import registry, settings
-from minutes_live import run_directory as rd
+from foundation import registry, settings
+from foundation import run_directory as rd
+from foundation.guardrails import GuardrailError
+from foundation.locks import store_lock
 from minutes_live.build_live import LiveBuildConfig, build_live
-from minutes_live.guardrails import GuardrailError
-from minutes_live.locks import store_lock
 
 TEAM_SUM_BAND = (230.0, 260.0)
 

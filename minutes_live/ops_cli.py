@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import typer
 
-from minutes_live import run_directory as rd
-from minutes_live import settings
+from foundation import run_directory as rd
+from foundation import settings
+from foundation.cli_values import parse_date, parse_ts
+from foundation.guardrails import GuardrailError, InvalidInput
 from minutes_live.build_cli import config_from_flags
-from minutes_live.cli_values import parse_date, parse_ts
-from minutes_live.guardrails import GuardrailError, InvalidInput
 
 ET = ZoneInfo("America/New_York")
 job_app = typer.Typer(help="The scheduled jobs: morning run, afternoon refresh, overnight freeze.", no_args_is_help=True)
@@ -111,13 +111,13 @@ def overnight(
     lock_timeout: Annotated[float, typer.Option()] = 600.0,
 ) -> None:
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
-    from minutes_live import registry
+    from foundation import registry
+    from foundation.guardrails import DbtBuildError
+    from foundation.locks import store_lock
     from minutes_live.build_live import _ingest
     from minutes_live.dbt_runner import DbtError, run_dbt
     from minutes_live.gold import GOLD_MART
-    from minutes_live.guardrails import DbtBuildError
     from minutes_live.job import next_day_validation
-    from minutes_live.locks import store_lock
     from minutes_live.parity import run_parity
 
     try:

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minutes_live import run_directory as rd
+from foundation import run_directory as rd
+from foundation.guardrails import DbtBuildError, ParityError
 from minutes_live.build_live import GOLD_MART, LIVE_MART, read_mart
 from minutes_live.dbt_runner import DbtError, run_dbt
-from minutes_live.guardrails import DbtBuildError, ParityError
 
 KEYS = ["game_id", "player_id", "team_id"]
 

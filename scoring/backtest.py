@@ -1,8 +1,8 @@
 """Season backtest: train on the seasons before it, score every game of it, report next to baselines.
 
 Writes `reports/backtest/<season>_lead<N>/`: report.md, metrics.json, and PNG plots (interval calibration,
-error by actual-minutes bucket, error by starter/bench). Gold features come from
-`minutes_live.gold.build_gold_features` (replay + dbt build of the gold mart) or from `--features-path`.
+error by actual-minutes bucket, error by starter/bench). It takes a gold features frame; `minutes-live backtest` (minutes_live/model_cli.py)
+builds one from a replay dataset with dbt, or reads `--features-path`.
 """
 
 from __future__ import annotations
@@ -29,18 +29,6 @@ TARGETS = {"mae": 4.6, "mae_played": 4.3, "coverage": (0.77, 0.83), "team_share"
 class BacktestResult:
     report_dir: Path
     metrics: dict
-
-
-def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None) -> tuple[pd.DataFrame, str]:
-    if features_path is not None:
-        return pd.read_parquet(features_path), str(features_path)
-    from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
-
-    if dataset_dir is None:
-        from minutes_live import settings
-
-        dataset_dir = settings.real_dataset_dir()
-    return build_gold_features(Path(dataset_dir), lead, db_path=db_path), f"build_gold_features({dataset_dir}, {lead})"
 
 
 def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path, bundle_root: Path,

@@ -9,7 +9,7 @@ Inputs
 
 In both modes OUT players are kept in the output with play_prob 0 and p10 = p50 = p90 = 0.
 Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, summary.json}`, written atomically through
-minutes_live.run_directory, then `latest` moves (unless a pin holds it).
+foundation.run_directory, then `latest` moves (unless a pin holds it).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from minutes_live import settings
-from minutes_live.run_directory import RunDirectory, RunDirectoryError, publish_latest, run_id_for, staged_run
+from foundation import settings
+from foundation.run_directory import RunDirectory, RunDirectoryError, publish_latest, run_id_for, staged_run
 from scoring.bundle import MinutesBundle, load_bundle
 from scoring.metrics import TEAM_BAND
 from scoring.train import resolve_bundle_dir

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from minutes_live.cli_values import parse_date, parse_ts
-from minutes_live.guardrails import InvalidInput, RunExistsError
-from minutes_live.run_directory import RunDirectoryError
+from foundation.cli_values import parse_date, parse_ts
+from foundation.guardrails import InvalidInput, RunExistsError
+from foundation.run_directory import RunDirectoryError
 from scoring.bundle import BundleError
 from scoring.features import SchemaMismatchError
 from scoring.score import ScoreInputError, ScoreRequest, score_slate

@@ -27,8 +27,8 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from minutes_live import settings
-from minutes_live.run_directory import run_id_for
+from foundation import settings
+from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
 from snapshots_ingest.dataset import Dataset, load_dataset
 from snapshots_ingest.extract import Extract, frame_to_parquet_bytes, parquet_bytes_to_frame

@@ -165,7 +165,7 @@ LIVE_CONFIG_ENV = "MINUTES_LIVE_SOURCES_CONFIG"
 def load_live_config(path: str | Path | None = None) -> LiveSourceConfig:
     """The live-source settings: JSON at `path`, else $MINUTES_LIVE_SOURCES_CONFIG, else
     config/live_sources.json when present, else the defaults. Unknown keys are an error naming them."""
-    from minutes_live.settings import PROJECT_ROOT
+    from foundation.settings import PROJECT_ROOT
 
     candidate = path or os.environ.get(LIVE_CONFIG_ENV)
     if candidate is None and (PROJECT_ROOT / "config" / "live_sources.json").exists():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes_live import settings
+from foundation import settings
 
 
 def require_real_dataset() -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from minutes_live.cli_values import parse_date, parse_ts
-from minutes_live.guardrails import EXIT_CODES, InvalidInput, LockBusyError
-from minutes_live.locks import store_lock
+from foundation.cli_values import parse_date, parse_ts
+from foundation.guardrails import EXIT_CODES, InvalidInput, LockBusyError
+from foundation.locks import store_lock
 
 ROOT = Path(__file__).resolve().parents[3]
 

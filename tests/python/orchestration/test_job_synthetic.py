@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from minutes_live import registry
-from minutes_live import run_directory as rd
+from foundation import registry
+from foundation import run_directory as rd
+from foundation.guardrails import RunExistsError
 from minutes_live.build_live import LiveBuildConfig
-from minutes_live.guardrails import RunExistsError
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from minutes_live import run_directory as rd
-from minutes_live.build_live import LiveBuildConfig, build_live
-from minutes_live.guardrails import (
+from foundation import run_directory as rd
+from foundation.guardrails import (
     InjuryCoverageError,
     OddsCoverageError,
     RosterCoverageError,
@@ -25,6 +24,7 @@ from minutes_live.guardrails import (
     ScheduleCoverageError,
     SlateStartedError,
 )
+from minutes_live.build_live import LiveBuildConfig, build_live
 from minutes_live.parity import compare, run_parity
 from scoring.contract import contract_names
 

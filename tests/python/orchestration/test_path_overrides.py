@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from foundation.guardrails import DatasetInputError, ScheduleCoverageError
 from minutes_live.build_live import LiveBuildConfig, build_live
-from minutes_live.guardrails import DatasetInputError, ScheduleCoverageError
 from snapshots_ingest.ids import team_id
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "fixtures" / "injury_pdfs"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from minutes_live import run_directory as rd
+from foundation import run_directory as rd
 
 DAY = date(2022, 1, 15)
 
@@ -82,7 +82,7 @@ def test_killed_writer_leaves_latest_on_previous_run(tmp_path):
         import time, sys
         from pathlib import Path
         from datetime import date
-        from minutes_live import run_directory as rd
+        from foundation import run_directory as rd
         run = rd.RunDirectory(Path({str(tmp_path)!r}), date(2022, 1, 15), "20220115T220000Z")
         with rd.staged_run(run) as tmp:
             (tmp / "features.parquet").write_text("partial")

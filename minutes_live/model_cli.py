@@ -1,4 +1,6 @@
-"""Model operations: `python -m scoring.cli train | promote | backtest` (scoring is `score_minutes_v1`)."""
+"""Model operations of `minutes-live`: train | promote | backtest (scoring itself is `score_minutes_v1`).
+
+They sit in the orchestration package because they build gold features with dbt (minutes_live.gold)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,25 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from minutes_live import settings
+from foundation import settings
 
 BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
 BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
 app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
+
+
+def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None) -> tuple[pd.DataFrame, str]:
+    if features_path is not None:
+        return pd.read_parquet(features_path), str(features_path)
+    from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
+
+    if dataset_dir is None:
+        from foundation import settings
+
+        dataset_dir = settings.real_dataset_dir()
+    return build_gold_features(Path(dataset_dir), lead, db_path=db_path), f"build_gold_features({dataset_dir}, {lead})"
 
 
 @app.command()
@@ -87,7 +101,7 @@ def backtest(
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
     """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
-    from scoring.backtest import load_gold, run_backtest
+    from scoring.backtest import run_backtest
 
     frame, source = load_gold(features_path, dataset_dir, lead, db_path)
     res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from minutes_live.guardrails import InvalidInput
+from foundation.guardrails import InvalidInput
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

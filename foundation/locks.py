@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from minutes_live.guardrails import LockBusyError
+from foundation.guardrails import LockBusyError
 
 
 @contextmanager

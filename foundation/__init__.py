@@ -1,0 +1,1 @@
+"""foundation: paths, immutable run directories, guardrail errors and exit codes, CLI value validation, the store lock and the run registry. Every other package builds on it; it imports none of them."""
