@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -148,3 +148,21 @@ def test_killed_job_leaves_latest_on_a_complete_run(world):
         assert (run_dir / "summary.json").exists()
         for complete in rd.complete_runs(roots[key], day):
             assert (roots[key] / day.isoformat() / f"run={complete}" / "summary.json").exists()
+
+
+def test_next_day_validation_appends_to_the_drift_log(world, monkeypatch):
+    """After the games: box scores arrive, yesterday's published projections are scored into drift.jsonl."""
+    from minutes_live.job import next_day_validation
+    from snapshots_ingest.ingest import ingest_replay
+
+    for k, v in world["env"].items():
+        monkeypatch.setenv(k, v)
+    day = world["day"]
+    morning_after = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
+    ingest_replay(world["league"], day, morning_after, kinds=["box_scores"], history_days=0)
+    record = next_day_validation(day, db_path=Path(world["env"]["MINUTES_LIVE_DUCKDB"]),
+                                 data_root=Path(world["env"]["MINUTES_LIVE_DATA_ROOT"]))
+    assert record is not None and record["rows"] > 100 and record["unmatched_projections"] == 0
+    assert 0 < record["mae_p50"] < 12 and 0.5 < record["coverage_p10_p90"] <= 1
+    lines = (Path(world["env"]["MINUTES_LIVE_DATA_ROOT"]) / "registry" / "drift.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1]) == record
