@@ -35,11 +35,7 @@ renamed as (
         cast(ast as integer) as ast,
         cast(blk as integer) as blk,
         cast(fg3a as integer) as fg3a,
-        cast(snapshot_ts as timestamp with time zone) as snapshot_ts,
-        cast(ingested_at as timestamp with time zone) as ingested_at,
-        run_id,
-        source as source_name,
-        content_hash
+        {{ raw_audit_columns() }}
 
     from source
 

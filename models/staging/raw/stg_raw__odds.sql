@@ -15,11 +15,7 @@ renamed as (
         book,
         cast(spread_home as double) as spread_home,
         cast(total as double) as total,
-        cast(snapshot_ts as timestamp with time zone) as snapshot_ts,
-        cast(ingested_at as timestamp with time zone) as ingested_at,
-        run_id,
-        source as source_name,
-        content_hash
+        {{ raw_audit_columns() }}
 
     from source
 

@@ -19,11 +19,7 @@ renamed as (
         cast(active_flag as boolean) as active_flag,
         nullif(lower(trim(lineup_role)), '') as lineup_role,
         nullif(upper(trim(listed_pos)), '') as listed_pos,
-        cast(snapshot_ts as timestamp with time zone) as snapshot_ts,
-        cast(ingested_at as timestamp with time zone) as ingested_at,
-        run_id,
-        source as source_name,
-        content_hash
+        {{ raw_audit_columns() }}
 
     from source
 

@@ -22,11 +22,7 @@ renamed as (
         upper(trim(away_tricode)) as away_tricode,
         home_team_name,
         away_team_name,
-        cast(snapshot_ts as timestamp with time zone) as snapshot_ts,
-        cast(ingested_at as timestamp with time zone) as ingested_at,
-        run_id,
-        source as source_name,
-        content_hash
+        {{ raw_audit_columns() }}
 
     from source
 
