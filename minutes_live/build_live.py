@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -141,10 +141,6 @@ def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = N
         return con.execute(f"select * from main.{mart} {where}", params or []).df()
     finally:
         con.close()
-
-
-def _minutes_between(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> pd.Series:
-    return ((later - earlier).dt.total_seconds() / 60.0).round(2)
 
 
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
@@ -375,8 +371,3 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
     if publish:
         rd.publish_latest(run, cfg.run_as_of_ts)
     return LiveBuildResult(run.path, summary, features, coverage)
-
-
-def config_dict(cfg: LiveBuildConfig) -> dict:
-    d = asdict(cfg)
-    return {k: (str(v) if isinstance(v, Path | date | datetime | timedelta) else v) for k, v in d.items()}

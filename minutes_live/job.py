@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -176,7 +176,3 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
     with open(path, "a") as fh:
         fh.write(json.dumps(record) + "\n")
     return record
-
-
-def yesterday(day: date) -> date:
-    return day - timedelta(days=1)
