@@ -3,6 +3,10 @@
 Every refusal of the live builder and the scheduled job is a `GuardrailError` subclass with a fixed exit
 code, raised with a one-line message naming what is missing or violated and for which game/kind.
 docs/operations.md renders `EXIT_CODES` as a table.
+
+Freshness: a snapshot older than its kind's max age (`--injuries-max-age-hours`, `--odds-max-age-hours`,
+`--roster-max-age-hours`) does not qualify, so a game whose only snapshot is too old counts as missing that
+kind (exit 4, 5 or 6): the max age is the fail threshold. Warn thresholds only add summary warnings.
 """
 
 from __future__ import annotations
@@ -36,11 +40,6 @@ class OddsCoverageError(GuardrailError):
 class RosterCoverageError(GuardrailError):
     exit_code = 6
     label = "no roster for a target team within the fallback window / max age"
-
-
-class StaleSnapshotError(GuardrailError):
-    exit_code = 7
-    label = "a selected snapshot is older than the fail threshold for its kind"
 
 
 class SlateStartedError(GuardrailError):
@@ -84,7 +83,6 @@ EXIT_CODES: dict[int, str] = {
             InjuryCoverageError,
             OddsCoverageError,
             RosterCoverageError,
-            StaleSnapshotError,
             SlateStartedError,
             RunExistsError,
             DbtBuildError,
