@@ -149,3 +149,20 @@ def test_parity_passes_then_names_a_perturbed_column(store):
     _, _, diffs = compare(live, gold)
     assert diffs["column"].tolist() == ["roll_mean_5"]
     assert diffs["rows_differing"].tolist() == [1]
+
+
+def test_overnight_job_freezes_rebuilds_gold_and_checks_parity(store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from foundation import registry
+    from minutes_live.cli import app
+
+    monkeypatch.setenv("MINUTES_LIVE_DATA_ROOT", str(store["root"] / "data"))
+    monkeypatch.setenv("MINUTES_LIVE_DUCKDB", str(store["db"]))
+    result = CliRunner().invoke(app, ["job", "overnight", "--source", "none", "--date", "2022-01-15",
+                                      "--run-as-of-ts", "2022-01-16T09:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "overnight 2022-01-15: labels ingested, gold rebuilt, parity ok" in result.output
+    entry = registry.read_registry(store["root"] / "data").iloc[-1]
+    assert entry["job"] == "overnight" and entry["status"] == "success"
+    assert (Path(entry["parity_report"]) / "parity.json").exists()
