@@ -116,9 +116,9 @@ def command(
             )
             root = Path(cfg.data_root or settings.data_root())
             with store_lock(root, timeout=lock_timeout, what=f"parity {pday}"):
-                from minutes_live.build_live import _ingest
+                from minutes_live.build_live import ingest_snapshots
 
-                _ingest(cfg, Path(settings.duckdb_path()), root)
+                ingest_snapshots(cfg, Path(settings.duckdb_path()), root)
                 res = run_parity(pday, pts, db_path=settings.duckdb_path(),
                                  out_root=Path(cfg.out_root or settings.features_root()))
             typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")

@@ -249,7 +249,7 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
     }
 
 
-def _ingest(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
+def ingest_snapshots(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> dict:
     """Ingest the run's snapshots; ingest/dataset failures become DatasetInputError (exit 13)."""
     from snapshots_ingest import ingest as ingest_mod
     from snapshots_ingest.dataset import DatasetError
@@ -320,7 +320,7 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
         )
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    _ingest(cfg, db_path, data_root)
+    ingest_snapshots(cfg, db_path, data_root)
     durations["ingest"] = time.perf_counter() - t0
     if cfg.source == "live" and cfg.as_of_from_clock:
         # "now" means "everything this run fetched": live rows without a publication time are stamped

@@ -8,8 +8,8 @@
 4. if the demo bundle (named by data/synthetic_league/minutes_current_run.json, kept apart from the
    production config/minutes_current_run.json) is missing, build gold features (30 minutes before tip)
    for the games before the slate and train one;
-5. run the scheduled job (ingest -> dbt build -> score -> reports -> publish -> registry) and print the
-   projections table and where every file went.
+5. run the scheduled job on the stored snapshots (dbt build -> score -> reports -> publish -> registry)
+   and print the projections table and where every file went.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def run_demo(seed: int = DEMO_SEED) -> None:
         print_projections(minutes)
         typer.echo(f"scores   : {existing.path}")
         return
-    _step("running the scheduled job: ingest -> dbt build -> score -> reports -> publish -> registry")
-    cfg = config_from_flags(day, as_of.isoformat(), "synthetic", dataset_dir, None, None, None, None, None,
+    # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
+    _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
+    cfg = config_from_flags(day, as_of.isoformat(), "none", None, None, None, None, None, None,
                             False, False, False, False, None, None, {})
     result = run_job(cfg, job="demo", bundle_config=config_path)
     print_projections(result.minutes)

@@ -114,7 +114,7 @@ def overnight(
     from foundation import registry
     from foundation.guardrails import DbtBuildError
     from foundation.locks import store_lock
-    from minutes_live.build_live import _ingest
+    from minutes_live.build_live import ingest_snapshots
     from minutes_live.dbt_runner import DbtError, run_dbt
     from minutes_live.gold import GOLD_MART
     from minutes_live.job import next_day_validation
@@ -129,7 +129,7 @@ def overnight(
         entry = {"job": "overnight", "date": day.isoformat(), "run_as_of_ts": as_of.isoformat(), "status": "failed"}
         try:
             with store_lock(data_root, timeout=lock_timeout, what=f"overnight {day}"):
-                _ingest(cfg, db_path, data_root)
+                ingest_snapshots(cfg, db_path, data_root)
                 try:
                     run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)
                 except DbtError as exc:

@@ -303,9 +303,10 @@ def load_dataset(path: str | Path, seasons: list[str] | None = None) -> Dataset:
     games = _games(sched, fix, namespace, problems, reader)
     player_games = _player_games(box, games, namespace, problems, reader)
     lines_c = _lines(lines, problems)
-    rosters_c = _rosters(rosters, namespace, problems)
+    rosters_c = _season_players(rosters, "rosters_derived", namespace, problems)
     injuries_c = _injuries(injuries, games, namespace, problems, reader) if injuries is not None else None
-    players_c = _players(players, namespace, problems) if players is not None else None
+    players_c = (_season_players(players, "players", namespace, problems, extra=("listed_pos",))
+                 if players is not None else None)
     if problems:
         raise DatasetError(_format(root, problems))
     return Dataset(
@@ -468,21 +469,27 @@ def _lines(lines, problems) -> pd.DataFrame:
     )
 
 
-def _rosters(rosters, namespace, problems) -> pd.DataFrame:
-    r = rosters
+def _add_int_ids(out: pd.DataFrame, namespace: str) -> pd.DataFrame:
+    """team_id from the tricode, player_id from the source id (each distinct id hashed once)."""
+    out["team_id"] = out["team_tricode"].map(lambda t: ids.NBA_TEAMS[t][0]).astype("int64")
+    uniq = {s: ids.player_id(s, namespace) for s in out["source_player_id"].unique()}
+    out["player_id"] = out["source_player_id"].map(uniq).astype("int64")
+    return out
+
+
+def _season_players(frame: pd.DataFrame, table: str, namespace: str, problems: list[str],
+                    extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (season, team, player) of rosters_derived or players, with integer ids."""
     out = pd.DataFrame(
         {
-            "season": r["season"].astype(str),
-            "team_tricode": _map_codes(r["team"], ids.nba_tricode, "team", "rosters_derived", "team", problems),
-            "source_player_id": r["player_id"].astype(str),
-            "player_name": r["player_name"].astype(str),
+            "season": frame["season"].astype(str),
+            "team_tricode": _map_codes(frame["team"], ids.nba_tricode, "team", table, "team", problems),
+            "source_player_id": frame["player_id"].astype(str),
+            "player_name": frame["player_name"].astype(str),
+            **{col: frame[col] for col in extra},
         }
     )
-    if problems:
-        return out
-    out["team_id"] = out["team_tricode"].map(lambda t: ids.NBA_TEAMS[t][0]).astype("int64")
-    out["player_id"] = [ids.player_id(s, namespace) for s in out["source_player_id"]]
-    return out
+    return out if problems else _add_int_ids(out, namespace)
 
 
 def _injuries(inj, games, namespace, problems, reader) -> pd.DataFrame:
@@ -506,32 +513,11 @@ def _injuries(inj, games, namespace, problems, reader) -> pd.DataFrame:
     if problems:
         return out
     out["game_id"] = out["game_id"].astype("int64")
-    out["team_id"] = out["team_tricode"].map(lambda t: ids.NBA_TEAMS[t][0]).astype("int64")
-    uniq = {s: ids.player_id(s, namespace) for s in out["source_player_id"].unique()}
-    out["player_id"] = out["source_player_id"].map(uniq).astype("int64")
+    _add_int_ids(out, namespace)
     known = out["game_id"].isin(games["game_id"])
     if not known.all():
         problems.append(
             f"{inj.loc[~known, '_file'].iloc[0]}: column 'game_id' has {int((~known).sum())} row(s) whose game "
             f"is not in the schedule (e.g. {out.loc[~known, 'source_game_id'].iloc[0]})"
         )
-    return out
-
-
-def _players(players, namespace, problems) -> pd.DataFrame:
-    p = players
-    out = pd.DataFrame(
-        {
-            "season": p["season"].astype(str),
-            "team_tricode": _map_codes(p["team"], ids.nba_tricode, "team", "players", "team", problems),
-            "source_player_id": p["player_id"].astype(str),
-            "player_name": p["player_name"].astype(str),
-            "listed_pos": p["listed_pos"],
-        }
-    )
-    if problems:
-        return out
-    out["team_id"] = out["team_tricode"].map(lambda t: ids.NBA_TEAMS[t][0]).astype("int64")
-    uniq = {s: ids.player_id(s, namespace) for s in out["source_player_id"].unique()}
-    out["player_id"] = out["source_player_id"].map(uniq).astype("int64")
     return out
