@@ -72,6 +72,11 @@ class DatasetInputError(GuardrailError):
     label = "an input extract or dataset is malformed (file, column and reason in the message)"
 
 
+class ScoringInputError(GuardrailError):
+    exit_code = 14
+    label = "scoring input unusable: no active bundle, an incomplete bundle, or features that do not fit it"
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (bug): the traceback is in the log",
@@ -89,6 +94,7 @@ EXIT_CODES: dict[int, str] = {
             ParityError,
             LockBusyError,
             DatasetInputError,
+            ScoringInputError,
         )
     },
 }

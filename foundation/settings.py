@@ -33,6 +33,16 @@ def reports_root() -> Path:
     return Path(os.environ.get("MINUTES_LIVE_REPORTS", PROJECT_ROOT / "reports"))
 
 
+def scores_root() -> Path:
+    """Scored runs of score_minutes_v1 and the job: <root>/<date>/run=<id>/minutes.parquet."""
+    return artifacts_root() / "minutes_v1" / "daily"
+
+
+def live_reports_root() -> Path:
+    """The job's per-run coverage reports: <root>/<date>/run=<id>/."""
+    return reports_root() / "minutes_live"
+
+
 def real_dataset_dir() -> Path:
     """The real NBA replay dataset (read-only, never copied into the project)."""
     return Path(os.environ.get("MINUTES_LIVE_NBA_DIR", PROJECT_ROOT.parent / "shared" / "data" / "nba"))

@@ -138,6 +138,7 @@ def command(
         raise typer.Exit(exc.exit_code) from None
     s = result.summary
     typer.echo(f"features: {s['rows']} rows, {len(s['games'])} games -> {result.run_dir}")
+    typer.echo(s["publication"])
     for w in s["warnings"]:
         typer.echo(f"warning: {w}")
 

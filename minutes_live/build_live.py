@@ -5,7 +5,8 @@
 Steps (each timed into the summary): validate flags -> ingest snapshots (skip what is materialized;
 `--*-path` overrides read a given extract) -> schedule guardrails -> `dbt build` of the live lineage with
 the run's vars -> read `features_minutes_v1_live` -> coverage + freshness guardrails -> write
-`<out-root>/<date>/run=<run_id>/{features.parquet, ids.csv, summary.json, coverage.csv}` -> move `latest`.
+`<out-root>/<date>/run=<run_id>/{features.parquet, ids.csv, summary.json, coverage.csv}` -> publish (the
+`latest` rule of foundation/publication.py; every attempt is in the registry, foundation/lifecycle.py).
 Exit codes are in foundation/guardrails.py (rendered in docs/operations.md).
 """
 
@@ -21,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from foundation import run_directory as rd
+from foundation.faults import boundary
 from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
@@ -31,6 +33,8 @@ from foundation.guardrails import (
     ScheduleCoverageError,
     SlateStartedError,
 )
+from foundation.lifecycle import run_attempt
+from foundation.publication import Publication, Roots, sha256_file
 from minutes_live.dbt_runner import DbtError, run_dbt
 
 LIVE_MART = "features_minutes_v1_live"
@@ -85,7 +89,7 @@ class LiveBuildConfig:
 
 @dataclass
 class LiveBuildResult:
-    run_dir: Path
+    run_dir: Path | None  # set once the run is published
     summary: dict
     features: pd.DataFrame
     coverage: pd.DataFrame
@@ -305,19 +309,9 @@ def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
     return DbtBuildError(text)
 
 
-def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:
-    """Build and write the run directory; move `latest` unless publish=False (the job publishes last)."""
-    from foundation import settings
-
-    data_root = Path(cfg.data_root or settings.data_root())
-    db_path = Path(cfg.db_path or settings.duckdb_path())
-    out_root = Path(cfg.out_root or data_root / "live" / "features_minutes_v1")
-    run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
-    if run.exists() and not cfg.replace:
-        raise RunExistsError(
-            f"run {cfg.run_id} for {cfg.day} already exists at {run.path}; runs are immutable "
-            "(pass --replace to rebuild it deliberately)"
-        )
+def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> LiveBuildResult:
+    """Ingest, check the schedule, `dbt build` the live lineage and read the mart: everything a run
+    needs except writing it. The caller stages and publishes (`build_live`, or the job)."""
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
     ingest_snapshots(cfg, db_path, data_root)
@@ -326,7 +320,7 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
         # "now" means "everything this run fetched": live rows without a publication time are stamped
         # with their fetch time, seconds after the run started, so the run's instant is taken after the fetch
         cfg.run_as_of_ts = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
-        run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
+    boundary("after_ingest")
 
     t0 = time.perf_counter()
     con = duckdb.connect(str(db_path), read_only=True)
@@ -358,16 +352,43 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
     coverage = game_coverage(features, cfg.run_as_of_ts)
     warnings += check_coverage(coverage, cfg)
     durations["coverage_checks"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
     summary = summarize(cfg, features, coverage, warnings, durations)
-    with rd.staged_run(run, replace=cfg.replace) as tmp:
-        features.to_parquet(tmp / "features.parquet", index=False)
-        features[["game_id", "player_id", "team_id"]].to_csv(tmp / "ids.csv", index=False)
-        coverage.to_csv(tmp / "coverage.csv", index=False)
-        durations["export"] = time.perf_counter() - t0
-        summary["durations_seconds"] = {k: round(v, 2) for k, v in durations.items()}
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    if publish:
-        rd.publish_latest(run, cfg.run_as_of_ts)
-    return LiveBuildResult(run.path, summary, features, coverage)
+    boundary("after_dbt")
+    return LiveBuildResult(None, summary, features, coverage)
+
+
+def write_features_run(directory: Path, result: LiveBuildResult) -> Path:
+    """features.parquet, ids.csv, coverage.csv and summary.json (with the parquet's sha256, which a
+    score run of the same id records too) into a staged run directory."""
+    t0 = time.perf_counter()
+    result.features.to_parquet(directory / "features.parquet", index=False)
+    result.features[["game_id", "player_id", "team_id"]].to_csv(directory / "ids.csv", index=False)
+    result.coverage.to_csv(directory / "coverage.csv", index=False)
+    summary = result.summary
+    summary["features_sha256"] = sha256_file(directory / "features.parquet")
+    summary["durations_seconds"]["export"] = round(time.perf_counter() - t0, 2)
+    (directory / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return directory
+
+
+def build_live(cfg: LiveBuildConfig, *, job: str = "build") -> LiveBuildResult:
+    """build_minutes_live: compute the features of (date, run_as_of_ts), write the run and publish it
+    under the `latest` rule (foundation.publication). One registry attempt (foundation.lifecycle)."""
+    from foundation import settings
+
+    data_root = Path(cfg.data_root or settings.data_root())
+    db_path = Path(cfg.db_path or settings.duckdb_path())
+    pub = Publication(Roots.default(features=cfg.out_root), cfg.day, data_root)
+    with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=("features",), replace=cfg.replace,
+                     source=cfg.source) as run:
+        result = compute_live(cfg, db_path=db_path, data_root=data_root)
+        if run.run_id != cfg.run_id:
+            run.retarget(cfg.run_as_of_ts)
+        write_features_run(run.stage("features"), result)
+        boundary("after_features")
+        outcome = run.publish()
+        result.run_dir = pub.run_dir("features", run.run_id)
+        result.summary["publication"] = outcome.describe(cfg.day)
+        run.details.update(paths={"features": str(result.run_dir)}, rows=result.summary["rows"],
+                           warnings=result.summary["warnings"])
+    return result

@@ -1,18 +1,15 @@
 """The scheduled job: ingest -> dbt build -> score (live) -> reports -> publish -> registry.
 
-One call = one audited run for (date, run_as_of_ts). Publishing is crash-safe: features and scores are
-written as complete run directories first; the `latest` pointers move only after both exist, so a job
-killed at any point leaves `latest` on the previous complete run. Every outcome (success or the guardrail
-that stopped it) is appended to the run registry.
+One call = one attempt at the run (date, run_as_of_ts), recorded in the registry (started, then succeeded
+or failed; a killed attempt is marked `killed` by the next command touching the date). Features, scores
+and reports are staged as temp directories and published together in one step
+(foundation/publication.py), so at every instant both `latest` pointers name the same complete run, and a
+job killed at any step boundary (foundation/faults.py) leaves them on the previous one.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,11 +17,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from foundation import registry, settings
 from foundation import run_directory as rd
-from foundation.guardrails import GuardrailError
+from foundation import settings
+from foundation.faults import boundary
+from foundation.lifecycle import run_attempt
 from foundation.locks import store_lock
-from minutes_live.build_live import LiveBuildConfig, build_live
+from foundation.publication import KINDS, Publication, Roots
+from minutes_live.build_live import LiveBuildConfig, compute_live, write_features_run
 
 TEAM_SUM_BAND = (230.0, 260.0)
 
@@ -38,25 +37,7 @@ class JobResult:
     minutes: pd.DataFrame
 
 
-def score_live(features_path: Path, day: date, run_as_of_ts: datetime, artifact_root: Path, bundle_config: Path | None,
-               replace: bool = False) -> Path:
-    """Run score_minutes_v1 in live mode as its own process; return its run directory."""
-    cmd = [sys.executable, "-m", "scoring.score_cli", "--date", day.isoformat(), "--mode", "live",
-           "--features-path", str(features_path), "--artifact-root", str(artifact_root),
-           "--run-as-of-ts", run_as_of_ts.isoformat(), "--no-publish"]
-    if bundle_config is not None:
-        cmd += ["--bundle-config", str(bundle_config)]
-    if replace:
-        cmd += ["--replace"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=settings.PROJECT_ROOT)
-    if proc.returncode != 0:
-        err = GuardrailError(f"score_minutes_v1 failed (exit {proc.returncode}): {proc.stderr.strip()[-800:]}")
-        err.exit_code = proc.returncode if proc.returncode > 1 else 1
-        raise err
-    return artifact_root / day.isoformat() / f"run={rd.run_id_for(run_as_of_ts)}"
-
-
-def write_reports(report_run: rd.RunDirectory, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
+def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
                   run_as_of_ts: datetime) -> dict:
     lo, hi = TEAM_SUM_BAND
     team = (
@@ -70,10 +51,9 @@ def write_reports(report_run: rd.RunDirectory, minutes: pd.DataFrame, coverage: 
     fmax = features.groupby("game_id", as_index=False).agg(feature_as_of_ts_max=("feature_as_of_ts", "max"),
                                                             tip_ts=("tip_ts", "first"))
     fmax["feature_lag_minutes"] = ((as_of - fmax["feature_as_of_ts_max"]).dt.total_seconds() / 60).round(2)
-    with rd.staged_run(report_run) as tmp:
-        team.to_csv(tmp / "team_minutes.csv", index=False)
-        coverage.to_csv(tmp / "snapshot_coverage.csv", index=False)
-        fmax.to_csv(tmp / "feature_freshness.csv", index=False)
+    team.to_csv(directory / "team_minutes.csv", index=False)
+    coverage.to_csv(directory / "snapshot_coverage.csv", index=False)
+    fmax.to_csv(directory / "feature_freshness.csv", index=False)
     return {
         "team_games": int(len(team)),
         "team_games_outside_band": int(team["outside_230_260"].sum()),
@@ -85,61 +65,64 @@ def write_reports(report_run: rd.RunDirectory, minutes: pd.DataFrame, coverage: 
 
 def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | None = None,
             lock_timeout: float = 600.0) -> JobResult:
+    import time
+
+    from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
+
     data_root = Path(cfg.data_root or settings.data_root())
-    artifact_root = settings.artifacts_root() / "minutes_v1" / "daily"
-    reports_root = settings.reports_root() / "minutes_live"
-    entry: dict = {"job": job, "date": cfg.day.isoformat(), "run_as_of_ts": cfg.run_as_of_ts.isoformat(),
-                   "run_id": cfg.run_id, "source": cfg.source, "status": "failed"}
+    db_path = Path(cfg.db_path or settings.duckdb_path())
+    roots = Roots.default(features=cfg.out_root)
+    pub = Publication(roots, cfg.day, data_root)
     durations: dict[str, float] = {}
     t_start = time.perf_counter()
-    try:
-        with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {cfg.run_id}"):
+    with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=KINDS, replace=cfg.replace,
+                     source=cfg.source) as run:
+        req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
+                           **({"bundle_config": bundle_config} if bundle_config is not None else {}))
+        bundle = load_active_bundle(req)  # before any work: no bundle, no run
+        with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
             t0 = time.perf_counter()
-            built = build_live(cfg, publish=False)
-            entry.update(run_id=cfg.run_id, run_as_of_ts=cfg.run_as_of_ts.isoformat())  # live "now" is set after the fetch
+            built = compute_live(cfg, db_path=db_path, data_root=data_root)
+            if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch
+                run.retarget(cfg.run_as_of_ts)
+            staged_features = write_features_run(run.stage("features"), built) / "features.parquet"
             durations["build"] = time.perf_counter() - t0
+            boundary("after_features")
+
             t0 = time.perf_counter()
-            scores_dir = score_live(built.run_dir / "features.parquet", cfg.day, cfg.run_as_of_ts, artifact_root,
-                                    bundle_config, replace=cfg.replace)
+            features_path = pub.run_dir("features", run.run_id) / "features.parquet"
+            source = ScoreSource(staged_features, run.run_id, cfg.run_as_of_ts, roots.features, label=features_path)
+            scored = score_into(run.stage("scores"), req, source, read_slate(staged_features, cfg.day), bundle)
             durations["score"] = time.perf_counter() - t0
-            minutes = pd.read_parquet(scores_dir / "minutes.parquet")
+            boundary("after_score")
+
             t0 = time.perf_counter()
-            report_run = rd.RunDirectory(reports_root, cfg.day, cfg.run_id)
-            team_report = write_reports(report_run, minutes, built.coverage, built.features, cfg.run_as_of_ts)
+            team_report = write_reports(run.stage("reports"), scored.scored, built.coverage, built.features,
+                                        cfg.run_as_of_ts)
             durations["reports"] = time.perf_counter() - t0
-            # Publish last: both run directories are complete on disk before any pointer moves.
-            moved_features = rd.publish_latest(rd.RunDirectory(Path(cfg.out_root or settings.features_root()), cfg.day,
-                                                               cfg.run_id), cfg.run_as_of_ts)
-            moved_scores = rd.publish_latest(rd.RunDirectory(artifact_root, cfg.day, cfg.run_id), cfg.run_as_of_ts)
-            score_summary = json.loads((scores_dir / "summary.json").read_text())
-            entry.update(
-                status="success",
-                exit_code=0,
-                paths={"features": str(built.run_dir), "scores": str(scores_dir), "reports": str(report_run.path)},
-                snapshots=built.summary["snapshots"],
-                warnings=built.summary["warnings"] + score_summary.get("warnings", []),
-                team_minutes=team_report,
-                latest_moved={"features": moved_features, "scores": moved_scores},
-                rows=built.summary["rows"],
-                games=len(built.summary["games"]),
-            )
-            return JobResult(built.run_dir, scores_dir, report_run.path, entry, minutes)
-    except GuardrailError as exc:
-        entry.update(exit_code=exc.exit_code, error=str(exc))
-        raise
-    except Exception as exc:
-        entry.update(exit_code=1, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()[-2000:])
-        raise
-    finally:
+            boundary("after_reports")
+
+            outcome = run.publish()
+            boundary("after_publish")
         durations["total"] = time.perf_counter() - t_start
-        entry["durations_seconds"] = {k: round(v, 2) for k, v in durations.items()}
-        registry.append_entry(data_root, entry)
+        paths = {k: str(pub.run_dir(k, run.run_id)) for k in KINDS}
+        run.details.update(
+            paths=paths,
+            snapshots=built.summary["snapshots"],
+            warnings=built.summary["warnings"] + scored.summary.get("warnings", []),
+            team_minutes=team_report,
+            rows=built.summary["rows"],
+            games=len(built.summary["games"]),
+            durations_seconds={k: round(v, 2) for k, v in durations.items()},
+        )
+    summary = {**run.details, "status": "succeeded", "run_id": run.run_id, "publication": outcome.describe(cfg.day),
+               "notes": run.notes}
+    return JobResult(Path(paths["features"]), Path(paths["scores"]), Path(paths["reports"]), summary, scored.scored)
 
 
 def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | None:
     """Join the published live projections of `day` to its box scores; append MAE/coverage to the drift log."""
-    artifact_root = settings.artifacts_root() / "minutes_v1" / "daily"
-    run_dir = rd.resolve_latest(artifact_root, day)
+    run_dir = rd.resolve_latest(settings.scores_root(), day)
     if run_dir is None:
         return None
     proj = pd.read_parquet(run_dir / "minutes.parquet")

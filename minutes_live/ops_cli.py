@@ -65,6 +65,9 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
     typer.echo(f"features : {result.features_dir}")
     typer.echo(f"scores   : {result.scores_dir}")
     typer.echo(f"reports  : {result.report_dir}")
+    typer.echo(s["publication"])
+    for note in s.get("notes", []):
+        typer.echo(f"recovered: {note}")
     tm = s["team_minutes"]
     typer.echo(f"team p50 sums: {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f} "
                f"({tm['team_games_outside_band']} of {tm['team_games']} team-games outside [230, 260])")
@@ -126,7 +129,7 @@ def overnight(
         cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 True, True, True, False, None, None, {})
         data_root, db_path = settings.data_root(), settings.duckdb_path()
-        entry = {"job": "overnight", "date": day.isoformat(), "run_as_of_ts": as_of.isoformat(), "status": "failed"}
+        attempt = registry.Attempt(data_root, "overnight", day.isoformat(), rd.run_id_for(as_of), as_of.isoformat()).start()
         try:
             with store_lock(data_root, timeout=lock_timeout, what=f"overnight {day}"):
                 ingest_snapshots(cfg, db_path, data_root)
@@ -136,12 +139,11 @@ def overnight(
                     raise DbtBuildError(str(exc)) from None
                 parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
                 drift = next_day_validation(day, db_path=db_path, data_root=data_root)
-            entry.update(status="success", parity_report=str(parity.report_dir), drift=drift)
-        except GuardrailError as exc:
-            entry.update(error=str(exc), exit_code=exc.exit_code)
+        except BaseException as exc:
+            code = exc.exit_code if isinstance(exc, GuardrailError) else 1
+            attempt.finish("failed", exit_code=code, error=f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            registry.append_entry(data_root, entry)
+        attempt.finish("succeeded", parity_report=str(parity.report_dir), drift=drift)
     except GuardrailError as exc:
         raise _fail(exc, "job overnight") from None
     typer.echo(f"overnight {day}: labels ingested, gold rebuilt, parity ok ({parity.live_rows} rows)")
@@ -153,32 +155,31 @@ def pin_command(
     run_id: Annotated[str, typer.Option(help="Run id YYYYMMDDTHHMMSSZ to pin.")],
     reason: Annotated[str, typer.Option()] = "",
 ) -> None:
-    """Pin a run: `latest` (features and scores) points at it and does not move until unpinned."""
+    """Pin a run: every `latest` of the date (features, scores, reports) names it until unpinned."""
+    from foundation.publication import Publication, PublicationError, Roots
+
     try:
         day = parse_date(date)
-        roots = (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily")
         rd.validate_run_id(run_id)
-        missing = [str(r) for r in roots if not rd.RunDirectory(r, day, run_id).exists()]
-        if missing:  # pin both or neither
-            raise rd.RunDirectoryError(f"cannot pin {run_id} for {day}: no such run under {', '.join(missing)}")
-        for root in roots:
-            rd.pin(root, day, run_id, reason)
-    except rd.RunDirectoryError as exc:
-        typer.echo(f"pin: error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        served = Publication(Roots.default(), day).pin(run_id, reason)
+    except (rd.RunDirectoryError, PublicationError) as exc:
+        raise _fail(InvalidInput(str(exc)), "pin") from None
     except GuardrailError as exc:
         raise _fail(exc, "pin") from None
-    typer.echo(f"pinned {run_id} for {day}")
+    typer.echo(f"pinned {run_id} for {day}; latest: {_describe(served)}")
 
 
 def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")]) -> None:
-    """Remove the pin; `latest` moves to the newest complete run."""
+    """Remove the pin; every `latest` of the date moves to the complete run with the newest run_as_of_ts."""
+    from foundation.publication import Publication, Roots
+
     try:
         day = parse_date(date)
     except InvalidInput as exc:
         raise _fail(exc, "unpin") from None
-    for root in (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily"):
-        newest = rd.unpin(root, day)
-        typer.echo(f"unpinned {root}/{day}; latest -> {newest}")
+    served = Publication(Roots.default(), day).unpin()
+    typer.echo(f"unpinned {day}; latest: {_describe(served)}")
 
 
+def _describe(served: dict[str, str | None]) -> str:
+    return ", ".join(f"{kind} -> {run_id or 'none'}" for kind, run_id in served.items())

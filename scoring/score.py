@@ -8,8 +8,13 @@ Inputs
   is ignored. QUESTIONABLE / PROBABLE players keep their projection (availability lives in play_prob).
 
 In both modes OUT players are kept in the output with play_prob 0 and p10 = p50 = p90 = 0.
-Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, summary.json}`, written atomically through
-foundation.run_directory, then `latest` moves (unless a pin holds it).
+Run identity: a score run takes the id of the features run it scores, never the clock. A features file
+inside a features run directory (`<root>/<date>/run=<id>/features.parquet` with its summary.json) gives
+the run id and run_as_of_ts; any other file (gold features) takes `--run-as-of-ts`, or else the newest
+`feature_as_of_ts` of the slate. Features newer than `--run-as-of-ts` are refused (exit 2).
+Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, summary.json}` (the summary records the
+sha256 of the features file it scored), staged and published under the `latest` rule of
+foundation/publication.py; the attempt is recorded in the registry (foundation/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ from pathlib import Path
 import pandas as pd
 
 from foundation import settings
-from foundation.run_directory import RunDirectory, RunDirectoryError, publish_latest, run_id_for, staged_run
-from scoring.bundle import MinutesBundle, load_bundle
+from foundation.guardrails import InvalidInput, ScoringInputError
+from foundation.lifecycle import run_attempt
+from foundation.publication import Publication, Roots, sha256_file
+from foundation.run_directory import read_json, run_id_for
+from scoring.bundle import BundleError, MinutesBundle, load_bundle
+from scoring.features import SchemaMismatchError
 from scoring.metrics import TEAM_BAND
 from scoring.train import resolve_bundle_dir
 
@@ -36,8 +45,8 @@ OUTPUT_COLUMNS = (
 )
 
 
-class ScoreInputError(RuntimeError):
-    """A required input (features, bundle, config) is missing or unusable. Exit code 1."""
+class ScoreInputError(ScoringInputError):
+    """A required input (features, bundle, config) is missing or unusable (exit 14)."""
 
 
 @dataclass
@@ -46,11 +55,21 @@ class ScoreRequest:
     mode: str = "historical"
     features_path: Path | None = None
     features_root: Path | None = None
-    artifact_root: Path = field(default_factory=lambda: settings.artifacts_root() / "minutes_v1" / "daily")
+    artifact_root: Path = field(default_factory=settings.scores_root)
     bundle_config: Path = field(default_factory=lambda: settings.PROJECT_ROOT / "config" / "minutes_current_run.json")
-    run_as_of_ts: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    run_as_of_ts: datetime | None = None  # None: the features run's instant (or the newest feature_as_of_ts)
     replace: bool = False
-    publish: bool = True  # False: write the run directory only (the scheduled job moves `latest` last)
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """The features a score run reads, and the run identity they give it."""
+
+    path: Path
+    run_id: str
+    run_as_of_ts: datetime
+    features_root: Path | None  # the features run's root, when the file belongs to a features run
+    label: Path | None = None  # where the file is read from once published (the job scores its staged copy)
 
 
 @dataclass
@@ -68,13 +87,13 @@ def season_of(day: date) -> str:
 def resolve_features_source(req: ScoreRequest) -> Path:
     if req.mode == "live":
         if req.features_path is None:
-            raise ScoreInputError("--mode live requires --features-path (the live features.parquet of a build run)")
+            raise InvalidInput("--mode live requires --features-path (the live features.parquet of a build run)")
         path = Path(req.features_path)
     elif req.features_path is not None:
         path = Path(req.features_path)
     else:
         if req.features_root is None:
-            raise ScoreInputError("historical mode needs --features-root (or --features-path)")
+            raise InvalidInput("historical mode needs --features-root (or --features-path)")
         root = Path(req.features_root)
         path = root if root.is_file() else root / f"season={season_of(req.day)}" / "features.parquet"
     if not path.exists():
@@ -95,6 +114,41 @@ def read_slate(path: Path, day: date) -> pd.DataFrame:
     return slate
 
 
+def features_run_of(path: Path) -> dict | None:
+    """The summary of the features run a file belongs to (`.../run=<id>/features.parquet`), or None."""
+    if not path.parent.name.startswith("run="):
+        return None
+    summary = read_json(path.parent / "summary.json")
+    if summary and summary.get("run_id") == path.parent.name.removeprefix("run=") and summary.get("run_as_of_ts"):
+        return summary
+    return None
+
+
+def resolve_run(req: ScoreRequest, path: Path, slate: pd.DataFrame) -> ScoreSource:
+    """Run id and instant of the score run: those of the features run scored (see the module docstring)."""
+    newest = pd.to_datetime(slate["feature_as_of_ts"], utc=True).max() if "feature_as_of_ts" in slate else pd.NaT
+    if req.run_as_of_ts is not None and pd.notna(newest) and newest > pd.Timestamp(req.run_as_of_ts):
+        raise InvalidInput(
+            f"--run-as-of-ts {req.run_as_of_ts.isoformat()} is before the newest feature_as_of_ts "
+            f"{newest.isoformat()} of {path}: scoring would publish information from after its own instant")
+    run = features_run_of(path)
+    if run is not None:
+        as_of = datetime.fromisoformat(run["run_as_of_ts"]).astimezone(UTC)
+        if req.run_as_of_ts is not None and req.run_as_of_ts != as_of:
+            raise InvalidInput(
+                f"--run-as-of-ts {req.run_as_of_ts.isoformat()} differs from the run_as_of_ts {as_of.isoformat()} "
+                f"of the features run {run['run_id']} it scores; a score run takes the id of its features run "
+                "(leave --run-as-of-ts out)")
+        return ScoreSource(path, run["run_id"], as_of, path.parent.parent.parent)
+    if req.run_as_of_ts is not None:
+        as_of = req.run_as_of_ts
+    elif pd.notna(newest):
+        as_of = newest.to_pydatetime().replace(microsecond=0)
+    else:
+        raise InvalidInput(f"{path} has no feature_as_of_ts and is not a features run: pass --run-as-of-ts")
+    return ScoreSource(path, run_id_for(as_of), as_of, None)
+
+
 def team_minutes_check(scored: pd.DataFrame) -> dict:
     teams = scored.groupby(["game_id", "team_id"], sort=True)
     rows = []
@@ -107,27 +161,24 @@ def team_minutes_check(scored: pd.DataFrame) -> dict:
             "share_in_band": (sum(not r["flag"] for r in rows) / len(rows)) if rows else None}
 
 
-def build_summary(req: ScoreRequest, source: Path, bundle: MinutesBundle, scored: pd.DataFrame,
-                  run_id: str, seconds: float) -> dict:
+def build_summary(req: ScoreRequest, source: ScoreSource, bundle: MinutesBundle, scored: pd.DataFrame,
+                  seconds: float) -> dict:
     status = scored["status"].astype("string").str.upper().fillna("UNK")
     warnings = []
     sanity = team_minutes_check(scored)
     for r in sanity["flagged"]:
         warnings.append(f"team {r['team_tricode'] or r['team_id']} in game {r['game_id']}: p50 sum {r['p50_sum']} "
                         f"outside [{TEAM_BAND[0]:.0f}, {TEAM_BAND[1]:.0f}]")
-    if "feature_as_of_ts" in scored and req.mode == "live":
-        late = pd.to_datetime(scored["feature_as_of_ts"], utc=True) > pd.Timestamp(req.run_as_of_ts)
-        if late.any():
-            warnings.append(f"{int(late.sum())} rows have feature_as_of_ts after run_as_of_ts (possible leak)")
     if req.mode == "historical" and "minutes" in scored and scored["minutes"].isna().all():
         warnings.append("historical mode but no labels present (minutes all NULL): is this a live features file?")
     return {
         "date": req.day.isoformat(),
         "mode": req.mode,
-        "run_id": run_id,
-        "run_as_of_ts": req.run_as_of_ts.isoformat(),
+        "run_id": source.run_id,
+        "run_as_of_ts": source.run_as_of_ts.isoformat(),
         "generated_at": datetime.now(UTC).isoformat(),
-        "features_source": str(source),
+        "features_source": str(source.label or source.path),
+        "features_sha256": sha256_file(source.path),
         "bundle": {"bundle_id": bundle.bundle_id, "bundle_dir": str(bundle.path), "feature_hash": bundle.feature_hash,
                    "git_commit": bundle.meta.get("git_commit"), "windows": bundle.meta.get("windows")},
         "counts": {
@@ -146,38 +197,52 @@ def build_summary(req: ScoreRequest, source: Path, bundle: MinutesBundle, scored
     }
 
 
-def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None) -> ScoreResult:
-    """Score one slate and publish the run directory. Raises ScoreInputError / SchemaMismatchError / RunDirectoryError."""
-    if req.mode not in ("historical", "live"):
-        raise ValueError(f"--mode must be historical or live, got {req.mode!r}")
-    run = RunDirectory(Path(req.artifact_root), req.day, run_id_for(req.run_as_of_ts))
-    if run.exists() and not req.replace:
-        # checked before any work; staged_run checks again at publish time
-        raise RunDirectoryError(f"run {run.run_id} for {req.day} already exists at {run.path}; runs are immutable "
-                                "(pass --replace to overwrite it deliberately, or use another --run-as-of-ts)")
-    source = resolve_features_source(req)
-    if bundle is None:
-        try:
-            bundle_dir = resolve_bundle_dir(req.bundle_config)
-        except (FileNotFoundError, ValueError) as exc:
-            raise ScoreInputError(str(exc)) from None
-        bundle = load_bundle(bundle_dir)
-    slate = read_slate(source, req.day)
+def load_active_bundle(req: ScoreRequest) -> MinutesBundle:
+    try:
+        return load_bundle(resolve_bundle_dir(req.bundle_config))
+    except (FileNotFoundError, ValueError, BundleError) as exc:
+        raise ScoreInputError(str(exc)) from None
+
+
+def score_into(directory: Path, req: ScoreRequest, source: ScoreSource, slate: pd.DataFrame,
+               bundle: MinutesBundle) -> ScoreResult:
+    """Score the slate and write minutes.parquet + summary.json into a staged run directory."""
     started = time.perf_counter()
-    scored = bundle.predict(slate)
+    try:
+        scored = bundle.predict(slate)
+    except SchemaMismatchError as exc:
+        raise ScoreInputError(str(exc)) from None
     scored["model_bundle_id"] = bundle.bundle_id
-    scored["run_id"] = run.run_id
+    scored["run_id"] = source.run_id
     cols = [c for c in OUTPUT_COLUMNS if c in scored.columns] + ["model_bundle_id", "run_id"]
     if req.mode == "historical" and "minutes" in scored.columns:
         cols.append("minutes")
     scored = scored[cols]
-    seconds = time.perf_counter() - started
-    summary = build_summary(req, source, bundle, scored, run.run_id, seconds)
-    with staged_run(run, replace=req.replace) as tmp:
-        scored.to_parquet(tmp / "minutes.parquet", index=False)
-        (tmp / "summary.json").write_text(_json(summary))
-    summary["latest_moved"] = publish_latest(run, req.run_as_of_ts) if req.publish else False
-    return ScoreResult(run_dir=run.path, summary=summary, scored=scored)
+    summary = build_summary(req, source, bundle, scored, time.perf_counter() - started)
+    scored.to_parquet(directory / "minutes.parquet", index=False)
+    (directory / "summary.json").write_text(_json(summary))
+    return ScoreResult(run_dir=directory, summary=summary, scored=scored)
+
+
+def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: str = "score") -> ScoreResult:
+    """score_minutes_v1: score one slate into a run with the features run's id and publish it."""
+    if req.mode not in ("historical", "live"):
+        raise InvalidInput(f"--mode must be historical or live, got {req.mode!r}")
+    path = resolve_features_source(req)
+    slate = read_slate(path, req.day)
+    source = resolve_run(req, path, slate)
+    roots = Roots.default(features=source.features_root, scores=req.artifact_root)
+    pub = Publication(roots, req.day)
+    with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
+                     features_source=str(path)) as run:
+        bundle = bundle or load_active_bundle(req)
+        result = score_into(run.stage("scores"), req, source, slate, bundle)
+        outcome = run.publish()
+        run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
+                           warnings=result.summary["warnings"])
+    result.run_dir = pub.run_dir("scores", source.run_id)
+    result.summary["publication"] = outcome.describe(req.day)
+    return result
 
 
 def _json(payload: dict) -> str:

@@ -1,5 +1,6 @@
-"""Console script `score_minutes_v1` (architecture.md "CLI contracts"). Exit codes: 0 ok; 1 missing or
-unusable input (features, bundle, config, schema mismatch); 2 bad CLI value; 9 run id exists (use --replace)."""
+"""Console script `score_minutes_v1` (architecture.md "CLI contracts"). Exit codes (foundation/guardrails.py):
+0 ok; 2 bad CLI value, or --run-as-of-ts before the features' newest feature_as_of_ts; 9 run id exists (use
+--replace); 14 missing or unusable input (features, bundle, config, schema mismatch)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,8 @@ from typing import Annotated
 import typer
 
 from foundation.cli_values import parse_date, parse_ts
-from foundation.guardrails import InvalidInput, RunExistsError
-from foundation.run_directory import RunDirectoryError
-from scoring.bundle import BundleError
-from scoring.features import SchemaMismatchError
-from scoring.score import ScoreInputError, ScoreRequest, score_slate
+from foundation.guardrails import GuardrailError, InvalidInput
+from scoring.score import ScoreRequest, score_slate
 
 PROG = "score_minutes_v1"
 
@@ -30,31 +28,29 @@ def command(
     features_root: Annotated[Path | None, typer.Option(help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file.")] = None,
     artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default artifacts/minutes_v1/daily).")] = None,
     bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default config/minutes_current_run.json).")] = None,
-    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset; default now (UTC). Defines the run id.")] = None,
+    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset. Default: the features run's instant (a score run takes the id of the features run it scores); for other files the newest feature_as_of_ts.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing run id deliberately.")] = False,
-    no_publish: Annotated[bool, typer.Option("--no-publish", help="Write the run but leave `latest` alone (the job publishes last).")] = False,
 ) -> None:
     """Score one slate with the active Minutes V1 bundle into an immutable run directory."""
     try:
         if date is None:
             raise InvalidInput("--date is required (YYYY-MM-DD)")
         day = parse_date(date)
-        ts = parse_ts(run_as_of_ts)
+        ts = parse_ts(run_as_of_ts, default_now=False) if run_as_of_ts is not None else None
         if mode not in ("historical", "live"):
             raise InvalidInput(f"--mode {mode!r} is not one of: historical, live")
     except InvalidInput as exc:
         _fail(str(exc), exc.exit_code)
     optional = {k: v for k, v in (("artifact_root", artifact_root), ("bundle_config", bundle_config)) if v is not None}
     req = ScoreRequest(day=day, mode=mode, features_path=features_path, features_root=features_root,
-                       run_as_of_ts=ts, replace=replace, publish=not no_publish, **optional)
+                       run_as_of_ts=ts, replace=replace, **optional)
     try:
         result = score_slate(req)
-    except (ScoreInputError, BundleError, SchemaMismatchError) as exc:
-        _fail(str(exc), 1)
-    except RunDirectoryError as exc:
-        _fail(str(exc), RunExistsError.exit_code)
+    except GuardrailError as exc:
+        _fail(str(exc), exc.exit_code)
     s = result.summary
     typer.echo(f"scored {s['counts']['rows']} rows, {s['counts']['games']} games ({s['mode']}) -> {result.run_dir}")
+    typer.echo(s["publication"])
     for w in s["warnings"]:
         typer.echo(f"warning: {w}")
 

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,44 +12,12 @@ import pytest
 from foundation import registry
 from foundation import run_directory as rd
 from foundation.guardrails import RunExistsError
+from foundation.publication import Publication, Roots
 from minutes_live.build_live import LiveBuildConfig
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """A one-season synthetic league, its raw store, and a small bundle trained on gold features."""
-    from minutes_live.demo import pick_slate
-    from minutes_live.gold import build_gold_features
-    from scoring.train import promote, train_bundle
-    from snapshots_ingest.ingest import ingest_replay
-    from snapshots_ingest.synthetic_league import generate_league
-
-    root = tmp_path_factory.mktemp("job_syn")
-    env = {
-        "MINUTES_LIVE_DATA_ROOT": str(root / "data"),
-        "MINUTES_LIVE_DUCKDB": str(root / "data" / "wh.duckdb"),
-        "MINUTES_LIVE_ARTIFACTS": str(root / "artifacts"),
-        "MINUTES_LIVE_REPORTS": str(root / "reports"),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        league = root / "league"
-        generate_league(league, seed=3, seasons=1)
-        day, first_as_of = pick_slate(league)
-        ingest_replay(league, first_as_of.date(), first_as_of, backfill=True)
-        gold = build_gold_features(league, 30, ingest=False)
-        gold = gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day)]
-        bundle = train_bundle(gold, root / "artifacts" / "bundles", seed=3, bundle_id="test_bundle",
-                              quantile_rounds=40, play_rounds=40)
-        config = root / "minutes_current_run.json"
-        promote(bundle, config)
-        yield {"root": root, "league": league, "day": date.fromisoformat(day), "as_of": first_as_of,
-               "config": config, "env": env}
 
 
 def _cfg(world, as_of: datetime, **kw) -> LiveBuildConfig:
@@ -105,49 +68,22 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
         run_job(_cfg(world, t2), job="afternoon", bundle_config=world["config"])
     assert rd.latest_run_id(roots["scores"], day) == run2
 
-    for root in (roots["features"], roots["scores"]):
-        rd.pin(root, day, run1, reason="test")
+    pub = Publication(Roots.default(), day)
+    pub.pin(run1, reason="test")
     t3 = t2 + timedelta(minutes=10)
     third = run_job(_cfg(world, t3), job="afternoon", bundle_config=world["config"])
-    assert third.scores_dir.is_dir()
-    for root in (roots["features"], roots["scores"]):
+    assert third.scores_dir.is_dir() and "latest stays on" in third.summary["publication"]
+    for root in roots.values():
         assert rd.latest_run_id(root, day) == run1  # the pin holds
-    assert rd.unpin(roots["scores"], day) == rd.run_id_for(t3)
+    assert pub.unpin() == dict.fromkeys(("features", "scores", "reports"), rd.run_id_for(t3))
 
-    entries = registry.read_registry(world["root"] / "data")
-    assert list(entries["status"]) == ["success", "success", "failed", "success"]
-    failed = entries.iloc[2]
+    entries = registry.attempts(world["root"] / "data")
+    assert [e["status"] for e in entries] == ["succeeded", "succeeded", "failed", "succeeded"]
+    failed = entries[2]
     assert failed["exit_code"] == RunExistsError.exit_code and "already exists" in failed["error"]
-    ok = entries.iloc[0]
+    ok = entries[0]
     assert set(ok["paths"]) == {"features", "scores", "reports"}
     assert {"build", "score", "reports", "total"} <= set(ok["durations_seconds"])
-
-
-def test_killed_job_leaves_latest_on_a_complete_run(world):
-    """SIGKILL the job while it runs: `latest` still names a complete run, no half-written run is served."""
-    roots = _roots(world)
-    day = world["day"]
-    before = {k: rd.latest_run_id(r, day) for k, r in roots.items() if k != "reports"}
-    t4 = world["as_of"] + timedelta(minutes=20)
-    script = (
-        "from datetime import datetime; from pathlib import Path; from minutes_live.build_live import LiveBuildConfig;"
-        "from minutes_live.job import run_job;"
-        f"run_job(LiveBuildConfig(day=datetime.fromisoformat('{day.isoformat()}').date(),"
-        f" run_as_of_ts=datetime.fromisoformat('{t4.isoformat()}'), source='none', allow_missing_odds=True),"
-        f" job='killed', bundle_config=Path('{world['config']}'))"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, **world["env"]}, cwd=ROOT,
-                            start_new_session=True)
-    time.sleep(12)  # inside the dbt build / scoring
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    for key in ("features", "scores"):
-        latest = rd.latest_run_id(roots[key], day)
-        assert latest == before[key]
-        run_dir = roots[key] / day.isoformat() / f"run={latest}"
-        assert (run_dir / "summary.json").exists()
-        for complete in rd.complete_runs(roots[key], day):
-            assert (roots[key] / day.isoformat() / f"run={complete}" / "summary.json").exists()
 
 
 def test_next_day_validation_appends_to_the_drift_log(world, monkeypatch):
