@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
 FINAL_STATES = ("succeeded", "failed", "killed")
 
 
@@ -37,14 +35,6 @@ def append_entry(data_root: Path, entry: dict) -> Path:
     finally:
         os.close(fd)
     return path
-
-
-def read_registry(data_root: Path) -> pd.DataFrame:
-    """Every line, in order (started and end lines of each attempt)."""
-    path = registry_path(data_root)
-    if not path.exists() or path.stat().st_size == 0:
-        return pd.DataFrame()
-    return pd.read_json(path, lines=True, dtype=False)
 
 
 def _lines(data_root: Path) -> list[dict]:

@@ -60,7 +60,7 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
 
     second = run_job(_cfg(world, t2), job="afternoon", bundle_config=world["config"])
     run2 = rd.run_id_for(t2)
-    assert second.summary["status"] == "success"
+    assert second.summary["status"] == "succeeded"
     for root in (roots["features"], roots["scores"]):
         assert rd.latest_run_id(root, day) == run2
 

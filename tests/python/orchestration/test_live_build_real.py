@@ -163,6 +163,6 @@ def test_overnight_job_freezes_rebuilds_gold_and_checks_parity(store, monkeypatc
                                       "--run-as-of-ts", "2022-01-16T09:00:00Z"])
     assert result.exit_code == 0, result.output
     assert "overnight 2022-01-15: labels ingested, gold rebuilt, parity ok" in result.output
-    entry = registry.read_registry(store["root"] / "data").iloc[-1]
-    assert entry["job"] == "overnight" and entry["status"] == "success"
+    entry = registry.attempts(store["root"] / "data")[-1]
+    assert entry["job"] == "overnight" and entry["status"] == "succeeded"
     assert (Path(entry["parity_report"]) / "parity.json").exists()
