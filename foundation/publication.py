@@ -6,7 +6,7 @@ per-date pointer, kept next to the features:
 
     <features>/<date>/.publication/current -> gen-<n>        the pointer; replaced with one rename
     <features>/<date>/.publication/gen-<n>/<kind>.json        {"run_id", "run_as_of_ts", "published_at"}
-    <root>/<date>/latest -> <features>/<date>/.publication/current/<kind>.json
+    <root>/<date>/latest -> <features>/<date>/.publication/current/<kind>.json   (a relative symlink)
     <features>/<date>/.publication/pinned.json                a pin (run_id, reason), while set
     <features>/<date>/.publication/journal.json               a publish in progress (see below)
 
@@ -46,6 +46,7 @@ from filelock import FileLock
 
 from foundation import registry
 from foundation.faults import boundary
+from foundation.guardrails import InvalidInput
 from foundation.run_directory import RunDirectory, validate_run_id
 
 KINDS = ("features", "scores", "reports")
@@ -55,6 +56,10 @@ KEEP_GENERATIONS = 3
 
 class PublicationError(RuntimeError):
     """A pin, unpin or publish was refused; the message says why."""
+
+
+class RootsMismatchError(InvalidInput):
+    """The date is already published with other roots (exit 2)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -106,9 +111,9 @@ def _fsync_dir(path: Path) -> None:
 class Roots:
     """Where the three directories of a run live. `default()` reads foundation.settings."""
 
-    features: Path
-    scores: Path
-    reports: Path
+    features: Path | None
+    scores: Path | None = None
+    reports: Path | None = None
 
     @classmethod
     def default(cls, *, features: Path | None = None, scores: Path | None = None,
@@ -120,6 +125,16 @@ class Roots:
 
     def root(self, kind: str) -> Path:
         return getattr(self, kind)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(k for k in KINDS if getattr(self, k) is not None)
+
+    @property
+    def anchor(self) -> Path:
+        """The root whose date folder holds the pointer: the features root (or the scores root for score
+        runs of files that belong to no features run, written to a root of their own)."""
+        return self.features if self.features is not None else self.scores
 
 
 @dataclass
@@ -153,7 +168,7 @@ class Publication:
     # ----------------------------------------------------------------------------------- layout
     @property
     def dir(self) -> Path:
-        return self.roots.features / self.day.isoformat() / ".publication"
+        return self.roots.anchor / self.day.isoformat() / ".publication"
 
     def date_dir(self, kind: str) -> Path:
         return self.roots.root(kind) / self.day.isoformat()
@@ -165,7 +180,22 @@ class Publication:
     def locked(self) -> Iterator[Publication]:
         self.dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.dir / "lock")):
+            self._check_roots()
             yield self
+
+    def _check_roots(self) -> None:
+        """One date's `latest` pointer serves one set of roots: a scorer writing to another --artifact-root
+        must not make the features' pointer name runs the default scores root does not have."""
+        mine = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
+        recorded = _read_json(self.dir / "roots.json")
+        if recorded is None:
+            _write_json_atomic(self.dir / "roots.json", mine)
+        elif recorded != mine:
+            other = {k: v for k, v in recorded.items() if mine.get(k) != v}
+            raise RootsMismatchError(
+                f"the runs of {self.day} under {self.roots.anchor} are published with "
+                + ", ".join(f"{k} in {v}" for k, v in other.items())
+                + f", not {', '.join(mine[k] for k in other)}; use the same roots, or another --out-root")
 
     # ----------------------------------------------------------------------------- the latest rule
     def runs(self, kind: str) -> list[str]:
@@ -177,11 +207,11 @@ class Publication:
     def is_complete(self, kind: str, run_id: str) -> bool:
         run = self.run_dir(kind, run_id)
         if kind == "reports":
-            return run.is_dir() and self.is_complete("scores", run_id)
+            return run.is_dir() and self.roots.scores is not None and self.is_complete("scores", run_id)
         summary = _read_json(run / "summary.json")
         if summary is None:
             return False
-        if kind == "scores":
+        if kind == "scores" and self.roots.features is not None:
             features = _read_json(self.run_dir("features", run_id) / "summary.json")
             scored_from = summary.get("features_sha256")
             if features is not None and scored_from and features.get("features_sha256"):
@@ -197,7 +227,7 @@ class Publication:
     def served(self) -> dict[str, str | None]:
         pin = self.pinned()
         out: dict[str, str | None] = {}
-        for kind in KINDS:
+        for kind in self.roots.kinds:
             complete = self.complete_runs(kind)
             if pin is not None:
                 out[kind] = pin["run_id"] if pin["run_id"] in complete else None
@@ -208,20 +238,25 @@ class Publication:
     def current(self) -> dict[str, str | None]:
         """What `latest` names right now, per root."""
         gen = self.dir / "current"
-        return {k: (_read_json(gen / f"{k}.json") or {}).get("run_id") for k in KINDS}
+        return {k: (_read_json(gen / f"{k}.json") or {}).get("run_id") for k in self.roots.kinds}
 
     # ------------------------------------------------------------------------------ the pointer
     def refresh(self) -> dict[str, str | None]:
         """Recompute the served runs from disk and, if they changed, swap the pointer (one rename)."""
         served = self.served()
-        if served == self.current() and all(self._link_ok(k) for k in KINDS):
+        if served == self.current() and all(self._link_ok(k) for k in self.roots.kinds):
             return served
         self.dir.mkdir(parents=True, exist_ok=True)
         # every root's `latest` points through `current` before it moves, so one rename moves them all
-        for kind in KINDS:
+        for kind in self.roots.kinds:
             if not self._link_ok(kind):
+                link = self.date_dir(kind) / "latest"
+                if link.is_symlink():
+                    raise RootsMismatchError(
+                        f"{link} is served by another publication ({os.readlink(link)}); use the roots that "
+                        "published this date, or another --artifact-root / --out-root")
                 self.date_dir(kind).mkdir(parents=True, exist_ok=True)
-                _symlink_atomic(str(self.dir / "current" / f"{kind}.json"), self.date_dir(kind) / "latest")
+                _symlink_atomic(self._link_target(kind), self.date_dir(kind) / "latest")
         gen = self.dir / f"gen-{time.time_ns()}"
         gen.mkdir()
         now = datetime.now(UTC).isoformat()
@@ -235,9 +270,13 @@ class Publication:
         self._drop_old_generations(keep=gen.name)
         return served
 
+    def _link_target(self, kind: str) -> str:
+        # relative, so a data tree copied or mounted elsewhere as a whole keeps working
+        return os.path.relpath(self.dir / "current" / f"{kind}.json", self.date_dir(kind))
+
     def _link_ok(self, kind: str) -> bool:
         link = self.date_dir(kind) / "latest"
-        return link.is_symlink() and os.readlink(link) == str(self.dir / "current" / f"{kind}.json")
+        return link.is_symlink() and os.readlink(link) == self._link_target(kind)
 
     def _drop_old_generations(self, keep: str) -> None:
         gens = sorted((p for p in self.dir.glob("gen-*") if p.is_dir()), key=lambda p: int(p.name[4:]))
@@ -256,7 +295,7 @@ class Publication:
         tmp.mkdir()
         return tmp
 
-    def existing(self, run_id: str, kinds: tuple[str, ...] = KINDS) -> list[str]:
+    def existing(self, run_id: str, kinds: tuple[str, ...]) -> list[str]:
         return [k for k in kinds if self.run_dir(k, run_id).exists()]
 
     def publish(self, staged: dict[str, Path], run_id: str, *, replace: bool = False) -> PublishOutcome:
@@ -306,7 +345,7 @@ class Publication:
         journal = _read_json(self.dir / "journal.json")
         if journal and not registry.process_alive(int(journal["pid"]), journal.get("proc_start")):
             notes.append(self._undo_journal(journal))
-        for kind in KINDS:
+        for kind in self.roots.kinds:
             d = self.date_dir(kind)
             if not d.is_dir():
                 continue
@@ -321,7 +360,7 @@ class Publication:
 
         killed = registry.mark_killed(self.data_root, self.day.isoformat(), note_for=note_for)
         notes += [f"attempt {k['attempt_id']} ({k['job']} {k['run_id']}) marked killed" for k in killed]
-        if self.dir.is_dir() or any(self.runs(k) for k in KINDS):
+        if self.dir.is_dir() or any(self.runs(k) for k in self.roots.kinds):
             self.refresh()
         return notes
 
@@ -347,7 +386,7 @@ class Publication:
         validate_run_id(run_id)
         with self.locked():
             self._recover_locked()
-            missing = [k for k in ("features", "scores") if not self.is_complete(k, run_id)]
+            missing = [k for k in ("features", "scores") if k in self.roots.kinds and not self.is_complete(k, run_id)]
             if missing:
                 raise PublicationError(
                     f"cannot pin {run_id} for {self.day}: no complete {' or '.join(missing)} run "

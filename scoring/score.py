@@ -231,7 +231,10 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: 
     path = resolve_features_source(req)
     slate = read_slate(path, req.day)
     source = resolve_run(req, path, slate)
-    roots = Roots.default(features=source.features_root, scores=req.artifact_root)
+    if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
+        roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
+    else:
+        roots = Roots.default(features=source.features_root, scores=req.artifact_root)
     pub = Publication(roots, req.day)
     with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
                      features_source=str(path)) as run:

@@ -19,7 +19,14 @@ from foundation import registry
 from foundation import run_directory as rd
 from foundation.guardrails import RunExistsError
 from foundation.lifecycle import run_attempt
-from foundation.publication import KINDS, Publication, PublicationError, Roots, sha256_file
+from foundation.publication import (
+    KINDS,
+    Publication,
+    PublicationError,
+    Roots,
+    RootsMismatchError,
+    sha256_file,
+)
 
 DAY = date(2022, 1, 15)
 ROOT = Path(__file__).resolve().parents[3]
@@ -196,3 +203,12 @@ def test_sigkill_during_replace_restores_the_old_run(tmp_path):
     assert _latest(pub) == dict.fromkeys(KINDS, "20220115T220000Z")
     for kind, name in (("features", "features.parquet"), ("scores", "minutes.parquet"), ("reports", "team_minutes.csv")):
         assert (pub.run_dir(kind, "20220115T220000Z") / name).read_text() == "old"
+
+
+def test_a_date_publishes_one_set_of_roots(tmp_path):
+    pub = _pub(tmp_path)
+    _run(pub, "20220115T220000Z")
+    elsewhere = Publication(Roots(pub.roots.features, tmp_path / "other_scores", pub.roots.reports), DAY, pub.data_root)
+    with pytest.raises(RootsMismatchError, match="other_scores"):
+        _run(elsewhere, "20220115T230000Z", kinds=("scores",))
+    assert _latest(pub) == dict.fromkeys(KINDS, "20220115T220000Z")
