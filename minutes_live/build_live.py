@@ -24,6 +24,7 @@ from foundation import run_directory as rd
 from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
+    GuardrailError,
     InjuryCoverageError,
     OddsCoverageError,
     RosterCoverageError,
@@ -297,12 +298,25 @@ DBT_TEST_GUARDRAILS = (
 )
 
 
-def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
-    text = str(exc)
-    for test_name, err, message in DBT_TEST_GUARDRAILS:
-        if test_name in text:
-            return err(message.format(day=cfg.day) + f" [dbt test {test_name}]")
-    return DbtBuildError(text)
+def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig | None = None, *, day: date | None = None) -> GuardrailError:
+    """The guardrail a failed dbt invocation means, with a one-line message naming the failing node.
+
+    A failed guardrail test (DBT_TEST_GUARDRAILS, matched on the structured test name) maps to its exit
+    code; any other failed model or test, or an error before any node ran (e.g. an invalid var), is
+    DbtBuildError (exit 10)."""
+    day = day or (cfg.day if cfg is not None else None)
+    guardrails = {name: (err, message) for name, err, message in DBT_TEST_GUARDRAILS}
+    failures = exc.failures
+    others = len(failures) - 1
+    more = f" (+{others} more failed dbt node(s))" if others > 0 else ""
+    for f in failures:
+        if f.resource_type == "test" and f.status == "fail" and f.test_name in guardrails:
+            err, message = guardrails[f.test_name]
+            return err(f"dbt {f.describe()} failed: {message.format(day=day)}; dbt: {f.message}{more}")
+    # a model error explains the tests it skipped: name it first
+    for f in sorted(failures, key=lambda f: f.resource_type != "model"):
+        return DbtBuildError(f"dbt {f.describe()} failed: {f.message}{more}")
+    return DbtBuildError(str(exc))
 
 
 def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:

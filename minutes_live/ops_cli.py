@@ -112,9 +112,8 @@ def overnight(
 ) -> None:
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
     from foundation import registry
-    from foundation.guardrails import DbtBuildError
     from foundation.locks import store_lock
-    from minutes_live.build_live import ingest_snapshots
+    from minutes_live.build_live import dbt_failure_to_guardrail, ingest_snapshots
     from minutes_live.dbt_runner import DbtError, run_dbt
     from minutes_live.gold import GOLD_MART
     from minutes_live.job import next_day_validation
@@ -133,7 +132,7 @@ def overnight(
                 try:
                     run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)
                 except DbtError as exc:
-                    raise DbtBuildError(str(exc)) from None
+                    raise dbt_failure_to_guardrail(exc, cfg) from None
                 parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
                 drift = next_day_validation(day, db_path=db_path, data_root=data_root)
             entry.update(status="success", parity_report=str(parity.report_dir), drift=drift)
