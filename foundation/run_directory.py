@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z$")
+RUN_ID_RE = re.compile(r"\A[0-9]{8}T[0-9]{6}Z\Z", re.ASCII)  # ASCII only; no trailing newline
 
 
 class RunDirectoryError(RuntimeError):
@@ -37,7 +37,7 @@ def run_id_for(run_as_of_ts: datetime) -> str:
 
 
 def validate_run_id(run_id: str) -> str:
-    if not RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
         raise RunDirectoryError(f"invalid run id {run_id!r}: expected YYYYMMDDTHHMMSSZ")
     return run_id
 

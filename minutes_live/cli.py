@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from foundation import settings
-from foundation.cli_values import non_negative, parse_date, parse_ts
+from foundation.cli_values import int_in_bounds, parse_date, parse_ts, writable_dir
 from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
 
@@ -85,7 +85,7 @@ def ingest(
         if source not in INGEST_SOURCES:
             raise InvalidInput(f"--source {source!r} is not one of {', '.join(INGEST_SOURCES)}")
         kinds = _kinds(kind)
-        non_negative(history_days, "--history-days")
+        int_in_bounds(history_days, "--history-days")
         if source != "live":
             if dataset_dir is None:
                 dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
@@ -134,6 +134,7 @@ def demo(seed: Annotated[int, typer.Option(help="Synthetic league seed.")] = 7) 
     from minutes_live.demo import run_demo
 
     try:
+        int_in_bounds(seed, "--seed")
         run_demo(seed)
     except GuardrailError as exc:
         raise _fail(exc) from None
@@ -148,7 +149,11 @@ def synth(
     """Generate the seeded synthetic league (same format as the real dataset)."""
     from snapshots_ingest.synthetic_league import generate_league
 
-    target = out or settings.synthetic_dataset_dir()
+    try:
+        int_in_bounds(seed, "--seed")
+        target = writable_dir(out, "--out") or settings.synthetic_dataset_dir()
+    except GuardrailError as exc:
+        raise _fail(exc) from None
     summary = generate_league(Path(target), seed=seed, seasons=seasons)
     typer.echo(
         f"synthetic league -> {target}: seasons {', '.join(summary.seasons)}, {summary.games:,} games, "

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import typer
 
+from foundation import cli_values, settings
 from foundation import run_directory as rd
-from foundation import settings
 from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from minutes_live.build_cli import config_from_flags
@@ -51,6 +51,8 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
     from minutes_live.job import run_job
 
     try:
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
+        cli_values.int_in_bounds(show, "--show")
         as_of = parse_ts(run_as_of_ts)
         day = date_ or eastern_today(as_of).isoformat()
         cfg = config_from_flags(day, as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
@@ -120,8 +122,9 @@ def overnight(
     from minutes_live.parity import run_parity
 
     try:
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
         as_of = parse_ts(run_as_of_ts)
-        day = parse_date(date, "--date") if date else eastern_today(as_of) - timedelta(days=1)
+        day = parse_date(date, "--date") if date is not None else eastern_today(as_of) - timedelta(days=1)
         cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 True, True, True, False, None, None, {})
         data_root, db_path = settings.data_root(), settings.duckdb_path()
@@ -155,8 +158,8 @@ def pin_command(
     """Pin a run: `latest` (features and scores) points at it and does not move until unpinned."""
     try:
         day = parse_date(date)
+        cli_values.parse_run_id(run_id)
         roots = (settings.features_root(), settings.artifacts_root() / "minutes_v1" / "daily")
-        rd.validate_run_id(run_id)
         missing = [str(r) for r in roots if not rd.RunDirectory(r, day, run_id).exists()]
         if missing:  # pin both or neither
             raise rd.RunDirectoryError(f"cannot pin {run_id} for {day}: no such run under {', '.join(missing)}")
