@@ -263,15 +263,24 @@ def ingest_snapshots(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> di
         raise DatasetInputError(str(exc).replace("\n", " ")) from None
 
 
+def ingest_warnings(results: dict) -> list[str]:
+    """Input problems the run allowed (e.g. an injury report not covering the slate with
+    --allow-missing-injuries), from the per-kind ingest summaries: they go into summary.json `warnings`."""
+    return [w for ks in results.values() for w in getattr(ks, "warnings", [])]
+
+
 def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_mod) -> dict:
     results: dict = {}
+    allow = tuple(k for k, ok in (("injuries", cfg.allow_missing_injuries), ("odds", cfg.allow_missing_odds)) if ok)
     for kind, path in cfg.path_overrides.items():
-        results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path, data_root=data_root)
+        results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path,
+                                               data_root=data_root, allow_missing=allow)
     kinds = [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
     if cfg.source == "none" or not kinds:
         return results
     if cfg.source == "live":
-        results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root))
+        results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root,
+                                              allow_missing=allow))
     else:
         results.update(
             ingest_mod.ingest_replay(
@@ -282,12 +291,14 @@ def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_m
                 **({"history_days": cfg.history_days} if cfg.history_days is not None else {}),
                 db_path=db_path,
                 data_root=data_root,
+                allow_missing=allow,
             )
         )
     return results
 
 
-# dbt data tests that enforce a guardrail inside the build, and the exit they map to
+# dbt data tests that enforce a guardrail inside the build, by test name (a singular test's name or a
+# generic test's macro name, from run_results.json + manifest.json), and the exit they map to
 DBT_TEST_GUARDRAILS = (
     ("assert_live_slate_has_injury_report", InjuryCoverageError,
      "no qualifying injury report for any game of {day} (pass --allow-missing-injuries to run without)"),
@@ -334,7 +345,7 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
         )
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    ingest_snapshots(cfg, db_path, data_root)
+    ingested = ingest_snapshots(cfg, db_path, data_root)
     durations["ingest"] = time.perf_counter() - t0
     if cfg.source == "live" and cfg.as_of_from_clock:
         # "now" means "everything this run fetched": live rows without a publication time are stamped
@@ -349,7 +360,7 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
         schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
     finally:
         con.close()
-    warnings = check_schedule(schedule, cfg)
+    warnings = ingest_warnings(ingested) + check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """`minutes-live`: the operator's umbrella command. This module holds the `ingest` command.
 
     minutes-live ingest --source replay|synthetic|live --date YYYY-MM-DD [--run-as-of-ts ISO]
-        [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill]
+        [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill] [--allow-missing-injuries]
 
 Every flag is validated (foundation/cli_values.py) before it reaches a path or SQL; a bad value is a
 one-line error with exit code 2, a malformed dataset or extract exits 13 (foundation/guardrails.py).
@@ -74,6 +74,9 @@ def ingest(
         bool, typer.Option("--backfill", help="replay every snapshot with snapshot_ts <= run-as-of-ts (all dates)")
     ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    allow_missing_injuries: Annotated[
+        bool, typer.Option("--allow-missing-injuries", help="an injury report not covering the slate is a warning")
+    ] = False,
 ) -> None:
     """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
     from snapshots_ingest import ingest as engine
@@ -94,13 +97,15 @@ def ingest(
         elif backfill:
             raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
         data_root = settings.data_root()
+        allow = ("injuries",) if allow_missing_injuries else ()
         with store_lock(data_root, what=f"minutes-live ingest {source} {day}"):
             if source == "live":
-                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo)
+                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo,
+                                             allow_missing=allow)
             else:
                 summary = engine.ingest_replay(
                     Path(dataset_dir), day, as_of, kinds, history_days, backfill,
-                    data_root=data_root, progress=progress, echo=typer.echo,
+                    data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
                 )
     except GuardrailError as exc:
         raise _fail(exc) from None
