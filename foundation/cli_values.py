@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from foundation.guardrails import InvalidInput
+from foundation.run_directory import RUN_ID_RE
 
 _DATE_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
 # ISO-8601 as the CLI accepts it: date, 'T' or space, hh:mm[:ss[.ffffff]], optional offset (refused later
@@ -32,8 +33,6 @@ _TS_RE = re.compile(
     r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?\Z",
     re.ASCII,
 )
-RUN_ID_PATTERN = r"\A[0-9]{8}T[0-9]{6}Z\Z"  # foundation.run_directory.RUN_ID_RE compiles the same pattern
-_RUN_ID_RE = re.compile(RUN_ID_PATTERN, re.ASCII)
 _SEASON_RE = re.compile(r"\A([0-9]{4})-([0-9]{2})\Z", re.ASCII)
 
 # Inclusive bounds of every numeric flag (rendered in docs/operations.md, "Value bounds").
@@ -93,7 +92,8 @@ def parse_ts(value: str | None, flag: str = "--run-as-of-ts", *, default_now: bo
 
 
 def parse_run_id(value: str, flag: str = "--run-id") -> str:
-    if not isinstance(value, str) or not _RUN_ID_RE.match(value):
+    """A run id as foundation.run_directory.RUN_ID_RE defines it (ASCII, anchored), and a real instant."""
+    if not isinstance(value, str) or not RUN_ID_RE.match(value):
         raise InvalidInput(f"{flag} {value!r} is not a run id YYYYMMDDTHHMMSSZ (ASCII digits)")
     try:
         datetime.strptime(value, "%Y%m%dT%H%M%SZ")
