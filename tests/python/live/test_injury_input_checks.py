@@ -187,6 +187,25 @@ def test_live_header_only_report_with_allow_missing_warns(httpserver, tmp_path, 
     assert "header found, 0 player rows" in warning and REPORT_NAME in warning
 
 
+def test_ingest_cli_live_wrong_date_report_exit_13_or_warning(httpserver, tmp_path, monkeypatch):
+    """`minutes-live ingest --source live`: the same rule, and --allow-missing-injuries prints the warning."""
+    _serve_world(httpserver, OTHER_DATE.read_bytes())
+    config = tmp_path / "live_sources.json"
+    config.write_text(_config(httpserver).model_dump_json())
+    monkeypatch.setenv("MINUTES_LIVE_SOURCES_CONFIG", str(config))
+    monkeypatch.setenv("MINUTES_LIVE_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("MINUTES_LIVE_DUCKDB", str(tmp_path / "data" / "wh.duckdb"))
+    args = ["ingest", "--source", "live", "--kind", "injuries", "--date", "2026-02-08",
+            "--run-as-of-ts", RUN_AS_OF.isoformat(), "--no-progress"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 13, (refused.output, refused.exception)
+    assert len(refused.stderr.strip().splitlines()) == 1 and "banner date 2023-05-09" in refused.stderr
+    allowed = runner.invoke(app, [*args, "--allow-missing-injuries"])
+    assert allowed.exit_code == 0, (allowed.output, allowed.exception)
+    assert "1 warning(s)" in allowed.stdout and "warning: injuries: " in allowed.stdout
+    assert "slate 2026-02-08" in allowed.stdout
+
+
 # ------------------------------------------------------------------------------- whole runs
 
 @pytest.fixture(scope="module")
