@@ -69,7 +69,7 @@ class LockBusyError(GuardrailError):
 
 class DatasetInputError(GuardrailError):
     exit_code = 13
-    label = "an input extract or dataset is malformed (file, column and reason in the message)"
+    label = "an input extract or dataset is malformed, or an injury report does not cover the slate (file and reason in the message; use --allow-missing-injuries for the latter)"
 
 
 class ScoringInputError(GuardrailError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-RUN_ID_RE = re.compile(r"\A[0-9]{8}T[0-9]{6}Z\Z", re.ASCII)
+RUN_ID_RE = re.compile(r"\A[0-9]{8}T[0-9]{6}Z\Z", re.ASCII)  # ASCII only; no trailing newline
 
 
 class RunDirectoryError(RuntimeError):

@@ -7,22 +7,23 @@
   max_age_hours_var : name of the dbt var holding this kind's maximum age
 
   A snapshot row qualifies for a game's cutoff iff
-      snapshot_ts <= cutoff_ts  and  cutoff_ts - snapshot_ts <= max_age_hours.
+      snapshot_ts <= cutoff_ts  and  cutoff_ts - snapshot_ts <= max_age_hours
+  (applied in whole minutes: fractional hours such as 1.5 are exact, see max_age_minutes_var).
   Among qualifying rows of a partition the newest wins; ties are broken deterministically by
       snapshot_ts desc, ingested_at desc (the later stored copy), content_hash asc.
   Output: the snapshot columns plus cutoff_kind, cutoff_ts, tip_ts and max_age_hours.
 -#}
 {% macro asof_select(snapshots, cutoffs, partition_by, max_age_hours_var) -%}
-{%- set max_age_hours = non_negative_int_var(max_age_hours_var) -%}
+{%- set max_age_minutes = max_age_minutes_var(max_age_hours_var) -%}
 {%- set partition_cols = [] -%}
 {%- for col in partition_by %}{% do partition_cols.append('asof_snapshots.' ~ col) %}{% endfor -%}
 {{ latest_row(
     '(select asof_snapshots.*, asof_cutoffs.cutoff_kind, asof_cutoffs.cutoff_ts, asof_cutoffs.tip_ts, '
-        ~ max_age_hours ~ ' as max_age_hours'
+        ~ '(' ~ max_age_minutes ~ ' / 60.0) as max_age_hours'
         ~ ' from ' ~ snapshots ~ ' as asof_snapshots'
         ~ ' inner join ' ~ cutoffs ~ ' as asof_cutoffs on asof_snapshots.game_id = asof_cutoffs.game_id'
         ~ ' where asof_snapshots.snapshot_ts <= asof_cutoffs.cutoff_ts'
-        ~ ' and asof_snapshots.snapshot_ts >= ' ~ ts_minus('asof_cutoffs.cutoff_ts', max_age_hours, 'hour')
+        ~ ' and asof_snapshots.snapshot_ts >= ' ~ ts_minus('asof_cutoffs.cutoff_ts', max_age_minutes, 'minute')
         ~ ')',
     ['cutoff_kind'] + partition_by,
     'snapshot_ts desc, ingested_at desc, content_hash asc') }}

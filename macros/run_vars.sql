@@ -6,7 +6,8 @@
 
 {% macro _run_var_error(name, value, expected) %}
     {{ exceptions.raise_compiler_error(
-        "invalid dbt var " ~ name ~ "=" ~ (value | string) ~ ": expected " ~ expected ~ " (set it with --vars)") }}
+        "invalid dbt var " ~ name ~ "=" ~ (value | string).replace('\n', '\\n').replace('\r', '\\r')
+        ~ ": expected " ~ expected ~ " (set it with --vars)") }}
 {% endmacro %}
 
 {% macro _is_unset(value) %}
@@ -20,13 +21,16 @@
     {%- if d > last_day -%}{{ _run_var_error(name, value, 'a real calendar date') }}{%- endif -%}
 {% endmacro %}
 
+{#- Values are matched on their exact text: ASCII digits only ([0-9], not \d, which also matches full-width
+    digits), anchored with \A and \Z ($ would accept a trailing newline), nothing trimmed. -#}
+
 {#- target_date as 'YYYY-MM-DD' text, or none when unset (gold-only build). -#}
 {% macro target_date_value() %}
     {%- set value = var('target_date', none) -%}
     {%- if _is_unset(value) -%}{{ return(none) }}{%- endif -%}
-    {%- set text = value | string | trim -%}
-    {%- set m = modules.re.match('^(\\d{4})-(\\d{2})-(\\d{2})$', text) -%}
-    {%- if not m -%}{{ _run_var_error('target_date', value, 'a date YYYY-MM-DD') }}{%- endif -%}
+    {%- set text = value | string -%}
+    {%- set m = modules.re.match('\\A([0-9]{4})-([0-9]{2})-([0-9]{2})\\Z', text) -%}
+    {%- if not m -%}{{ _run_var_error('target_date', value, 'a date YYYY-MM-DD (ASCII digits)') }}{%- endif -%}
     {{- _check_calendar_date('target_date', value, m.group(1) | int, m.group(2) | int, m.group(3) | int) -}}
     {{ return(text) }}
 {% endmacro %}
@@ -36,8 +40,8 @@
 {% macro run_as_of_ts_value() %}
     {%- set value = var('run_as_of_ts', none) -%}
     {%- if _is_unset(value) -%}{{ return(none) }}{%- endif -%}
-    {%- set text = value | string | trim -%}
-    {%- set m = modules.re.match('^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,6}))?)?(Z|z|[+-]\\d{2}:?\\d{2})$', text) -%}
+    {%- set text = value | string -%}
+    {%- set m = modules.re.match('\\A([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,6}))?)?(Z|z|[+-][0-9]{2}:?[0-9]{2})\\Z', text) -%}
     {%- if not m -%}
         {{ _run_var_error('run_as_of_ts', value, 'an ISO-8601 timestamp with a UTC offset, e.g. 2022-07-01T00:00:00Z') }}
     {%- endif -%}
@@ -53,16 +57,58 @@
     {{ return(utc.strftime('%Y-%m-%d %H:%M:%S.%f') ~ '+00:00') }}
 {% endmacro %}
 
-{#- A non-negative integer var. -#}
+{#- Inclusive bounds of the numeric vars. The CLI flags that set them carry the same bounds
+    (foundation/cli_values.py FLAG_BOUNDS; a test keeps the two in step). -#}
+{% macro _run_var_bounds(name) %}
+    {%- set bounds = {
+        'history_days': [0, 3650],
+        'roster_fallback_days': [0, 365],
+        'roster_max_age_hours': [0, 8760],
+        'injuries_max_age_hours': [0, 8760],
+        'odds_max_age_hours': [0, 8760],
+        'gold_lead_minutes': [0, 1440],
+        'min_active_roster': [0, 30],
+    } -%}
+    {{ return(bounds[name]) }}
+{% endmacro %}
+
+{#- The var's value as exact decimal text 'I' or 'I.F' (ASCII digits), or an error naming the var.
+    Numbers (YAML/JSON) are read through their shortest decimal form; nan, inf, exponents and booleans fail. -#}
+{% macro _decimal_text(name, value, expected) %}
+    {%- if value is boolean or value is none -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {%- if value is number and value != value -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {%- set text = value | string -%}
+    {%- if not modules.re.match('\\A[0-9]+(\\.[0-9]+)?\\Z', text) -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {{ return(text) }}
+{% endmacro %}
+
+{#- A bounded non-negative integer var (an integral float such as 30.0 counts). -#}
 {% macro non_negative_int_var(name) %}
     {%- set value = var(name) -%}
-    {%- if value is boolean or value is none -%}{{ _run_var_error(name, value, 'a non-negative integer') }}{%- endif -%}
-    {%- if value is number -%}
-        {%- if value < 0 or value != (value | int) -%}{{ _run_var_error(name, value, 'a non-negative integer') }}{%- endif -%}
-        {{ return(value | int) }}
-    {%- endif -%}
-    {%- if not modules.re.match('^\\d+$', value | string | trim) -%}{{ _run_var_error(name, value, 'a non-negative integer') }}{%- endif -%}
-    {{ return(value | string | trim | int) }}
+    {%- set lo, hi = _run_var_bounds(name) -%}
+    {%- set expected = 'an integer in ' ~ lo ~ '..' ~ hi -%}
+    {%- set text = _decimal_text(name, value, expected) -%}
+    {%- set parts = text.split('.') -%}
+    {%- if parts | length == 2 and parts[1] | replace('0', '') != '' -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {%- set n = parts[0] | int -%}
+    {%- if n < lo or n > hi -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {{ return(n) }}
+{% endmacro %}
+
+{#- A max-age var in hours, returned as exact whole minutes: fractional hours are allowed when they are a
+    whole number of minutes (1.5 -> 90, 0.1 -> 6); the arithmetic is on the decimal digits, not floats. -#}
+{% macro max_age_minutes_var(name) %}
+    {%- set value = var(name) -%}
+    {%- set lo, hi = _run_var_bounds(name) -%}
+    {%- set expected = 'hours in ' ~ lo ~ '..' ~ hi ~ ' that are a whole number of minutes (e.g. 36, 1.5)' -%}
+    {%- set text = _decimal_text(name, value, expected) -%}
+    {%- set parts = text.split('.') -%}
+    {%- set whole = parts[0] | int -%}
+    {%- set frac = (parts[1] | int) if parts | length == 2 else 0 -%}
+    {%- set scale = 10 ** ((parts[1] | length) if parts | length == 2 else 0) -%}
+    {%- if whole > hi or (whole == hi and frac > 0) -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {%- if (frac * 60) % scale != 0 -%}{{ _run_var_error(name, value, expected) }}{%- endif -%}
+    {{ return(whole * 60 + (frac * 60) // scale) }}
 {% endmacro %}
 
 {#- A boolean var: true/false (YAML) or the strings true/false. -#}
@@ -92,9 +138,11 @@
     {%- if td is not none and ts is none -%}
         {{ _run_var_error('run_as_of_ts', none, 'a timestamp whenever target_date is set (a live run is defined by date and as-of instant)') }}
     {%- endif -%}
-    {%- for name in ['history_days', 'gold_lead_minutes', 'roster_fallback_days', 'roster_max_age_hours',
-                     'injuries_max_age_hours', 'odds_max_age_hours', 'min_active_roster'] -%}
+    {%- for name in ['history_days', 'gold_lead_minutes', 'roster_fallback_days', 'min_active_roster'] -%}
         {%- do non_negative_int_var(name) -%}
+    {%- endfor -%}
+    {%- for name in ['roster_max_age_hours', 'injuries_max_age_hours', 'odds_max_age_hours'] -%}
+        {%- do max_age_minutes_var(name) -%}
     {%- endfor -%}
     {%- do bool_var('allow_missing_injuries') -%}
     {%- do bool_var('allow_missing_odds') -%}

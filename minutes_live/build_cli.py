@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from foundation import settings
-from foundation.cli_values import non_negative, parse_date, parse_ts
+from foundation import cli_values, settings
+from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from foundation.locks import store_lock
 from minutes_live.build_live import LiveBuildConfig, build_live
@@ -34,18 +34,19 @@ def config_from_flags(
     data_root: Path | None,
     overrides: dict[str, Path | None],
 ) -> LiveBuildConfig:
+    """Check every flag (foundation/cli_values.py) before any work: scalars, then inputs, then output roots."""
     day = parse_date(date)
     as_of = parse_ts(run_as_of_ts)
     if source not in SOURCES:
         raise InvalidInput(f"--source {source!r} is not one of {', '.join(SOURCES)}")
+    cli_values.int_in_bounds(history_days, "--history-days")
+    cli_values.int_in_bounds(roster_fallback_days, "--roster-fallback-days")
     for flag, value in (
-        ("--history-days", history_days),
-        ("--roster-fallback-days", roster_fallback_days),
         ("--roster-max-age-hours", roster_max_age_hours),
         ("--injuries-max-age-hours", injuries_max_age_hours),
         ("--odds-max-age-hours", odds_max_age_hours),
     ):
-        non_negative(value, flag)
+        cli_values.max_age_hours(value, flag)
     if dataset_dir is None and source in ("replay", "synthetic"):
         dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
     if dataset_dir is not None and source in ("replay", "synthetic") and not Path(dataset_dir).is_dir():
@@ -57,6 +58,8 @@ def config_from_flags(
         if not Path(p).is_file():
             raise InvalidInput(f"--{kind.replace('_', '-')}-path {p} is not a readable file")
         path_overrides[kind] = Path(p)
+    out_root = cli_values.writable_dir(out_root, "--out-root")
+    data_root = cli_values.writable_dir(data_root, "--data-root")
     return LiveBuildConfig(
         day=day,
         run_as_of_ts=as_of,
@@ -104,6 +107,7 @@ def command(
 ) -> None:
     """Build live features for one slate as of run_as_of_ts and publish an immutable run directory."""
     try:
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
         if parity_check_date is not None:
             from minutes_live.parity import run_parity
 

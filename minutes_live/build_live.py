@@ -26,6 +26,7 @@ from foundation.faults import boundary
 from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
+    GuardrailError,
     InjuryCoverageError,
     OddsCoverageError,
     RosterCoverageError,
@@ -266,15 +267,24 @@ def ingest_snapshots(cfg: LiveBuildConfig, db_path: Path, data_root: Path) -> di
         raise DatasetInputError(str(exc).replace("\n", " ")) from None
 
 
+def ingest_warnings(results: dict) -> list[str]:
+    """Input problems the run allowed (e.g. an injury report not covering the slate with
+    --allow-missing-injuries), from the per-kind ingest summaries: they go into summary.json `warnings`."""
+    return [w for ks in results.values() for w in getattr(ks, "warnings", [])]
+
+
 def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_mod) -> dict:
     results: dict = {}
+    allow = tuple(k for k, ok in (("injuries", cfg.allow_missing_injuries), ("odds", cfg.allow_missing_odds)) if ok)
     for kind, path in cfg.path_overrides.items():
-        results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path, data_root=data_root)
+        results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path,
+                                               data_root=data_root, allow_missing=allow)
     kinds = [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
     if cfg.source == "none" or not kinds:
         return results
     if cfg.source == "live":
-        results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root))
+        results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root,
+                                              allow_missing=allow))
     else:
         results.update(
             ingest_mod.ingest_replay(
@@ -285,12 +295,14 @@ def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_m
                 **({"history_days": cfg.history_days} if cfg.history_days is not None else {}),
                 db_path=db_path,
                 data_root=data_root,
+                allow_missing=allow,
             )
         )
     return results
 
 
-# dbt data tests that enforce a guardrail inside the build, and the exit they map to
+# dbt data tests that enforce a guardrail inside the build, by test name (a singular test's name or a
+# generic test's macro name, from run_results.json + manifest.json), and the exit they map to
 DBT_TEST_GUARDRAILS = (
     ("assert_live_slate_has_injury_report", InjuryCoverageError,
      "no qualifying injury report for any game of {day} (pass --allow-missing-injuries to run without)"),
@@ -301,12 +313,25 @@ DBT_TEST_GUARDRAILS = (
 )
 
 
-def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
-    text = str(exc)
-    for test_name, err, message in DBT_TEST_GUARDRAILS:
-        if test_name in text:
-            return err(message.format(day=cfg.day) + f" [dbt test {test_name}]")
-    return DbtBuildError(text)
+def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig | None = None, *, day: date | None = None) -> GuardrailError:
+    """The guardrail a failed dbt invocation means, with a one-line message naming the failing node.
+
+    A failed guardrail test (DBT_TEST_GUARDRAILS, matched on the structured test name) maps to its exit
+    code; any other failed model or test, or an error before any node ran (e.g. an invalid var), is
+    DbtBuildError (exit 10)."""
+    day = day or (cfg.day if cfg is not None else None)
+    guardrails = {name: (err, message) for name, err, message in DBT_TEST_GUARDRAILS}
+    failures = exc.failures
+    others = len(failures) - 1
+    more = f" (+{others} more failed dbt node(s))" if others > 0 else ""
+    for f in failures:
+        if f.resource_type == "test" and f.status == "fail" and f.test_name in guardrails:
+            err, message = guardrails[f.test_name]
+            return err(f"dbt {f.describe()} failed: {message.format(day=day)}; dbt: {f.message}{more}")
+    # a model error explains the tests it skipped: name it first
+    for f in sorted(failures, key=lambda f: f.resource_type != "model"):
+        return DbtBuildError(f"dbt {f.describe()} failed: {f.message}{more}")
+    return DbtBuildError(str(exc))
 
 
 def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> LiveBuildResult:
@@ -314,7 +339,7 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     needs except writing it. The caller stages and publishes (`build_live`, or the job)."""
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    ingest_snapshots(cfg, db_path, data_root)
+    ingested = ingest_snapshots(cfg, db_path, data_root)
     durations["ingest"] = time.perf_counter() - t0
     if cfg.source == "live" and cfg.as_of_from_clock:
         # "now" means "everything this run fetched": live rows without a publication time are stamped
@@ -329,7 +354,7 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
         schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
     finally:
         con.close()
-    warnings = check_schedule(schedule, cfg)
+    warnings = ingest_warnings(ingested) + check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """`minutes-live`: the operator's umbrella command. This module holds the `ingest` command.
 
     minutes-live ingest --source replay|synthetic|live --date YYYY-MM-DD [--run-as-of-ts ISO]
-        [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill]
+        [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill] [--allow-missing-injuries]
 
 Every flag is validated (foundation/cli_values.py) before it reaches a path or SQL; a bad value is a
 one-line error with exit code 2, a malformed dataset or extract exits 13 (foundation/guardrails.py).
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from foundation import settings
-from foundation.cli_values import non_negative, parse_date, parse_ts
+from foundation.cli_values import int_in_bounds, parse_date, parse_ts, writable_dir
 from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
 
@@ -74,6 +74,9 @@ def ingest(
         bool, typer.Option("--backfill", help="replay every snapshot with snapshot_ts <= run-as-of-ts (all dates)")
     ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    allow_missing_injuries: Annotated[
+        bool, typer.Option("--allow-missing-injuries", help="an injury report not covering the slate is a warning")
+    ] = False,
 ) -> None:
     """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
     from snapshots_ingest import ingest as engine
@@ -85,7 +88,7 @@ def ingest(
         if source not in INGEST_SOURCES:
             raise InvalidInput(f"--source {source!r} is not one of {', '.join(INGEST_SOURCES)}")
         kinds = _kinds(kind)
-        non_negative(history_days, "--history-days")
+        int_in_bounds(history_days, "--history-days")
         if source != "live":
             if dataset_dir is None:
                 dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
@@ -94,13 +97,15 @@ def ingest(
         elif backfill:
             raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
         data_root = settings.data_root()
+        allow = ("injuries",) if allow_missing_injuries else ()
         with store_lock(data_root, what=f"minutes-live ingest {source} {day}"):
             if source == "live":
-                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo)
+                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo,
+                                             allow_missing=allow)
             else:
                 summary = engine.ingest_replay(
                     Path(dataset_dir), day, as_of, kinds, history_days, backfill,
-                    data_root=data_root, progress=progress, echo=typer.echo,
+                    data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
                 )
     except GuardrailError as exc:
         raise _fail(exc) from None
@@ -134,6 +139,7 @@ def demo(seed: Annotated[int, typer.Option(help="Synthetic league seed.")] = 7) 
     from minutes_live.demo import run_demo
 
     try:
+        int_in_bounds(seed, "--seed")
         run_demo(seed)
     except GuardrailError as exc:
         raise _fail(exc) from None
@@ -148,7 +154,11 @@ def synth(
     """Generate the seeded synthetic league (same format as the real dataset)."""
     from snapshots_ingest.synthetic_league import generate_league
 
-    target = out or settings.synthetic_dataset_dir()
+    try:
+        int_in_bounds(seed, "--seed")
+        target = writable_dir(out, "--out") or settings.synthetic_dataset_dir()
+    except GuardrailError as exc:
+        raise _fail(exc) from None
     summary = generate_league(Path(target), seed=seed, seasons=seasons)
     typer.echo(
         f"synthetic league -> {target}: seasons {', '.join(summary.seasons)}, {summary.games:,} games, "

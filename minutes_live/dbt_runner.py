@@ -1,18 +1,70 @@
-"""Run dbt as its own subprocess (DuckDB allows one writer per file; dbt must exit before we read)."""
+"""Run dbt as its own subprocess (DuckDB allows one writer per file; dbt must exit before we read).
+
+Outcomes are read from the invocation's own `run_results.json` (each call gets a fresh `--target-path`, so a
+stale file of an earlier run is never read): every node that errored or failed becomes a `DbtNodeFailure`
+(unique_id, resource type, name, the test's name for data tests, status, first line of dbt's message).
+Only when dbt stopped before writing run_results.json (a compile error, e.g. an invalid var) is its text
+output used: the last error lines, as one line.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from foundation.settings import PROJECT_ROOT, duckdb_path
 
+FAILED_STATUSES = ("error", "fail", "runtime error")
+_TIMESTAMP = re.compile(r"^(?:\x1b\[[0-9;]*m)*\d{2}:\d{2}:\d{2}\s+")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class DbtNodeFailure:
+    """One node dbt reported as failed in run_results.json."""
+
+    unique_id: str  # e.g. test.minutes_live.assert_live_slate_has_odds, model.minutes_live.stg_raw__odds
+    resource_type: str  # model | test | seed | snapshot | operation (hooks) | unit_test
+    name: str  # the node's name (a generic test's full name, e.g. min_available_per_team_features_...)
+    status: str  # error | fail
+    message: str  # first non-empty line of dbt's message
+    test_name: str | None = None  # data tests: the singular test's name or the generic test's macro name
+    attached_node: str | None = None  # generic tests: the model they test
+
+    def describe(self) -> str:
+        """'test assert_live_slate_has_odds' / 'test min_available_per_team on features_minutes_v1_live' / 'model x'."""
+        if self.resource_type == "test" and self.test_name:
+            on = f" on {self.attached_node.rsplit('.', 1)[-1]}" if self.attached_node and self.test_name != self.name else ""
+            return f"test {self.test_name}{on}"
+        return f"{self.resource_type} {self.name}"
+
 
 class DbtError(RuntimeError):
-    """dbt exited non-zero; the message carries the failing nodes from dbt's output."""
+    """dbt exited non-zero. `failures` lists the failed nodes (from run_results.json); `detail` is the last
+    error lines of dbt's output when it stopped before writing run_results.json. str() is one line."""
+
+    def __init__(self, args: list[str], returncode: int, failures: list[DbtNodeFailure], detail: str = ""):
+        self.dbt_args = list(args)
+        self.returncode = returncode
+        self.failures = failures
+        self.detail = detail
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        head = f"dbt {' '.join(self.dbt_args[:1])} failed (exit {self.returncode})"
+        if self.failures:
+            first = self.failures[0]
+            more = f" (+{len(self.failures) - 1} more failed node(s): " + ", ".join(
+                f.name for f in self.failures[1:4]) + (", ..." if len(self.failures) > 4 else "") + ")"
+            return f"{head}: {first.describe()} {first.status}: {first.message}" + (more if len(self.failures) > 1 else "")
+        return f"{head} before running any node: {self.detail or 'no error text (see logs/dbt.log)'}"
 
 
 def dbt_executable() -> str:
@@ -20,9 +72,85 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def _first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return " ".join(line.split())
+    return ""
+
+
+def read_failures(target_path: Path) -> list[DbtNodeFailure] | None:
+    """Failed nodes of the invocation whose target path this is; None when run_results.json is absent."""
+    results_file = Path(target_path) / "run_results.json"
+    if not results_file.is_file():
+        return None
+    results = json.loads(results_file.read_text()).get("results", [])
+    failed = [r for r in results if str(r.get("status", "")).lower() in FAILED_STATUSES]
+    if not failed:
+        return []
+    nodes: dict = {}
+    manifest_file = Path(target_path) / "manifest.json"
+    if manifest_file.is_file():
+        manifest = json.loads(manifest_file.read_text())
+        nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    out = []
+    for r in failed:
+        uid = r["unique_id"]
+        node = nodes.get(uid, {})
+        resource_type = node.get("resource_type") or uid.split(".", 1)[0]
+        name = node.get("name") or uid.split(".")[2 if uid.count(".") >= 2 else -1]
+        test_name = None
+        if resource_type == "test":
+            test_name = (node.get("test_metadata") or {}).get("name") or name
+        out.append(DbtNodeFailure(
+            unique_id=uid, resource_type=resource_type, name=name, status=str(r["status"]).lower(),
+            message=_first_line(r.get("message")) or "(no message)", test_name=test_name,
+            attached_node=node.get("attached_node"),
+        ))
+    return out
+
+
+def error_lines(stdout: str, stderr: str, limit: int = 6) -> str:
+    """The last error block of dbt's text output (from its last '... Error' header), as one line."""
+    lines = [_ANSI.sub("", _TIMESTAMP.sub("", ln)).strip() for ln in (stdout + "\n" + stderr).splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(">")]  # '> in macro ...' call stacks
+    starts = [i for i, ln in enumerate(lines) if re.search(r"\b(Error|ERROR|error)\b", ln)]
+    if not starts:
+        return " ".join(lines[-limit:])
+    block = [ln for ln in lines[starts[-1]:] if not ln.startswith("Encountered an error")]
+    if len(block) <= 1 and len(starts) > 1:  # the header alone: take the block before it too
+        block = lines[starts[-2]:]
+    return " ".join(block[:limit])
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _share_partial_parse(src: Path, dst: Path) -> None:
+    """Copy dbt's partial-parse state between the project target and an invocation's target (atomic)."""
+    if not src.is_file():
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # only a cache: parsing from scratch is slower, not wrong
+
+
 def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None = None, quiet: bool = False) -> str:
-    """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError."""
+    """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError.
+
+    Without `--target-path` in args the invocation gets its own temporary target path (removed afterwards;
+    the partial-parse cache is shared with the project's target/ so unchanged projects parse fast)."""
+    own_target = "--target-path" not in args
+    target = Path(tempfile.mkdtemp(prefix="dbt-target-")) if own_target else Path(args[args.index("--target-path") + 1])
+    if own_target:
+        _share_partial_parse(PROJECT_ROOT / "target" / PARTIAL_PARSE, target / PARTIAL_PARSE)
     cmd = [dbt_executable(), *args, "--profiles-dir", str(PROJECT_ROOT / "profiles"), "--project-dir", str(PROJECT_ROOT)]
+    if own_target:
+        cmd += ["--target-path", str(target)]
     if args and args[0] == "build" and "--indirect-selection" not in args:
         # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
         # when all of its parents are selected
@@ -30,11 +158,16 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
     env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(db_path or duckdb_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stdout.splitlines() if any(k in ln for k in ("ERROR", "FAIL", "Error", "error"))]
-        detail = "\n".join(lines[-25:]) or proc.stdout[-3000:] + proc.stderr[-2000:]
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{detail}")
+    try:
+        proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            failures = read_failures(target)
+            detail = "" if failures else error_lines(proc.stdout, proc.stderr)
+            raise DbtError(args, proc.returncode, failures or [], detail)
+    finally:
+        if own_target:
+            _share_partial_parse(target / PARTIAL_PARSE, PROJECT_ROOT / "target" / PARTIAL_PARSE)
+            shutil.rmtree(target, ignore_errors=True)
     if not quiet:
         print(proc.stdout[-2000:])
     return proc.stdout

@@ -10,7 +10,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from foundation import settings
+from foundation import cli_values, settings
+from foundation.guardrails import InvalidInput
 
 BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
@@ -19,14 +20,17 @@ BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
 
 
+def _refuse(command: str, exc: InvalidInput) -> typer.Exit:
+    typer.echo(f"{command}: error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
 def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None) -> tuple[pd.DataFrame, str]:
     if features_path is not None:
         return pd.read_parquet(features_path), str(features_path)
     from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
 
     if dataset_dir is None:
-        from foundation import settings
-
         dataset_dir = settings.real_dataset_dir()
     return build_gold_features(Path(dataset_dir), lead, db_path=db_path), f"build_gold_features({dataset_dir}, {lead})"
 
@@ -48,6 +52,16 @@ def train(
     """Train a bundle on gold features (regular season, non-OUT rows)."""
     from scoring.train import default_windows, promote, train_bundle
 
+    try:  # every value before any work (foundation/cli_values.py)
+        cli_values.int_in_bounds(lead, "--lead")
+        cli_values.int_in_bounds(seed, "--seed")
+        for flag, value in (("--train-start", train_start), ("--train-end", train_end),
+                            ("--cal-start", cal_start), ("--cal-end", cal_end)):
+            cli_values.optional_date(value, flag)
+        wanted = cli_values.parse_seasons(seasons)
+        out_dir = cli_values.writable_dir(out_dir, "--out-dir")
+    except InvalidInput as exc:
+        raise _refuse("train", exc) from None
     if (features_path is None) == (dataset_dir is None):
         typer.echo("train: error: give exactly one of --features-path or --dataset-dir", err=True)
         raise typer.Exit(2)
@@ -63,8 +77,7 @@ def train(
             typer.echo(f"train: error: dataset directory not found: {dataset_dir}", err=True)
             raise typer.Exit(2)
         frame = build_gold_features(dataset_dir, lead)
-    if seasons:
-        wanted = [x.strip() for x in seasons.split(",") if x.strip()]
+    if wanted:
         unknown = sorted(set(wanted) - set(frame["season"].unique()))
         if unknown:
             typer.echo(f"train: error: seasons {unknown} not in the features (have {sorted(frame['season'].unique())})", err=True)
@@ -103,6 +116,14 @@ def backtest(
     """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
     from scoring.backtest import run_backtest
 
+    try:  # every value before any work (foundation/cli_values.py)
+        cli_values.parse_season(season)
+        cli_values.int_in_bounds(lead, "--lead")
+        cli_values.int_in_bounds(seed, "--seed")
+        out_root = cli_values.writable_dir(out_root, "--out-root")
+        bundle_root = cli_values.writable_dir(bundle_root, "--bundle-root")
+    except InvalidInput as exc:
+        raise _refuse("backtest", exc) from None
     frame, source = load_gold(features_path, dataset_dir, lead, db_path)
     res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source)
     m = res.metrics

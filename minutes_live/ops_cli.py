@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import typer
 
+from foundation import cli_values, settings
 from foundation import run_directory as rd
-from foundation import settings
 from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from minutes_live.build_cli import config_from_flags
@@ -51,6 +51,8 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
     from minutes_live.job import run_job
 
     try:
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
+        cli_values.int_in_bounds(show, "--show")
         as_of = parse_ts(run_as_of_ts)
         day = date_ or eastern_today(as_of).isoformat()
         cfg = config_from_flags(day, as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
@@ -115,17 +117,17 @@ def overnight(
 ) -> None:
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
     from foundation import registry
-    from foundation.guardrails import DbtBuildError
     from foundation.locks import store_lock
-    from minutes_live.build_live import ingest_snapshots
+    from minutes_live.build_live import dbt_failure_to_guardrail, ingest_snapshots
     from minutes_live.dbt_runner import DbtError, run_dbt
     from minutes_live.gold import GOLD_MART
     from minutes_live.job import next_day_validation
     from minutes_live.parity import run_parity
 
     try:
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
         as_of = parse_ts(run_as_of_ts)
-        day = parse_date(date, "--date") if date else eastern_today(as_of) - timedelta(days=1)
+        day = parse_date(date, "--date") if date is not None else eastern_today(as_of) - timedelta(days=1)
         cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 True, True, True, False, None, None, {})
         data_root, db_path = settings.data_root(), settings.duckdb_path()
@@ -136,7 +138,7 @@ def overnight(
                 try:
                     run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)
                 except DbtError as exc:
-                    raise DbtBuildError(str(exc)) from None
+                    raise dbt_failure_to_guardrail(exc, cfg) from None
                 parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
                 drift = next_day_validation(day, db_path=db_path, data_root=data_root)
         except BaseException as exc:
@@ -160,7 +162,7 @@ def pin_command(
 
     try:
         day = parse_date(date)
-        rd.validate_run_id(run_id)
+        cli_values.parse_run_id(run_id)
         served = Publication(Roots.default(), day).pin(run_id, reason)
     except (rd.RunDirectoryError, PublicationError) as exc:
         raise _fail(InvalidInput(str(exc)), "pin") from None

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from foundation.cli_values import parse_date, parse_ts
+from foundation.cli_values import parse_date, parse_ts, writable_dir
 from foundation.guardrails import GuardrailError, InvalidInput
 from scoring.score import ScoreRequest, score_slate
 
@@ -39,6 +39,7 @@ def command(
         ts = parse_ts(run_as_of_ts, default_now=False) if run_as_of_ts is not None else None
         if mode not in ("historical", "live"):
             raise InvalidInput(f"--mode {mode!r} is not one of: historical, live")
+        artifact_root = writable_dir(artifact_root, "--artifact-root")
     except InvalidInput as exc:
         _fail(str(exc), exc.exit_code)
     optional = {k: v for k, v in (("artifact_root", artifact_root), ("bundle_config", bundle_config)) if v is not None}

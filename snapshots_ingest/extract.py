@@ -1,8 +1,13 @@
 """A raw extract: the bytes a source delivered, plus how to parse them into raw-store rows.
 
-Every source (replay, synthetic league, live HTTP/PDF) yields `Extract`s. The ingest engine persists
-`payload` under `data/live/snapshots/<kind>/<date>/run=<run_id>/<filename>` *before* calling `parse`,
-so a parse failure never loses what was received.
+Every source (replay, synthetic league, live HTTP/PDF) yields `Extract`s. The ingest engine writes
+`payload` to disk *before* calling `parse`, so nothing received is ever lost: an accepted extract ends up
+under `data/live/snapshots/<kind>/<date>/run=<run_id>/<filename>`, a rejected one under that folder's
+`rejected/` (see snapshots_ingest/ingest.py).
+
+A parser that can tell its extract does not cover the slate (an injury report for another date, or one
+with a header and no rows) says so in `frame.attrs[SLATE_COVERAGE_ATTR]` (one line naming the file and
+what was found); the engine turns it into an error, or a warning when the run allows the kind missing.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+
+SLATE_COVERAGE_ATTR = "slate_coverage_problem"
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,31 @@
 """The ingest engine: persist each raw extract, parse it, and append its rows to the raw store.
 
-For every `Extract` (from replay, the synthetic league or a live fetcher):
-1. the payload is written to `<data_root>/live/snapshots/<kind>/<date>/run=<run_id>/<filename>` *before*
-   parsing (temp file + hard link, so an existing file is never overwritten: the same bytes again are a
-   no-op, different bytes are an error);
-2. the payload is parsed and validated against the raw table contract;
-3. in ONE DuckDB transaction the rows are appended (content-hash dedupe: re-ingesting adds nothing), new
-   ids are written to `raw.id_crosswalk`, and a `raw.ingest_log` row records the extract.
-A parse or validation error leaves the raw tables unchanged and raises `IngestError` naming kind, source
-and file.
+For every `Extract` (from replay, the synthetic league or a live fetcher), in its run folder
+`<data_root>/live/snapshots/<kind>/<date>/run=<run_id>/`:
+1. the payload is written to a hidden staging file *before* parsing (nothing received is ever lost);
+2. it is parsed and validated against the raw table contract (and, for sources that can tell, checked to
+   cover the slate: an injury report for another date, or with a header and 0 rows);
+3. accepted: the staged file is hard-linked to `<filename>` (never overwriting), and in ONE DuckDB
+   transaction the rows are appended (content-hash dedupe: re-ingesting adds nothing), new ids are written
+   to `raw.id_crosswalk`, and a `raw.ingest_log` row records the extract;
+   rejected: the staged file moves to `rejected/<stem>.<sha256[:12]><suffix>` (quarantine) and
+   `IngestError` names kind, source, file, the reason and where the payload was kept. The raw tables are
+   unchanged and nothing blocks a retry with a corrected file of the same name at the same instant.
+An ACCEPTED extract is immutable: the same bytes again are a no-op; different bytes under its name raise
+`ExtractConflictError` (exit 9), `--replace` included (a run is defined by its inputs on disk; new content
+is a new instant: another --run-as-of-ts). Those bytes are quarantined in `rejected/` as well.
+A coverage problem of a kind listed in `allow_missing` (e.g. `--allow-missing-injuries`) is not an error:
+the extract is accepted and the problem is a warning in the kind's summary (`KindSummary.warnings`).
 
 `ingest_replay` is the Python API behind `minutes-live ingest --source replay|synthetic`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -31,7 +39,12 @@ from foundation import settings
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
 from snapshots_ingest.dataset import Dataset, load_dataset
-from snapshots_ingest.extract import Extract, frame_to_parquet_bytes, parquet_bytes_to_frame
+from snapshots_ingest.extract import (
+    SLATE_COVERAGE_ATTR,
+    Extract,
+    frame_to_parquet_bytes,
+    parquet_bytes_to_frame,
+)
 from snapshots_ingest.replay import replay_kind, source_label
 
 # frame.attrs key under which a parser lists names it could not match to an id (live.sources.UNMATCHED_ATTR)
@@ -57,13 +70,15 @@ class KindSummary:
     new_ids: int = 0
     extract_paths: list[Path] = field(default_factory=list)
     unmatched_names: list[str] = field(default_factory=list)  # kept with player_id NULL, listed here
+    warnings: list[str] = field(default_factory=list)  # allowed input problems (run summary `warnings`)
 
     def line(self) -> str:
         where = _display_path(self.extract_paths[0].parent) if self.extract_paths else "-"
         files = f" ({len(self.extract_paths)} files)" if len(self.extract_paths) > 1 else ""
         unmatched = f", {len(self.unmatched_names)} unmatched name(s)" if self.unmatched_names else ""
+        warned = f", {len(self.warnings)} warning(s)" if self.warnings else ""
         return (
-            f"{self.kind}: {self.rows_received:,} received, {self.rows_inserted:,} new{unmatched}, "
+            f"{self.kind}: {self.rows_received:,} received, {self.rows_inserted:,} new{unmatched}{warned}, "
             f"extract {where}{files}"
         )
 
@@ -93,6 +108,10 @@ class IngestSummary:
     def rows_inserted(self) -> int:
         return sum(k.rows_inserted for k in self.kinds.values())
 
+    @property
+    def warnings(self) -> list[str]:
+        return [w for k in self.kinds.values() for w in k.warnings]
+
 
 def _display_path(path: Path) -> str:
     try:
@@ -111,31 +130,65 @@ def extract_path(data_root: Path, run_id: str, extract: Extract) -> Path:
     )
 
 
-def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
-    """Write the payload exactly as received; refuse to replace different bytes already stored."""
-    path = extract_path(data_root, run_id, extract)
+def quarantine_path(path: Path, payload: bytes) -> Path:
+    """Where a rejected payload is kept: `<run folder>/rejected/<stem>.<sha256[:12]><suffix>`."""
+    digest = hashlib.sha256(payload).hexdigest()[:12]
+    return path.parent / "rejected" / f"{path.stem}.{digest}{path.suffix}"
+
+
+def _write_new(path: Path, payload: bytes) -> Path:
+    """Write a hidden staging file next to `path` (fsynced); the caller links or moves it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.incoming-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return tmp
+
+
+def quarantine(path: Path, payload: bytes, staged: Path | None = None) -> Path:
+    """Keep a rejected payload under `rejected/` (the same bytes rejected twice are one file)."""
+    kept = quarantine_path(path, payload)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staged = staged if staged is not None else _write_new(kept, payload)
+    if kept.exists():
+        staged.unlink(missing_ok=True)
+    else:
+        os.replace(staged, kept)
+    return kept
+
+
+def _conflict(extract: Extract, path: Path, run_id: str, what: str) -> ExtractConflictError:
+    kept = quarantine(path, extract.payload)
+    return ExtractConflictError(
+        f"{extract.kind}: extract {path} {what} for run {run_id}; accepted raw extracts are immutable, "
+        f"--replace included (the new payload was kept at {kept}; ingest it with another --run-as-of-ts)"
+    )
+
+
+def _accept(staged: Path, path: Path, extract: Extract, run_id: str) -> bool:
+    """Link the staged payload to its final name; True if this call created it, False if the same bytes
+    were already there. Different bytes there (a concurrent writer) are a conflict."""
+    try:
+        os.link(staged, path)  # atomic, and never replaces an existing file
+        return True
+    except FileExistsError:
+        if path.read_bytes() != extract.payload:
+            raise _conflict(extract, path, run_id, "was written concurrently with different content") from None
+        return False
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
+    """Store the payload as an accepted extract, exactly as received; refuse different bytes already there."""
+    path = extract_path(data_root, run_id, extract)
     if path.exists():
         if path.read_bytes() == extract.payload:
             return path
-        raise ExtractConflictError(
-            f"{extract.kind}: extract {path} already exists with different content for run {run_id}; "
-            "raw extracts are immutable (use another --run-as-of-ts)"
-        )
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(extract.payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    try:
-        os.link(tmp, path)  # atomic and fails if a concurrent writer got there first
-    except FileExistsError:
-        if path.read_bytes() != extract.payload:
-            raise ExtractConflictError(
-                f"{extract.kind}: extract {path} was written concurrently with different content"
-            ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise _conflict(extract, path, run_id, "already exists with different content")
+    _accept(_write_new(path, extract.payload), path, extract, run_id)
     return path
 
 
@@ -205,26 +258,46 @@ def ingest_extracts(
     progress: bool = True,
     echo: Callable[[str], None] | None = print,
     total: int | None = None,
+    allow_missing: Collection[str] = (),
 ) -> IngestSummary:
-    """Persist, parse and append every extract; returns per-kind counts."""
+    """Stage, parse, check and append every extract (module docstring); returns per-kind counts.
+
+    `allow_missing`: kinds whose slate-coverage problems are warnings instead of errors."""
     summary = IngestSummary(run_id, run_as_of_ts, slate_date, source)
     as_of = pd.Timestamp(run_as_of_ts).tz_convert("UTC")
     bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress, leave=False)
     for extract in bar:
         bar.set_postfix_str(extract.kind)
-        path = persist_extract(data_root, run_id, extract)
-        where = f"{extract.kind} from {source} ({path})"
+        path = extract_path(data_root, run_id, extract)
+        where = f"{extract.kind} from {source} ({extract.filename})"
+        stored = path.exists()
+        if stored and path.read_bytes() != extract.payload:
+            raise _conflict(extract, path, run_id, "already exists with different content")
+        staged = None if stored else _write_new(path, extract.payload)
+        warnings: list[str] = []
         try:
-            frame = extract.parse(extract.payload)
-            raw_store.validate_frame(extract.kind, frame)
-        except Exception as exc:
-            raise IngestError(f"{where}: could not parse the extract: {exc}") from exc
-        if reject_future_snapshots and not frame.empty:
-            late = pd.to_datetime(frame["snapshot_ts"], utc=True) > as_of
-            if late.any():
-                raise IngestError(
-                    f"{where}: {int(late.sum())} row(s) have snapshot_ts after run_as_of_ts {as_of.isoformat()}"
-                )
+            try:
+                frame = extract.parse(extract.payload)
+                raw_store.validate_frame(extract.kind, frame)
+            except Exception as exc:
+                raise IngestError(f"{where}: could not parse the extract: {exc}") from exc
+            problem = frame.attrs.get(SLATE_COVERAGE_ATTR)
+            if problem and extract.kind not in allow_missing:
+                raise IngestError(f"{where}: {problem} (pass --allow-missing-{extract.kind} to run without it)")
+            if problem:
+                warnings.append(f"{extract.kind}: {problem}; ran without it (--allow-missing-{extract.kind})")
+            if reject_future_snapshots and not frame.empty:
+                late = pd.to_datetime(frame["snapshot_ts"], utc=True) > as_of
+                if late.any():
+                    raise IngestError(
+                        f"{where}: {int(late.sum())} row(s) have snapshot_ts after run_as_of_ts {as_of.isoformat()}"
+                    )
+        except IngestError as exc:
+            if stored:  # an accepted extract that no longer passes (e.g. a stricter parser): keep it, refuse
+                raise
+            kept = quarantine(path, extract.payload, staged)
+            raise IngestError(f"{exc}; the extract was rejected and kept at {kept}") from (exc.__cause__ or exc)
+        created = False if stored else _accept(staged, path, extract, run_id)
         now = datetime.now(UTC)
         try:
             con.execute("begin transaction")
@@ -240,19 +313,28 @@ def ingest_extracts(
             con.execute("commit")
         except Exception as exc:
             con.execute("rollback")
-            raise IngestError(f"{where}: rows were not stored (raw tables unchanged): {exc}") from exc
+            kept = ""
+            if created:  # its rows are not stored: not accepted, so it must not block a retry
+                kept_path = quarantine_path(path, extract.payload)
+                kept_path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, kept_path)
+                kept = f"; the extract was rejected and kept at {kept_path}"
+            raise IngestError(f"{where}: rows were not stored (raw tables unchanged): {exc}{kept}") from exc
         ks = summary.kinds.setdefault(extract.kind, KindSummary(extract.kind, source))
         ks.rows_received += result.rows_received
         ks.rows_inserted += result.rows_inserted
         ks.new_ids += new_ids
         ks.extract_paths.append(path)
         ks.unmatched_names.extend(frame.attrs.get(UNMATCHED_NAMES_ATTR, []))
+        ks.warnings.extend(warnings)
     bar.close()
     if echo:
         for ks in summary.kinds.values():
             echo(ks.line())
             for name in ks.unmatched_names:
                 echo(f"  unmatched: {name}")
+            for warning in ks.warnings:
+                echo(f"  warning: {warning}")
     return summary
 
 
@@ -316,6 +398,7 @@ def ingest_replay(
     seasons: list[str] | None = None,
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
+    allow_missing: Collection[str] = (),
 ) -> IngestSummary:
     """Replay a dataset directory as of `run_as_of_ts` into the raw store (see module docstring)."""
     if run_as_of_ts.tzinfo is None:
@@ -332,7 +415,7 @@ def ingest_replay(
     extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
     return _run_extracts(
         extracts, date, run_as_of_ts, source=source_label(ds), namespace=ds.namespace, db_path=db_path,
-        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo,
+        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
     )
 
 def _run_extracts(
@@ -347,6 +430,7 @@ def _run_extracts(
     reject_future_snapshots: bool,
     progress: bool,
     echo: Callable[[str], None] | None,
+    allow_missing: Collection[str] = (),
 ) -> IngestSummary:
     data_root = Path(data_root) if data_root is not None else settings.data_root()
     con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
@@ -355,6 +439,7 @@ def _run_extracts(
             con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
             source=source, namespace=namespace, slate_date=slate_date,
             reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
+            allow_missing=allow_missing,
         )
     finally:
         con.close()
@@ -394,8 +479,10 @@ def ingest_file(
     namespace: str = "nba",
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
+    allow_missing: Collection[str] = (),
 ) -> KindSummary:
-    """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source])."""
+    """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source]), or an
+    official injury-report PDF; `allow_missing` as in `ingest_extracts`."""
     path = Path(path)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
@@ -416,7 +503,7 @@ def ingest_file(
     extract = Extract(kind, date, path.name, path.read_bytes(), parse, origin=str(path))
     summary = _run_extracts(
         [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
-        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo,
+        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
     )
     return summary[kind]
 
@@ -435,8 +522,10 @@ def ingest_live(
     config=None,
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
+    allow_missing: Collection[str] = (),
 ) -> IngestSummary:
-    """Fetch each kind from the live sources and ingest it (snapshot_ts = publication or fetch time)."""
+    """Fetch each kind from the live sources and ingest it (snapshot_ts = publication or fetch time);
+    `allow_missing` as in `ingest_extracts`."""
     try:
         from snapshots_ingest.live import sources
     except ModuleNotFoundError as exc:
@@ -460,5 +549,5 @@ def ingest_live(
     # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,
-        reject_future_snapshots=False, progress=progress, echo=echo,
+        reject_future_snapshots=False, progress=progress, echo=echo, allow_missing=allow_missing,
     )

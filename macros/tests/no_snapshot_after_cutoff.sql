@@ -5,6 +5,6 @@ select *
 from {{ model }}
 where {{ column_name }} > {{ cutoff_column }}
 {%- if max_age_hours_var is not none %}
-    or {{ column_name }} < {{ ts_minus(cutoff_column, non_negative_int_var(max_age_hours_var), 'hour') }}
+    or {{ column_name }} < {{ ts_minus(cutoff_column, max_age_minutes_var(max_age_hours_var), 'minute') }}
 {%- endif %}
 {% endtest %}

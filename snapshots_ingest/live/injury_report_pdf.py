@@ -79,6 +79,25 @@ class InjuryReportRow:
 
 
 @dataclass(frozen=True)
+class InjuryReport:
+    """One parsed report: its banner stamp and its rows. A report that parses has its banner and the column
+    header on page 1 (both are required), so `rows == []` means "header found, 0 player rows"."""
+
+    report_ts_et: datetime  # naive America/New_York wall time from the banner
+    pages: int
+    rows: list[InjuryReportRow]
+
+    @property
+    def report_date(self) -> date:
+        """The banner's (US/Eastern) date."""
+        return self.report_ts_et.date()
+
+    @property
+    def game_dates(self) -> list[date]:
+        return sorted({r.game_date for r in self.rows})
+
+
+@dataclass(frozen=True)
 class _Line:
     column: str
     top: float
@@ -209,6 +228,11 @@ def _bands(table_top: float, rules: list[float]) -> list[tuple[float, float]]:
 
 def parse_injury_report(source: bytes | str | Path, *, name: str = "") -> list[InjuryReportRow]:
     """All rows of one report, in printed order. Raises InjuryReportParseError naming file and page."""
+    return read_injury_report(source, name=name).rows
+
+
+def read_injury_report(source: bytes | str | Path, *, name: str = "") -> InjuryReport:
+    """The report's banner stamp, page count and rows. Raises InjuryReportParseError naming file and page."""
     label = name or (str(source) if not isinstance(source, bytes) else "<pdf bytes>")
     opened = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
@@ -227,12 +251,14 @@ def parse_injury_report(source: bytes | str | Path, *, name: str = "") -> list[I
         pdf.close()
 
 
-def _parse_pages(pages: Iterable[pdfplumber.page.Page], label: str) -> list[InjuryReportRow]:
+def _parse_pages(pages: Iterable[pdfplumber.page.Page], label: str) -> InjuryReport:
     rows: list[InjuryReportRow] = []
+    n_pages = 0
     edges: list[float] | None = None
     carried: dict[str, str] = {}
     report_ts: datetime | None = None
     for page in pages:
+        n_pages += 1
         where = f"{label} page {page.page_number}"
         banner_text, banner_bottom = _banner(page)
         page_ts = read_report_ts(banner_text)
@@ -276,7 +302,7 @@ def _parse_pages(pages: Iterable[pdfplumber.page.Page], label: str) -> list[Inju
                 raise InjuryReportParseError(f"{where}: cannot read row band at y={band_top:.1f}: {texts}")
     if report_ts is None:
         raise InjuryReportParseError(f"{label}: the PDF has no pages")
-    return rows
+    return InjuryReport(report_ts, n_pages, rows)
 
 
 def _player_rows(

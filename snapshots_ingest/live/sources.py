@@ -13,10 +13,10 @@ from functools import partial
 
 import pandas as pd
 
-from snapshots_ingest.extract import Extract
+from snapshots_ingest.extract import SLATE_COVERAGE_ATTR, Extract
 from snapshots_ingest.live import nba_boxscore, nba_roster, nba_schedule, report_discovery
 from snapshots_ingest.live.http_client import HttpClient, LiveSourceConfig, SourceError
-from snapshots_ingest.live.injury_report_pdf import parse_injury_report
+from snapshots_ingest.live.injury_report_pdf import InjuryReport, read_injury_report
 from snapshots_ingest.live.injury_rows import to_raw_injuries
 from snapshots_ingest.live.odds_provider import JsonOddsProvider
 from snapshots_ingest.raw_store import KINDS
@@ -72,15 +72,35 @@ def _roster_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) 
     return extracts
 
 
+def slate_coverage_problem(report: InjuryReport, slate: date, name: str) -> str | None:
+    """Why a parsed report does not cover the slate (one line naming the file), or None when it does.
+
+    Covered = at least one row (player or NOT YET SUBMITTED) of a game dated the slate date: the league's
+    evening report lists the next day's games too, so a report's banner date may precede the slate."""
+    if not report.rows:
+        return f"{name}: header found, 0 player rows (banner date {report.report_date})"
+    dates = report.game_dates
+    if slate in dates:
+        return None
+    span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
+    return (f"{name}: banner date {report.report_date}, game dates {span}, slate {slate}: "
+            "the report does not cover the slate")
+
+
 def parse_injuries_for_slate(
     payload: bytes, *, url: str, slate: date, schedule: pd.DataFrame, roster: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """Raw injuries rows of the slate's games; unmatched names are in frame.attrs[UNMATCHED_ATTR]."""
-    rows = [r for r in parse_injury_report(payload, name=url) if r.game_date == slate]
+    """Raw injuries rows of the slate's games; unmatched names are in frame.attrs[UNMATCHED_ATTR], and a
+    report that does not cover the slate says why in frame.attrs[SLATE_COVERAGE_ATTR]."""
+    report = read_injury_report(payload, name=url)
+    rows = [r for r in report.rows if r.game_date == slate]
     frame, unmatched = to_raw_injuries(rows, schedule=schedule, roster=roster)
     for miss in unmatched:
         log.warning("injury report %s: unmatched name %s", url, miss)
     frame.attrs[UNMATCHED_ATTR] = [str(m) for m in unmatched]
+    problem = slate_coverage_problem(report, slate, url)
+    if problem:
+        frame.attrs[SLATE_COVERAGE_ATTR] = problem
     return frame
 
 

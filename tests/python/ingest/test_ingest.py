@@ -88,7 +88,10 @@ def test_parse_error_keeps_the_raw_payload_and_changes_nothing(store) -> None:
     before = _counts(store["db_path"])
     with pytest.raises(IngestError, match=r"odds from test .*bad\.json.*could not parse"):
         _ingest(store, [_extract(b"{not parquet", filename="bad.json")])
-    assert (store["data_root"] / "live/snapshots/odds/2021-10-21/run=20211021T230000Z/bad.json").read_bytes() == b"{not parquet"
+    run_dir = store["data_root"] / "live/snapshots/odds/2021-10-21/run=20211021T230000Z"
+    # kept, but set aside: a corrected bad.json at the same instant is not blocked by it
+    assert not (run_dir / "bad.json").exists()
+    assert [p.read_bytes() for p in (run_dir / "rejected").glob("bad.*.json")] == [b"{not parquet"]
     assert _counts(store["db_path"]) == before
 
 
