@@ -93,6 +93,7 @@ class RunAttempt:
 @contextmanager
 def run_attempt(pub: Publication, *, job: str, run_as_of_ts: datetime, kinds: tuple[str, ...],
                 replace: bool = False, **fields) -> Iterator[RunAttempt]:
+    pub.writes = kinds
     attempt = registry.Attempt(pub.data_root, job, pub.day.isoformat(), run_id_for(run_as_of_ts),
                                run_as_of_ts.isoformat()).start(**fields)
     run = RunAttempt(pub, attempt, kinds, replace)

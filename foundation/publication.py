@@ -158,12 +158,15 @@ class PublishOutcome:
 class Publication:
     """The runs and the `latest` pointer of one date across the three roots."""
 
-    def __init__(self, roots: Roots, day: date, data_root: Path | None = None):
+    def __init__(self, roots: Roots, day: date, data_root: Path | None = None, *, writes: tuple[str, ...] = ()):
+        """`writes`: the kinds this command writes. The date's pointer serves the roots it was first
+        published with; for the kinds a command does not write, those recorded roots are used."""
         from foundation import settings
 
         self.roots = roots
         self.day = day
         self.data_root = Path(data_root or settings.data_root())
+        self.writes = writes
 
     # ----------------------------------------------------------------------------------- layout
     @property
@@ -190,12 +193,14 @@ class Publication:
         recorded = _read_json(self.dir / "roots.json")
         if recorded is None:
             _write_json_atomic(self.dir / "roots.json", mine)
-        elif recorded != mine:
-            other = {k: v for k, v in recorded.items() if mine.get(k) != v}
+            return
+        clash = {k: v for k, v in recorded.items() if k in self.writes and mine.get(k) != v}
+        if clash:
             raise RootsMismatchError(
                 f"the runs of {self.day} under {self.roots.anchor} are published with "
-                + ", ".join(f"{k} in {v}" for k, v in other.items())
-                + f", not {', '.join(mine[k] for k in other)}; use the same roots, or another --out-root")
+                + ", ".join(f"{k} in {v}" for k, v in clash.items())
+                + f", not {', '.join(mine[k] for k in clash)}; use the same roots, or another --out-root")
+        self.roots = Roots(**{k: Path(recorded[k]) if k in recorded else None for k in KINDS})
 
     # ----------------------------------------------------------------------------- the latest rule
     def runs(self, kind: str) -> list[str]:
@@ -251,7 +256,8 @@ class Publication:
         for kind in self.roots.kinds:
             if not self._link_ok(kind):
                 link = self.date_dir(kind) / "latest"
-                if link.is_symlink():
+                owner = (link.parent / os.readlink(link)).parent.parent if link.is_symlink() else None
+                if owner is not None and owner.is_dir():  # a live pointer of another anchor (a stale one is replaced)
                     raise RootsMismatchError(
                         f"{link} is served by another publication ({os.readlink(link)}); use the roots that "
                         "published this date, or another --artifact-root / --out-root")

@@ -34,13 +34,11 @@ def real_dataset_dir() -> Path:
     return require_real_dataset()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
-    """No test writes into the project's data/, artifacts/ or reports/: the session gets its own roots
-    (a test or fixture that needs particular roots sets these variables itself)."""
+@pytest.fixture(autouse=True)
+def _runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test writes into the project's data/, artifacts/ or reports/: each test gets its own roots (a test
+    that needs particular roots, e.g. a module's shared store, sets these variables itself)."""
     base = tmp_path_factory.mktemp("runtime")
-    with pytest.MonkeyPatch.context() as mp:
-        for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
-                         ("MINUTES_LIVE_REPORTS", "reports")):
-            mp.setenv(var, str(base / sub))
-        yield
+    for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
+                     ("MINUTES_LIVE_REPORTS", "reports")):
+        monkeypatch.setenv(var, str(base / sub))

@@ -229,6 +229,8 @@ def store(tmp_path_factory):
 def _build(store: Path, monkeypatch, as_of: str, *extra: str):
     monkeypatch.setenv("MINUTES_LIVE_DATA_ROOT", str(store / "data"))
     monkeypatch.setenv("MINUTES_LIVE_DUCKDB", str(store / "data" / "wh.duckdb"))
+    monkeypatch.setenv("MINUTES_LIVE_ARTIFACTS", str(store / "artifacts"))
+    monkeypatch.setenv("MINUTES_LIVE_REPORTS", str(store / "reports"))
     return runner.invoke(app, ["build", "--date", "2026-02-08", "--run-as-of-ts", as_of, "--source", "none", *extra])
 
 

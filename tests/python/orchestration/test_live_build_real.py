@@ -125,6 +125,7 @@ def test_date_without_games_is_refused(store):
 
 def test_cli_exit_code_and_message(store):
     env = {"MINUTES_LIVE_DATA_ROOT": str(store["root"] / "data"), "MINUTES_LIVE_DUCKDB": str(store["db"]),
+           "MINUTES_LIVE_ARTIFACTS": str(store["root"] / "artifacts"), "MINUTES_LIVE_REPORTS": str(store["root"] / "reports"),
            "PATH": str(Path(sys.executable).parent)}
     proc = subprocess.run(
         [sys.executable, "-c", "from minutes_live.build_cli import main; main()", "--date", "2022-01-15",

@@ -14,7 +14,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from foundation import registry
@@ -184,14 +183,16 @@ def test_failed_scoring_leaves_nothing_that_blocks_the_rerun(env, tmp_path):
 
 
 def test_job_cli_reports_a_scoring_failure_in_one_line(env, tmp_path):
-    """The scorer's failure reached the operator as 800 characters of a traceback box."""
-    empty_artifacts = tmp_path / "no_bundle_here"
+    """The scorer's failure reached the operator as 800 characters of a traceback box. Here: a fresh set of
+    roots (no bundle promoted there) over the same store."""
+    fresh = {"MINUTES_LIVE_DATA_ROOT": str(tmp_path / "data"), "MINUTES_LIVE_ARTIFACTS": str(tmp_path / "artifacts"),
+             "MINUTES_LIVE_REPORTS": str(tmp_path / "reports")}
     cmd = [str(Path(sys.executable).with_name("minutes-live")), "job", "afternoon", "--source", "none",
            "--date", env["day"].isoformat(), "--run-as-of-ts", (env["as_of"] + timedelta(minutes=57)).isoformat(),
            "--allow-missing-odds"]
-    proc = subprocess.run(cmd, env={**os.environ, **env["env"], "MINUTES_LIVE_ARTIFACTS": str(empty_artifacts)},
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, env={**os.environ, **env["env"], **fresh}, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 14, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "bundle" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
-    assert not pd.isna(registry.attempts(Path(env["env"]["MINUTES_LIVE_DATA_ROOT"]))[-1]["exit_code"])
+    failed = registry.attempts(tmp_path / "data")[-1]
+    assert failed["status"] == "failed" and failed["exit_code"] == 14
