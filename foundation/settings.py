@@ -33,6 +33,12 @@ def reports_root() -> Path:
     return Path(os.environ.get("MINUTES_LIVE_REPORTS", PROJECT_ROOT / "reports"))
 
 
+def bundle_config_path() -> Path:
+    """The active Minutes V1 bundle pointer: runtime state beside the bundles (git-ignored), written by
+    `promote` (`minutes-live train --promote`, `minutes-live promote`), read by `score_minutes_v1`."""
+    return artifacts_root() / "minutes_v1" / "current_run.json"
+
+
 def real_dataset_dir() -> Path:
     """The real NBA replay dataset (read-only, never copied into the project)."""
     return Path(os.environ.get("MINUTES_LIVE_NBA_DIR", PROJECT_ROOT.parent / "shared" / "data" / "nba"))

@@ -6,7 +6,7 @@
 3. backfill the raw store with every snapshot known at run_as_of_ts (history only: later rows are not
    emitted by the replay);
 4. if the demo bundle (named by data/synthetic_league/minutes_current_run.json, kept apart from the
-   production config/minutes_current_run.json) is missing, build gold features (30 minutes before tip)
+   production pointer artifacts/minutes_v1/current_run.json) is missing, build gold features (30 minutes before tip)
    for the games before the slate and train one;
 5. run the scheduled job on the stored snapshots (dbt build -> score -> reports -> publish -> registry)
    and print the projections table and where every file went.
@@ -89,8 +89,8 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, echo=lambda s: typer.echo("    " + s))
     typer.echo(f"    {summary.rows_inserted:,} new rows in {settings.duckdb_path()}")
 
-    # the demo's bundle is named by its own config beside the league, never by the production
-    # config/minutes_current_run.json
+    # the demo's bundle is named by its own pointer beside the league, never by the production
+    # pointer (settings.bundle_config_path())
     config_path = dataset_dir / "minutes_current_run.json"
     bundle = ensure_bundle(dataset_dir, day, config_path)
     typer.echo(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")

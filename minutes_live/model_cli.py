@@ -83,7 +83,7 @@ def train(
 
 @app.command("promote")
 def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle directory to activate.")]) -> None:
-    """Write config/minutes_current_run.json naming this bundle (after a load + hash check)."""
+    """Make this bundle the active one: artifacts/minutes_v1/current_run.json (after a load + hash check)."""
     from scoring.train import promote
 
     typer.echo(promote(bundle_dir))

@@ -47,7 +47,7 @@ class ScoreRequest:
     features_path: Path | None = None
     features_root: Path | None = None
     artifact_root: Path = field(default_factory=lambda: settings.artifacts_root() / "minutes_v1" / "daily")
-    bundle_config: Path = field(default_factory=lambda: settings.PROJECT_ROOT / "config" / "minutes_current_run.json")
+    bundle_config: Path = field(default_factory=settings.bundle_config_path)
     run_as_of_ts: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     replace: bool = False
     publish: bool = True  # False: write the run directory only (the scheduled job moves `latest` last)

@@ -62,7 +62,7 @@ def test_missing_inputs_exit_1(setup: dict, tmp_path: Path) -> None:
     res = runner.invoke(app, _args(setup) + ["--features-path", str(tmp_path / "nope.parquet")])
     assert res.exit_code == 1 and "nope.parquet" in res.output
     res = runner.invoke(app, _args(setup) + ["--bundle-config", str(tmp_path / "none.json")])
-    assert res.exit_code == 1 and "bundle config not found" in res.output
+    assert res.exit_code == 1 and "no active Minutes V1 bundle" in res.output
 
 
 def test_schema_mismatch_exit_1_names_columns(setup: dict, features: pd.DataFrame, tmp_path: Path) -> None:
