@@ -72,6 +72,15 @@ class DatasetInputError(GuardrailError):
     label = "an input extract or dataset is malformed (file, column and reason in the message)"
 
 
+# The store (the DuckDB file, foundation/store.py). Same exit codes as the job lock and bad inputs.
+class StoreBusyError(LockBusyError):
+    label = "another process holds the DuckDB file (any mode; waited --lock-timeout seconds; PID and command in the message)"
+
+
+class StoreUnusableError(DatasetInputError):
+    label = "the DuckDB file is missing, unreadable, read-only, garbage, truncated or corrupt (path and what to do in the message)"
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (bug): the traceback is in the log",

@@ -11,7 +11,7 @@ from foundation import settings
 from foundation.cli_values import non_negative, parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from foundation.locks import store_lock
-from minutes_live.build_live import LiveBuildConfig, build_live
+from minutes_live.build_live import LiveBuildConfig, build_live, preflight_store, store_path
 
 SOURCES = ("replay", "synthetic", "live", "none")
 
@@ -118,8 +118,9 @@ def command(
             with store_lock(root, timeout=lock_timeout, what=f"parity {pday}"):
                 from minutes_live.build_live import ingest_snapshots
 
-                ingest_snapshots(cfg, Path(settings.duckdb_path()), root)
-                res = run_parity(pday, pts, db_path=settings.duckdb_path(),
+                preflight_store(cfg, lock_timeout)
+                ingest_snapshots(cfg, store_path(cfg), root)
+                res = run_parity(pday, pts, db_path=store_path(cfg),
                                  out_root=Path(cfg.out_root or settings.features_root()))
             typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")
             return
@@ -132,6 +133,7 @@ def command(
             {"schedule": schedule_path, "injuries": injuries_path, "odds": odds_path, "roster": roster_path},
         )
         with store_lock(Path(cfg.data_root or settings.data_root()), timeout=lock_timeout, what=f"build {cfg.day}"):
+            preflight_store(cfg, lock_timeout)
             result = build_live(cfg)
     except GuardrailError as exc:
         typer.echo(f"build_minutes_live: error: {exc}", err=True)

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from foundation import run_directory as rd
+from foundation import settings
 from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
@@ -31,6 +32,7 @@ from foundation.guardrails import (
     ScheduleCoverageError,
     SlateStartedError,
 )
+from foundation.store import connected, ensure_store_usable
 from minutes_live.dbt_runner import DbtError, run_dbt
 
 LIVE_MART = "features_minutes_v1_live"
@@ -135,12 +137,19 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
 
 
 def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set TimeZone = 'UTC'")
+    with connected(db_path, read_only=True) as con:
         return con.execute(f"select * from main.{mart} {where}", params or []).df()
-    finally:
-        con.close()
+
+
+def store_path(cfg: LiveBuildConfig) -> Path:
+    """The store a build reads and writes."""
+    return Path(cfg.db_path or settings.duckdb_path())
+
+
+def preflight_store(cfg: LiveBuildConfig, wait_seconds: float) -> None:
+    """Before anything writes the store or dbt opens it: wait up to `wait_seconds` for another holder of the
+    DuckDB file, then exit 12 naming it; a damaged or read-only store exits 13 (foundation/store.py)."""
+    ensure_store_usable(store_path(cfg), wait_seconds)
 
 
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
@@ -307,10 +316,8 @@ def dbt_failure_to_guardrail(exc: DbtError, cfg: LiveBuildConfig) -> Exception:
 
 def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult:
     """Build and write the run directory; move `latest` unless publish=False (the job publishes last)."""
-    from foundation import settings
-
     data_root = Path(cfg.data_root or settings.data_root())
-    db_path = Path(cfg.db_path or settings.duckdb_path())
+    db_path = store_path(cfg)
     out_root = Path(cfg.out_root or data_root / "live" / "features_minutes_v1")
     run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
     if run.exists() and not cfg.replace:
@@ -329,12 +336,8 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
         run = rd.RunDirectory(out_root, cfg.day, cfg.run_id)
 
     t0 = time.perf_counter()
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set TimeZone = 'UTC'")
+    with connected(db_path, read_only=True) as con:
         schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
-    finally:
-        con.close()
     warnings = check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
 

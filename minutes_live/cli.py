@@ -18,6 +18,7 @@ from foundation import settings
 from foundation.cli_values import non_negative, parse_date, parse_ts
 from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
+from foundation.store import ensure_store_usable
 
 app = typer.Typer(
     name="minutes-live",
@@ -74,6 +75,9 @@ def ingest(
         bool, typer.Option("--backfill", help="replay every snapshot with snapshot_ts <= run-as-of-ts (all dates)")
     ] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    lock_timeout: Annotated[
+        float, typer.Option(help="seconds to wait for another job or process holding the store")
+    ] = 600.0,
 ) -> None:
     """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
     from snapshots_ingest import ingest as engine
@@ -93,14 +97,17 @@ def ingest(
                 raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist (source {source})")
         elif backfill:
             raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
-        data_root = settings.data_root()
-        with store_lock(data_root, what=f"minutes-live ingest {source} {day}"):
+        non_negative(lock_timeout, "--lock-timeout")
+        data_root, db_path = settings.data_root(), settings.duckdb_path()
+        with store_lock(data_root, timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
+            ensure_store_usable(db_path, lock_timeout)
             if source == "live":
-                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo)
+                summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
+                                             progress=progress, echo=typer.echo)
             else:
                 summary = engine.ingest_replay(
                     Path(dataset_dir), day, as_of, kinds, history_days, backfill,
-                    data_root=data_root, progress=progress, echo=typer.echo,
+                    db_path=db_path, data_root=data_root, progress=progress, echo=typer.echo,
                 )
     except GuardrailError as exc:
         raise _fail(exc) from None

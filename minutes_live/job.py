@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from foundation import registry, settings
 from foundation import run_directory as rd
 from foundation.guardrails import GuardrailError
 from foundation.locks import store_lock
-from minutes_live.build_live import LiveBuildConfig, build_live
+from foundation.store import connected
+from minutes_live.build_live import LiveBuildConfig, build_live, preflight_store
 
 TEAM_SUM_BAND = (230.0, 260.0)
 
@@ -94,6 +94,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
     t_start = time.perf_counter()
     try:
         with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {cfg.run_id}"):
+            preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
             t0 = time.perf_counter()
             built = build_live(cfg, publish=False)
             entry.update(run_id=cfg.run_id, run_as_of_ts=cfg.run_as_of_ts.isoformat())  # live "now" is set after the fetch
@@ -143,8 +144,7 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
     if run_dir is None:
         return None
     proj = pd.read_parquet(run_dir / "minutes.parquet")
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with connected(db_path, read_only=True) as con:
         box = con.execute(
             """select game_id, player_id, team_id, minutes as actual_minutes, play_status
                from raw.box_scores where game_date = ?
@@ -152,8 +152,6 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
                                           order by snapshot_ts desc, ingested_at desc, content_hash) = 1""",
             [day],
         ).df()
-    finally:
-        con.close()
     if box.empty:
         return None
     joined = proj.merge(box, on=["game_id", "player_id", "team_id"], how="inner")

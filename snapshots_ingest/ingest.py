@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from foundation import settings
+from foundation import settings, store
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
 from snapshots_ingest.dataset import Dataset, load_dataset
@@ -174,8 +174,7 @@ def _write_crosswalk(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: da
     if rows.empty:
         return 0
     rows = rows.assign(first_seen_at=pd.Timestamp(now))
-    con.register("incoming_ids", rows)
-    try:
+    with store.registered(con, "incoming_ids", rows):
         before = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
         con.execute(
             "insert into raw.id_crosswalk "
@@ -184,8 +183,6 @@ def _write_crosswalk(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: da
             "and c.namespace = i.namespace and c.source_id = i.source_id)"
         )
         after = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
-    finally:
-        con.unregister("incoming_ids")
     return int(after - before)
 
 
@@ -206,8 +203,12 @@ def ingest_extracts(
     echo: Callable[[str], None] | None = print,
     total: int | None = None,
 ) -> IngestSummary:
-    """Persist, parse and append every extract; returns per-kind counts."""
+    """Persist, parse and append every extract; returns per-kind counts.
+
+    A failure of the store itself (damaged, read-only, busy) raises foundation.store's guardrail error, not
+    an IngestError: the extract is not to blame. Any other DuckDB error keeps its own text."""
     summary = IngestSummary(run_id, run_as_of_ts, slate_date, source)
+    store_path = store.connection_path(con)
     as_of = pd.Timestamp(run_as_of_ts).tz_convert("UTC")
     bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress, leave=False)
     for extract in bar:
@@ -239,7 +240,10 @@ def ingest_extracts(
             )
             con.execute("commit")
         except Exception as exc:
-            con.execute("rollback")
+            store.rollback_quietly(con)
+            failure = store.store_error(exc, store_path)
+            if failure is not None:
+                raise failure from exc
             raise IngestError(f"{where}: rows were not stored (raw tables unchanged): {exc}") from exc
         ks = summary.kinds.setdefault(extract.kind, KindSummary(extract.kind, source))
         ks.rows_received += result.rows_received
