@@ -77,6 +77,10 @@ class StoreBusyError(LockBusyError):
     label = "another process holds the DuckDB file (any mode; waited --lock-timeout seconds; PID and command in the message)"
 
 
+class StoreDatasetMismatchError(DatasetInputError):
+    label = "the store holds another dataset (each dataset has its own store; both named in the message)"
+
+
 class StoreUnusableError(DatasetInputError):
     label = "the DuckDB file is missing, unreadable, read-only, garbage, truncated or corrupt (path and what to do in the message)"
 

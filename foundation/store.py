@@ -13,6 +13,10 @@ through `open_store` / `connected`, and every failure of the file becomes one of
 dbt opens the file itself in a subprocess, so commands run `ensure_store_usable` (wait for other holders,
 check the file, its directory and the dataset it belongs to) before dbt starts, and `minutes_live.dbt_runner`
 classifies dbt's failure output with `store_error` too.
+
+Each store holds one dataset (foundation.settings: `data/<dataset>/minutes_live.duckdb`). The first ingest
+records it in `raw.store_meta` (`StoreDataset`: name and resolved directory); ingesting or building another
+dataset through that store is refused with StoreDatasetMismatchError (exit 13) naming both.
 """
 
 from __future__ import annotations
@@ -21,17 +25,25 @@ import contextlib
 import os
 import re
 import struct
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from foundation import settings
-from foundation.guardrails import GuardrailError, StoreBusyError, StoreUnusableError
+from foundation.guardrails import (
+    GuardrailError,
+    StoreBusyError,
+    StoreDatasetMismatchError,
+    StoreUnusableError,
+)
 
 POLL_SECONDS = 0.25
 READERS_DOC = 'docs/operations.md "Reading the data without blocking the job"'
@@ -218,16 +230,24 @@ def open_store(path: Path | str, *, read_only: bool = False, wait_seconds: float
 
 
 @contextmanager
+def errors_mapped(path: Path | str | None) -> Iterator[None]:
+    """DuckDB errors raised in the block that are about the store file become its guardrail errors."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        failure = store_error(exc, Path(path).absolute() if path is not None else None)
+        if failure is not None:
+            raise failure from exc
+        raise
+
+
+@contextmanager
 def connected(path: Path | str, *, read_only: bool = False, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_store` as a context manager; DuckDB errors in the block that are about the file are mapped too."""
     con = open_store(path, read_only=read_only, wait_seconds=wait_seconds)
     try:
-        yield con
-    except duckdb.Error as exc:
-        failure = store_error(exc, Path(path).absolute())
-        if failure is not None:
-            raise failure from exc
-        raise
+        with errors_mapped(path):
+            yield con
     finally:
         con.close()
 
@@ -241,9 +261,9 @@ def connection_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(row[0]) if row and row[0] else None
 
 
-def ensure_store_usable(path: Path | str, wait_seconds: float = 0.0) -> None:
+def ensure_store_usable(path: Path | str, wait_seconds: float = 0.0, *, dataset: StoreDataset | None = None) -> None:
     """Preflight before dbt or an ingest: the store can be opened read-write now (waiting up to `wait_seconds`
-    for another holder), is not damaged, and its directory takes new files.
+    for another holder), is not damaged, its directory takes new files, and it holds `dataset` (or none yet).
 
     Creates an empty store when there is none (the ingest that follows fills it)."""
     path = Path(path).absolute()
@@ -251,6 +271,8 @@ def ensure_store_usable(path: Path | str, wait_seconds: float = 0.0) -> None:
     _probe_directory(path)
     with connected(path, wait_seconds=wait_seconds) as con:
         con.execute("select count(*) from duckdb_tables()").fetchall()  # the catalog reads back
+        if dataset is not None:
+            check_dataset(con, dataset, path=path)
 
 
 # -------------------------------------------------------------------------------------- statement helpers
@@ -273,3 +295,73 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -
             con.unregister(name)
         raise
     con.unregister(name)
+
+
+# ------------------------------------------------------------------------------------------ dataset identity
+
+STORE_META_DDL = """
+create table if not exists raw.store_meta (
+    dataset varchar not null,        -- foundation.settings.dataset_name: live | nba | synthetic_league | ...
+    dataset_path varchar,            -- the resolved dataset directory (NULL for live)
+    claimed_at timestamptz not null,
+    claimed_by varchar               -- the command line that first ingested into the store
+)"""
+
+
+@dataclass(frozen=True)
+class StoreDataset:
+    """Which data a store holds: a dataset name and, for replay/synthetic, its resolved directory."""
+
+    name: str
+    path: str | None = None
+
+    @classmethod
+    def for_source(cls, source: str, dataset_dir: Path | str | None) -> StoreDataset | None:
+        """The dataset a command reads (None: `--source none` without `--dataset-dir`, the store as is)."""
+        if source == "none" and dataset_dir is None:
+            return None
+        name = settings.dataset_name(source, dataset_dir)
+        if source == settings.LIVE_DATASET:
+            return cls(name)
+        dataset_dir = dataset_dir if dataset_dir is not None else settings.default_dataset_dir(source)
+        return cls(name, str(Path(dataset_dir).resolve()))
+
+    def describe(self) -> str:
+        return f"'{self.name}' ({self.path})" if self.path else f"'{self.name}'"
+
+
+def store_dataset(con: duckdb.DuckDBPyConnection) -> StoreDataset | None:
+    """The dataset recorded in the store, or None when nothing has claimed it yet."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'store_meta'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute("select dataset, dataset_path from raw.store_meta order by claimed_at limit 1").fetchone()
+    return StoreDataset(row[0], row[1]) if row else None
+
+
+def check_dataset(con: duckdb.DuckDBPyConnection, dataset: StoreDataset, *, path: Path | None = None,
+                  claim: bool = False) -> None:
+    """Refuse reading or writing `dataset` through a store that holds another one; with `claim`, record
+    `dataset` in a store that holds none yet (the first ingest)."""
+    held = store_dataset(con)
+    if held is None:
+        if claim:
+            con.execute("create schema if not exists raw")
+            con.execute(STORE_META_DDL)
+            con.execute("insert into raw.store_meta values (?, ?, ?, ?)",
+                        [dataset.name, dataset.path, datetime.now(UTC), " ".join(sys.argv)[:500]])
+        return
+    if held != dataset:
+        where = path or connection_path(con) or "the store"
+        if held.name == dataset.name:
+            remedy = (f"two dataset directories named '{dataset.name}' map to the same store: rename one of them "
+                      "(its name names its store), or point MINUTES_LIVE_DUCKDB at another file")
+        else:
+            remedy = ("each dataset has its own store (data/<dataset>/minutes_live.duckdb): unset "
+                      "MINUTES_LIVE_DUCKDB or point it at another file")
+        raise StoreDatasetMismatchError(
+            f"store {where} holds dataset {held.describe()}, not {dataset.describe()}: datasets never share a "
+            f"store; {remedy}"
+        )

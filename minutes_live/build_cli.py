@@ -75,6 +75,8 @@ def config_from_flags(
         data_root=data_root,
         path_overrides=path_overrides,
         as_of_from_clock=run_as_of_ts is None,
+        # one store per dataset (foundation.settings.dataset_name); `none` without --dataset-dir: the live store
+        db_path=settings.store_path_for(source, dataset_dir, data_root),
     )
 
 

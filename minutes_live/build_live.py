@@ -32,7 +32,7 @@ from foundation.guardrails import (
     ScheduleCoverageError,
     SlateStartedError,
 )
-from foundation.store import connected, ensure_store_usable
+from foundation.store import StoreDataset, connected, ensure_store_usable
 from minutes_live.dbt_runner import DbtError, run_dbt
 
 LIVE_MART = "features_minutes_v1_live"
@@ -142,14 +142,15 @@ def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = N
 
 
 def store_path(cfg: LiveBuildConfig) -> Path:
-    """The store a build reads and writes."""
-    return Path(cfg.db_path or settings.duckdb_path())
+    """The store a build reads and writes: `cfg.db_path`, else the store of the dataset it reads."""
+    return Path(cfg.db_path or settings.store_path_for(cfg.source, cfg.dataset_dir, cfg.data_root))
 
 
 def preflight_store(cfg: LiveBuildConfig, wait_seconds: float) -> None:
     """Before anything writes the store or dbt opens it: wait up to `wait_seconds` for another holder of the
-    DuckDB file, then exit 12 naming it; a damaged or read-only store exits 13 (foundation/store.py)."""
-    ensure_store_usable(store_path(cfg), wait_seconds)
+    DuckDB file, then exit 12 naming it; a damaged or read-only store, or one holding another dataset, exits
+    13 (foundation/store.py)."""
+    ensure_store_usable(store_path(cfg), wait_seconds, dataset=StoreDataset.for_source(cfg.source, cfg.dataset_dir))
 
 
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
@@ -337,7 +338,13 @@ def build_live(cfg: LiveBuildConfig, *, publish: bool = True) -> LiveBuildResult
 
     t0 = time.perf_counter()
     with connected(db_path, read_only=True) as con:
-        schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
+        try:
+            schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
+        except duckdb.CatalogException:
+            raise ScheduleCoverageError(
+                f"no schedule rows for {cfg.day}: the store {db_path} holds no snapshots yet; ingest the schedule "
+                "(--source replay|synthetic|live, or --schedule-path) or check --dataset-dir"
+            ) from None
     warnings = check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
 

@@ -18,7 +18,7 @@ from foundation import settings
 from foundation.cli_values import non_negative, parse_date, parse_ts
 from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
-from foundation.store import ensure_store_usable
+from foundation.store import StoreDataset, ensure_store_usable
 
 app = typer.Typer(
     name="minutes-live",
@@ -98,9 +98,10 @@ def ingest(
         elif backfill:
             raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
         non_negative(lock_timeout, "--lock-timeout")
-        data_root, db_path = settings.data_root(), settings.duckdb_path()
+        # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
+        data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
         with store_lock(data_root, timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
-            ensure_store_usable(db_path, lock_timeout)
+            ensure_store_usable(db_path, lock_timeout, dataset=StoreDataset.for_source(source, dataset_dir))
             if source == "live":
                 summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
                                              progress=progress, echo=typer.echo)

@@ -334,9 +334,10 @@ def ingest_replay(
     ds = load_dataset(dataset_dir, seasons=seasons)
     run_as_of_ts = run_as_of_ts.astimezone(UTC)
     extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
+    dataset = store.StoreDataset.for_source(source_label(ds), dataset_dir)
     return _run_extracts(
         extracts, date, run_as_of_ts, source=source_label(ds), namespace=ds.namespace, db_path=db_path,
-        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo,
+        data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, dataset=dataset,
     )
 
 def _run_extracts(
@@ -351,15 +352,23 @@ def _run_extracts(
     reject_future_snapshots: bool,
     progress: bool,
     echo: Callable[[str], None] | None,
+    dataset: store.StoreDataset | None = None,
 ) -> IngestSummary:
+    """Open the store (default: the store of `dataset`, foundation.settings.duckdb_path) and ingest. The store
+    must hold `dataset` or none yet (then it is recorded as the store's dataset): never two datasets."""
     data_root = Path(data_root) if data_root is not None else settings.data_root()
-    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    if db_path is None:
+        db_path = settings.duckdb_path(dataset.name if dataset else None, data_root)
+    con = raw_store.connect(db_path)
     try:
-        return ingest_extracts(
-            con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
-            source=source, namespace=namespace, slate_date=slate_date,
-            reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
-        )
+        with store.errors_mapped(db_path):  # a damaged store is the store's error, wherever DuckDB finds it
+            if dataset is not None:
+                store.check_dataset(con, dataset, path=Path(db_path).absolute(), claim=True)
+            return ingest_extracts(
+                con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
+                source=source, namespace=namespace, slate_date=slate_date,
+                reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
+            )
     finally:
         con.close()
 
@@ -376,11 +385,12 @@ def _injury_pdf_parser(path: Path, slate: date, run_as_of_ts: datetime, db_path)
     matched against the schedule and rosters already in the store for that date (known at run_as_of_ts)."""
     from snapshots_ingest.live.sources import parse_injuries_for_slate
 
-    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    con = raw_store.connect(db_path)
     try:
-        known = [slate, pd.Timestamp(run_as_of_ts)]
-        schedule = con.execute("select * from raw.schedule where game_date = ? and snapshot_ts <= ?", known).df()
-        roster = con.execute("select * from raw.roster where game_date = ? and snapshot_ts <= ?", known).df()
+        with store.errors_mapped(db_path):
+            known = [slate, pd.Timestamp(run_as_of_ts)]
+            schedule = con.execute("select * from raw.schedule where game_date = ? and snapshot_ts <= ?", known).df()
+            roster = con.execute("select * from raw.roster where game_date = ? and snapshot_ts <= ?", known).df()
     finally:
         con.close()
     return partial(parse_injuries_for_slate, url=str(path), slate=slate, schedule=schedule,
@@ -401,6 +411,8 @@ def ingest_file(
 ) -> KindSummary:
     """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source])."""
     path = Path(path)
+    if db_path is None:  # a file has no dataset of its own: the live store unless the caller names one
+        db_path = settings.duckdb_path(None, data_root)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
     if not path.is_file():
@@ -464,5 +476,5 @@ def ingest_live(
     # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,
-        reject_future_snapshots=False, progress=progress, echo=echo,
+        reject_future_snapshots=False, progress=progress, echo=echo, dataset=store.StoreDataset.for_source("live", None),
     )

@@ -160,13 +160,8 @@ def connect(db_path: str | Path, *, wait_seconds: float = 0.0) -> duckdb.DuckDBP
     raw schema in place."""
     con = store.open_store(db_path, wait_seconds=wait_seconds)
     try:
-        ensure_schema(con)
-    except duckdb.Error as exc:
-        con.close()
-        failure = store.store_error(exc, Path(db_path).absolute())
-        if failure is not None:
-            raise failure from exc
-        raise
+        with store.errors_mapped(db_path):
+            ensure_schema(con)
     except BaseException:
         con.close()
         raise
