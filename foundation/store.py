@@ -147,11 +147,14 @@ def store_error(error: BaseException | str, path: Path | str | None, *, waited: 
 # ------------------------------------------------------------------------------------------------- files
 
 def check_file(path: Path) -> None:
-    """Refuse a DuckDB file shorter than its own header says (a truncated copy, a partial restore).
+    """Refuse a DuckDB file cut in the middle of a block (a truncated copy, a partial restore).
 
-    A DuckDB file is 3 x 4 KiB of headers followed by `block_count` blocks of `block_alloc_size` bytes, both
-    in the newer of the two database headers. Called while holding a connection (no writer can be mid-way).
-    Files whose header does not look like that layout are left to DuckDB."""
+    A DuckDB file is 3 x 4 KiB of headers followed by whole blocks of `block_alloc_size` bytes (in the database
+    headers); DuckDB only ever writes whole blocks. The size is not compared with the header's `block_count`:
+    DuckDB truncates free blocks at the end of the file after writing the header, so a healthy file can be
+    shorter than that. A file cut exactly at a block boundary passes here and fails when DuckDB reads a
+    missing block ("Could not read enough bytes"), which `store_error` maps wherever it happens.
+    Called while holding a connection (no writer can be mid-way). Other layouts are left to DuckDB."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(3 * _HEADER_SIZE)
@@ -163,13 +166,13 @@ def check_file(path: Path) -> None:
     if len(head) < 3 * _HEADER_SIZE:
         raise unusable_error(path, f"truncated: {size} bytes on disk, shorter than DuckDB's headers")
     headers = [struct.unpack_from("<QQQQQ", head, off + 8) for off in (_HEADER_SIZE, 2 * _HEADER_SIZE)]
-    iteration, _meta, _free, block_count, block_size = max(headers)
-    if not (4096 <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0 and block_count < 1 << 40):
+    _iteration, _meta, _free, _block_count, block_size = max(headers)
+    if not (4096 <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0):
         return  # not the layout this check knows
-    expected = 3 * _HEADER_SIZE + block_count * block_size
-    if size < expected:
-        raise unusable_error(path, f"truncated: {size} bytes on disk, its header declares {expected} "
-                                   f"({block_count} blocks of {block_size} bytes)")
+    partial = (size - 3 * _HEADER_SIZE) % block_size
+    if partial:
+        raise unusable_error(path, f"truncated: {size} bytes on disk end {partial} bytes into a {block_size}-byte "
+                                   "block; DuckDB writes whole blocks")
 
 
 def _ensure_directory(path: Path) -> None:

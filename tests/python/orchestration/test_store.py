@@ -38,6 +38,18 @@ time.sleep(float(sys.argv[3]))
 con.close()
 """
 RESTORE_HINT = "restore it from a copy or move it aside"
+BLOCK = 262144  # DuckDB's block size; a file is 3 x 4096 bytes of headers then whole blocks
+
+
+def _truncate(db: Path, *, at_block_boundary: bool = False) -> None:
+    """Cut a real store short: to about half, in the middle of a block (a copy stopped short), or after its
+    first block exactly at the boundary. A boundary cut that only drops free blocks loses nothing (DuckDB
+    truncates free tail blocks itself), so this one keeps a single block: DuckDB fails when it reads a
+    missing one, at open or inside a statement."""
+    blocks = (db.stat().st_size - 3 * 4096) // BLOCK
+    cut = 3 * 4096 + (BLOCK if at_block_boundary else BLOCK * (blocks // 2) + 100_000)
+    with open(db, "r+b") as fh:
+        fh.truncate(cut)
 
 
 @pytest.fixture(scope="module")
@@ -179,9 +191,12 @@ def _damaged_store(world: dict, tmp_path: Path, damage: str, request) -> tuple[P
         return db, RESTORE_HINT
     if damage == "truncated":
         shutil.copy(world["db"], db)
-        with open(db, "r+b") as fh:
-            fh.truncate(db.stat().st_size // 2)
+        _truncate(db)
         return db, "truncated"
+    if damage == "truncated_at_a_block":
+        shutil.copy(world["db"], db)
+        _truncate(db, at_block_boundary=True)
+        return db, "not usable"
     if damage == "parent_is_a_file":
         (tmp_path / "mount").write_text("a regular file where the store's directory should be\n")
         return tmp_path / "mount" / "wh.duckdb", "not a directory"
@@ -203,6 +218,7 @@ def _damaged_store(world: dict, tmp_path: Path, damage: str, request) -> tuple[P
     [
         ("garbage", "build"), ("garbage", "ingest"), ("garbage", "job"), ("garbage", "overnight"),
         ("truncated", "build"), ("truncated", "ingest"), ("truncated", "job"),
+        ("truncated_at_a_block", "build"), ("truncated_at_a_block", "ingest"),
         ("parent_is_a_file", "build"), ("parent_is_a_file", "ingest"),
         ("immutable_file", "ingest"), ("immutable_dir", "build"),
     ],
@@ -289,15 +305,14 @@ def test_build_cli_reports_the_duckdb_error_of_a_bad_override(world, tmp_path):
     assert "Could not convert string 'abc' to INT64" in message and "aborted" not in message, message
 
 
-def test_store_failure_inside_the_ingest_is_not_blamed_on_the_extract(world, tmp_path):
-    """A store whose data blocks are gone (truncated behind DuckDB's back, found only when a table is read)."""
+def test_store_cut_at_a_block_boundary_is_not_blamed_on_the_extract(world, tmp_path):
+    """A store whose used blocks are gone but whose size is whole blocks: nothing but DuckDB's reads tell."""
     from foundation.guardrails import StoreUnusableError
     from snapshots_ingest.ingest import ingest_replay
 
     db = tmp_path / "wh.duckdb"
     shutil.copy(world["db"], db)
-    with open(db, "r+b") as fh:
-        fh.truncate(db.stat().st_size // 2)
+    _truncate(db, at_block_boundary=True)
     with pytest.raises(StoreUnusableError) as info:
         ingest_replay(world["league"], datetime.fromisoformat(world["as_of"]).date(),
                       datetime.fromisoformat(world["as_of"]), kinds=["schedule"], db_path=db,
