@@ -124,11 +124,10 @@ def main() -> None:
         results[stage] = run_stage(stage, args, env)
         print(f"[bench] {stage}: {results[stage]['wall_seconds']} s, peak {results[stage]['peak_rss_mb']} MB", flush=True)
     # run the live job 90 minutes before the slate's first tip
-    import duckdb
+    from foundation.store import connected
 
-    con = duckdb.connect(str(work / "data" / "bench.duckdb"), read_only=True)
-    first_tip = con.execute("select min(tip_ts) from raw.schedule where game_date = ?", [date]).fetchone()[0]
-    con.close()
+    with connected(work / "data" / "bench.duckdb", read_only=True) as con:
+        first_tip = con.execute("select min(tip_ts) from raw.schedule where game_date = ?", [date]).fetchone()[0]
     first_tip_minus_90 = (first_tip.astimezone(UTC) - __import__("datetime").timedelta(minutes=90)).isoformat()
     args["run_as_of_ts"] = first_tip_minus_90
     print(f"[bench] live_job for {date} as of {first_tip_minus_90} ...", flush=True)

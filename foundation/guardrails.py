@@ -77,6 +77,19 @@ class ScoringInputError(GuardrailError):
     label = "scoring input unusable: no active bundle, an incomplete bundle, or features that do not fit it"
 
 
+# The store (the DuckDB file, foundation/store.py). Same exit codes as the job lock and bad inputs.
+class StoreBusyError(LockBusyError):
+    label = "another process holds the DuckDB file (any mode; waited --lock-timeout seconds; PID and command in the message)"
+
+
+class StoreDatasetMismatchError(DatasetInputError):
+    label = "the store holds another dataset (each dataset has its own store; both named in the message)"
+
+
+class StoreUnusableError(DatasetInputError):
+    label = "the DuckDB file is missing, unreadable, read-only, garbage, truncated or corrupt (path and what to do in the message)"
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (bug): the traceback is in the log",

@@ -191,8 +191,7 @@ class Publication:
         must not make the features' pointer name runs the default scores root does not have."""
         mine = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
         recorded = _read_json(self.dir / "roots.json")
-        if recorded is None:
-            _write_json_atomic(self.dir / "roots.json", mine)
+        if recorded is None:  # nothing published yet: the first refresh records these roots
             return
         clash = {k: v for k, v in recorded.items() if k in self.writes and mine.get(k) != v}
         if clash:
@@ -252,6 +251,8 @@ class Publication:
         if served == self.current() and all(self._link_ok(k) for k in self.roots.kinds):
             return served
         self.dir.mkdir(parents=True, exist_ok=True)
+        if not (self.dir / "roots.json").exists():
+            _write_json_atomic(self.dir / "roots.json", {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds})
         # every root's `latest` points through `current` before it moves, so one rename moves them all
         for kind in self.roots.kinds:
             if not self._link_ok(kind):
@@ -366,7 +367,7 @@ class Publication:
 
         killed = registry.mark_killed(self.data_root, self.day.isoformat(), note_for=note_for)
         notes += [f"attempt {k['attempt_id']} ({k['job']} {k['run_id']}) marked killed" for k in killed]
-        if self.dir.is_dir() or any(self.runs(k) for k in self.roots.kinds):
+        if (self.dir / "current").exists() or any(self.runs(k) for k in self.roots.kinds):
             self.refresh()
         return notes
 

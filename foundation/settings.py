@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -12,9 +13,48 @@ def data_root() -> Path:
     return Path(os.environ.get("MINUTES_LIVE_DATA_ROOT", PROJECT_ROOT / "data"))
 
 
-def duckdb_path() -> Path:
-    """The embedded warehouse. dbt's profile reads the same variable (profiles/profiles.yml)."""
-    return Path(os.environ.get("MINUTES_LIVE_DUCKDB", data_root() / "minutes_live.duckdb"))
+LIVE_DATASET = "live"
+# Names under data/ that are not a dataset's store directory: a dataset directory with such a name gets a suffix.
+_RESERVED_NAMES = frozenset({LIVE_DATASET, "registry", "logs", "locks"})
+
+
+def default_dataset_dir(source: str) -> Path | None:
+    """The dataset directory a source reads when none is given (None for live data)."""
+    return {"replay": real_dataset_dir(), "synthetic": synthetic_dataset_dir()}.get(source)
+
+
+def dataset_name(source: str, dataset_dir: Path | str | None = None) -> str:
+    """Which dataset a command reads, which names its store (`duckdb_path`).
+
+    `live` for `--source live` and for `--source none` without a dataset directory (the store as is: the
+    production store). Replay and synthetic datasets: their directory's name as a lower-case slug
+    (`../shared/data/nba` -> `nba`, `data/synthetic_league` -> `synthetic_league`); a name reserved under
+    data/ (live, registry, logs, locks) gets `_dataset` appended, so a replay never lands in the live store.
+    Two directories with the same name share the name: the store's own record (foundation.store) then
+    refuses the second one."""
+    if source == LIVE_DATASET or (source == "none" and dataset_dir is None):
+        return LIVE_DATASET
+    dataset_dir = dataset_dir if dataset_dir is not None else default_dataset_dir(source)
+    if dataset_dir is None:
+        raise ValueError(f"no dataset directory for source {source!r}")
+    slug = re.sub(r"[^a-z0-9]+", "_", Path(dataset_dir).resolve().name.lower()).strip("_") or "dataset"
+    return f"{slug}_dataset" if slug in _RESERVED_NAMES else slug
+
+
+def duckdb_path(dataset: str | None = None, root: Path | str | None = None) -> Path:
+    """The store (embedded DuckDB warehouse) of a dataset: `<data root>/<dataset>/minutes_live.duckdb`, dataset
+    `live` by default. MINUTES_LIVE_DUCKDB, when set, names one explicit file for every dataset (tests, bench);
+    the store then refuses a second dataset (foundation.store.check_dataset). dbt's profile reads the same
+    variable (profiles/profiles.yml); minutes_live.dbt_runner always sets it to the store of the command."""
+    explicit = os.environ.get("MINUTES_LIVE_DUCKDB")
+    if explicit:
+        return Path(explicit)
+    return Path(root if root is not None else data_root()) / (dataset or LIVE_DATASET) / "minutes_live.duckdb"
+
+
+def store_path_for(source: str, dataset_dir: Path | str | None = None, root: Path | str | None = None) -> Path:
+    """`duckdb_path` of the dataset a command with these flags reads."""
+    return duckdb_path(dataset_name(source, dataset_dir), root)
 
 
 def snapshots_root() -> Path:
@@ -41,6 +81,12 @@ def scores_root() -> Path:
 def live_reports_root() -> Path:
     """The job's per-run coverage reports: <root>/<date>/run=<id>/."""
     return reports_root() / "minutes_live"
+
+
+def bundle_config_path() -> Path:
+    """The active Minutes V1 bundle pointer: runtime state beside the bundles (git-ignored), written by
+    `promote` (`minutes-live train --promote`, `minutes-live promote`), read by `score_minutes_v1`."""
+    return artifacts_root() / "minutes_v1" / "current_run.json"
 
 
 def real_dataset_dir() -> Path:

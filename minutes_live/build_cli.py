@@ -11,7 +11,7 @@ from foundation import cli_values, settings
 from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from foundation.locks import store_lock
-from minutes_live.build_live import LiveBuildConfig, build_live
+from minutes_live.build_live import LiveBuildConfig, build_live, preflight_store, store_path
 
 SOURCES = ("replay", "synthetic", "live", "none")
 
@@ -78,6 +78,8 @@ def config_from_flags(
         data_root=data_root,
         path_overrides=path_overrides,
         as_of_from_clock=run_as_of_ts is None,
+        # one store per dataset (foundation.settings.dataset_name); `none` without --dataset-dir: the live store
+        db_path=settings.store_path_for(source, dataset_dir, data_root),
     )
 
 
@@ -122,8 +124,9 @@ def command(
             with store_lock(root, timeout=lock_timeout, what=f"parity {pday}"):
                 from minutes_live.build_live import ingest_snapshots
 
-                ingest_snapshots(cfg, Path(settings.duckdb_path()), root)
-                res = run_parity(pday, pts, db_path=settings.duckdb_path(),
+                preflight_store(cfg, lock_timeout)
+                ingest_snapshots(cfg, store_path(cfg), root)
+                res = run_parity(pday, pts, db_path=store_path(cfg),
                                  out_root=Path(cfg.out_root or settings.features_root()))
             typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")
             return
@@ -136,7 +139,7 @@ def command(
             {"schedule": schedule_path, "injuries": injuries_path, "odds": odds_path, "roster": roster_path},
         )
         with store_lock(Path(cfg.data_root or settings.data_root()), timeout=lock_timeout, what=f"build {cfg.day}"):
-            result = build_live(cfg)
+            result = build_live(cfg, wait_seconds=lock_timeout)
     except GuardrailError as exc:
         typer.echo(f"build_minutes_live: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

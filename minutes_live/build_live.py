@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from foundation import run_directory as rd
+from foundation import settings
 from foundation.faults import boundary
 from foundation.guardrails import (
     DatasetInputError,
@@ -36,6 +37,7 @@ from foundation.guardrails import (
 )
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
+from foundation.store import StoreDataset, connected, ensure_store_usable
 from minutes_live.dbt_runner import DbtError, run_dbt
 
 LIVE_MART = "features_minutes_v1_live"
@@ -140,12 +142,20 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
 
 
 def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = None) -> pd.DataFrame:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set TimeZone = 'UTC'")
+    with connected(db_path, read_only=True) as con:
         return con.execute(f"select * from main.{mart} {where}", params or []).df()
-    finally:
-        con.close()
+
+
+def store_path(cfg: LiveBuildConfig) -> Path:
+    """The store a build reads and writes: `cfg.db_path`, else the store of the dataset it reads."""
+    return Path(cfg.db_path or settings.store_path_for(cfg.source, cfg.dataset_dir, cfg.data_root))
+
+
+def preflight_store(cfg: LiveBuildConfig, wait_seconds: float) -> None:
+    """Before anything writes the store or dbt opens it: wait up to `wait_seconds` for another holder of the
+    DuckDB file, then exit 12 naming it; a damaged or read-only store, or one holding another dataset, exits
+    13 (foundation/store.py)."""
+    ensure_store_usable(store_path(cfg), wait_seconds, dataset=StoreDataset.for_source(cfg.source, cfg.dataset_dir))
 
 
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
@@ -348,12 +358,14 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     boundary("after_ingest")
 
     t0 = time.perf_counter()
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set TimeZone = 'UTC'")
-        schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
-    finally:
-        con.close()
+    with connected(db_path, read_only=True) as con:
+        try:
+            schedule = slate_schedule(con, cfg.day, cfg.run_as_of_ts)
+        except duckdb.CatalogException:
+            raise ScheduleCoverageError(
+                f"no schedule rows for {cfg.day}: the store {db_path} holds no snapshots yet; ingest the schedule "
+                "(--source replay|synthetic|live, or --schedule-path) or check --dataset-dir"
+            ) from None
     warnings = ingest_warnings(ingested) + check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
 
@@ -396,16 +408,15 @@ def write_features_run(directory: Path, result: LiveBuildResult) -> Path:
     return directory
 
 
-def build_live(cfg: LiveBuildConfig, *, job: str = "build") -> LiveBuildResult:
+def build_live(cfg: LiveBuildConfig, *, job: str = "build", wait_seconds: float = 0.0) -> LiveBuildResult:
     """build_minutes_live: compute the features of (date, run_as_of_ts), write the run and publish it
     under the `latest` rule (foundation.publication). One registry attempt (foundation.lifecycle)."""
-    from foundation import settings
-
     data_root = Path(cfg.data_root or settings.data_root())
-    db_path = Path(cfg.db_path or settings.duckdb_path())
+    db_path = store_path(cfg)
     pub = Publication(Roots.default(features=cfg.out_root), cfg.day, data_root)
     with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=("features",), replace=cfg.replace,
                      source=cfg.source) as run:
+        preflight_store(cfg, wait_seconds)  # another holder of the DuckDB file: wait, then exit 12
         result = compute_live(cfg, db_path=db_path, data_root=data_root)
         if run.run_id != cfg.run_id:
             run.retarget(cfg.run_as_of_ts)

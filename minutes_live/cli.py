@@ -14,10 +14,11 @@ from typing import Annotated
 
 import typer
 
-from foundation import settings
+from foundation import cli_values, settings
 from foundation.cli_values import int_in_bounds, parse_date, parse_ts, writable_dir
 from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
+from foundation.store import StoreDataset, ensure_store_usable
 
 app = typer.Typer(
     name="minutes-live",
@@ -77,6 +78,9 @@ def ingest(
     allow_missing_injuries: Annotated[
         bool, typer.Option("--allow-missing-injuries", help="an injury report not covering the slate is a warning")
     ] = False,
+    lock_timeout: Annotated[
+        float, typer.Option(help="seconds to wait for another job or process holding the store")
+    ] = 600.0,
 ) -> None:
     """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
     from snapshots_ingest import ingest as engine
@@ -96,16 +100,19 @@ def ingest(
                 raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist (source {source})")
         elif backfill:
             raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
-        data_root = settings.data_root()
+        lock_timeout = cli_values.lock_timeout(lock_timeout)
+        # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
+        data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
         allow = ("injuries",) if allow_missing_injuries else ()
-        with store_lock(data_root, what=f"minutes-live ingest {source} {day}"):
+        with store_lock(data_root, timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
+            ensure_store_usable(db_path, lock_timeout, dataset=StoreDataset.for_source(source, dataset_dir))
             if source == "live":
-                summary = engine.ingest_live(day, as_of, kinds, data_root=data_root, progress=progress, echo=typer.echo,
-                                             allow_missing=allow)
+                summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
+                                             progress=progress, echo=typer.echo, allow_missing=allow)
             else:
                 summary = engine.ingest_replay(
                     Path(dataset_dir), day, as_of, kinds, history_days, backfill,
-                    data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
+                    db_path=db_path, data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
                 )
     except GuardrailError as exc:
         raise _fail(exc) from None

@@ -5,7 +5,8 @@ stale file of an earlier run is never read): every node that errored or failed b
 (unique_id, resource type, name, the test's name for data tests, status, first line of dbt's message).
 Only when dbt stopped before writing run_results.json (a compile error, e.g. an invalid var) is its text
 output used: the last error lines, as one line.
-"""
+dbt opens the store itself: when it fails because of the file (another holder, a damaged or read-only
+store), the error is foundation.store's (exit 12 / 13), not a dbt build failure."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from foundation.settings import PROJECT_ROOT, duckdb_path
+from foundation.store import store_error
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
 _TIMESTAMP = re.compile(r"^(?:\x1b\[[0-9;]*m)*\d{2}:\d{2}:\d{2}\s+")
@@ -157,10 +159,15 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
         cmd += ["--indirect-selection", "cautious"]
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
-    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(db_path or duckdb_path()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # absolute: dbt runs in the project directory, the caller may not
+    store = Path(db_path or duckdb_path()).absolute()
+    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     try:
         proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
+            failure = store_error(proc.stdout + "\n" + proc.stderr, store)
+            if failure is not None:  # the store file itself (busy, damaged): exit 12 / 13, not a dbt failure
+                raise failure
             failures = read_failures(target)
             detail = "" if failures else error_lines(proc.stdout, proc.stderr)
             raise DbtError(args, proc.returncode, failures or [], detail)

@@ -3,10 +3,11 @@
 1. generate the synthetic league (seeded) into data/synthetic_league/ unless it is there;
 2. pick the slate: the busiest January date of the league's last season whose odds are all quoted by
    30 minutes before its first tip; run_as_of_ts = that instant;
-3. backfill the raw store with every snapshot known at run_as_of_ts (history only: later rows are not
+3. backfill the league's own store (data/synthetic_league/minutes_live.duckdb: one store per dataset,
+   foundation/settings.py) with every snapshot known at run_as_of_ts (history only: later rows are not
    emitted by the replay);
 4. if the demo bundle (named by data/synthetic_league/minutes_current_run.json, kept apart from the
-   production config/minutes_current_run.json) is missing, build gold features (30 minutes before tip)
+   production pointer artifacts/minutes_v1/current_run.json) is missing, build gold features (30 minutes before tip)
    for the games before the slate and train one;
 5. run the scheduled job on the stored snapshots (dbt build -> score -> reports -> publish -> registry)
    and print the projections table and where every file went.
@@ -86,11 +87,13 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     _step(f"slate {day}, run_as_of_ts {as_of.isoformat()} ({DEMO_LEAD_MINUTES} min before the first tip), run id {run_id}")
 
     _step("backfilling the raw snapshot store with everything known at run_as_of_ts")
-    summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, echo=lambda s: typer.echo("    " + s))
-    typer.echo(f"    {summary.rows_inserted:,} new rows in {settings.duckdb_path()}")
+    store = settings.store_path_for("synthetic", dataset_dir)
+    summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, db_path=store,
+                            echo=lambda s: typer.echo("    " + s))
+    typer.echo(f"    {summary.rows_inserted:,} new rows in {store}")
 
-    # the demo's bundle is named by its own config beside the league, never by the production
-    # config/minutes_current_run.json
+    # the demo's bundle is named by its own pointer beside the league, never by the production
+    # pointer (settings.bundle_config_path())
     config_path = dataset_dir / "minutes_current_run.json"
     bundle = ensure_bundle(dataset_dir, day, config_path)
     typer.echo(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
@@ -105,7 +108,7 @@ def run_demo(seed: int = DEMO_SEED) -> None:
         return
     # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
     _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
-    cfg = config_from_flags(day, as_of.isoformat(), "none", None, None, None, None, None, None,
+    cfg = config_from_flags(day, as_of.isoformat(), "none", dataset_dir, None, None, None, None, None,
                             False, False, False, False, None, None, {})
     result = run_job(cfg, job="demo", bundle_config=config_path)
     print_projections(result.minutes)
@@ -113,7 +116,7 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     tm = s["team_minutes"]
     typer.echo("")
     typer.echo(f"{s['rows']} players, {s['games']} games; team p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
-    typer.echo(f"raw store    : {settings.duckdb_path()} (schema raw; dbt models in schema main)")
+    typer.echo(f"raw store    : {store} (schema raw; dbt models in schema main)")
     typer.echo(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
     typer.echo(f"features     : {result.features_dir}")
     typer.echo(f"scores       : {result.scores_dir}")

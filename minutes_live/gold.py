@@ -1,7 +1,8 @@
 """Gold (training / backtest) features: the same dbt models as live, with cutoff tip_ts - gold_lead_minutes.
 
-`build_gold_features` replays a whole dataset directory into a warehouse (append-only, idempotent),
-runs one `dbt build` of the gold lineage with the chosen lead, and reads the mart back.
+`build_gold_features` replays a whole dataset directory into that dataset's store (append-only, idempotent;
+`data/<dataset>/minutes_live.duckdb`, foundation.settings), runs one `dbt build` of the gold lineage with the
+chosen lead, and reads the mart back: only the named dataset's rows, whatever else was ingested elsewhere.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from foundation import settings
+from foundation.store import StoreDataset, connected, ensure_store_usable
 from minutes_live.dbt_runner import run_dbt
 
 GOLD_MART = "features_minutes_v1"
@@ -47,12 +48,18 @@ def build_gold_features(
     seasons: list[str] | None = None,
     ingest: bool = True,
     extra_vars: dict | None = None,
+    wait_seconds: float = 0.0,
 ) -> pd.DataFrame:
-    """Replay `dataset_dir`, build the gold mart at `gold_lead_minutes` before tip, return it."""
+    """Replay `dataset_dir`, build the gold mart at `gold_lead_minutes` before tip, return it.
+
+    The store (default: the dataset's own) is checked first (foundation.store.ensure_store_usable, waiting up
+    to `wait_seconds` for another holder): busy -> StoreBusyError (exit 12), damaged -> StoreUnusableError,
+    holding another dataset -> StoreDatasetMismatchError (exit 13). `seasons` filters the rows returned."""
     if gold_lead_minutes < 0:
         raise ValueError(f"gold_lead_minutes must be >= 0, got {gold_lead_minutes}")
-    db_path = Path(db_path or settings.duckdb_path())
     data_root = Path(data_root or settings.data_root())
+    db_path = Path(db_path or settings.store_path_for("replay", dataset_dir, data_root))
+    ensure_store_usable(db_path, wait_seconds, dataset=StoreDataset.for_source("replay", dataset_dir))
     t0 = time.perf_counter()
     if ingest:
         ingest_backfill(Path(dataset_dir), db_path=db_path, data_root=data_root)
@@ -60,17 +67,13 @@ def build_gold_features(
     run_dbt(["build", "--select", f"+{GOLD_MART}", "--exclude", "test_type:unit"], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
             db_path=db_path, quiet=True)
     t2 = time.perf_counter()
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set TimeZone = 'UTC'")
+    with connected(db_path, read_only=True) as con:
         where = ""
         params: list = []
         if seasons:
             where = "where season in (" + ",".join("?" for _ in seasons) + ")"
             params = list(seasons)
         frame = con.execute(f"select * from main.{GOLD_MART} {where} order by game_date, game_id, team_id, player_id", params).df()
-    finally:
-        con.close()
     print(f"gold features: {len(frame):,} rows (ingest {t1 - t0:.1f}s, dbt build {t2 - t1:.1f}s, read {time.perf_counter() - t2:.1f}s)")
     return frame
 

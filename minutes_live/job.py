@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from foundation import run_directory as rd
@@ -23,7 +22,14 @@ from foundation.faults import boundary
 from foundation.lifecycle import run_attempt
 from foundation.locks import store_lock
 from foundation.publication import KINDS, Publication, Roots
-from minutes_live.build_live import LiveBuildConfig, compute_live, write_features_run
+from foundation.store import connected
+from minutes_live.build_live import (
+    LiveBuildConfig,
+    compute_live,
+    preflight_store,
+    store_path,
+    write_features_run,
+)
 
 TEAM_SUM_BAND = (230.0, 260.0)
 
@@ -70,7 +76,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
     from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
 
     data_root = Path(cfg.data_root or settings.data_root())
-    db_path = Path(cfg.db_path or settings.duckdb_path())
+    db_path = store_path(cfg)
     roots = Roots.default(features=cfg.out_root)
     pub = Publication(roots, cfg.day, data_root)
     durations: dict[str, float] = {}
@@ -81,6 +87,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
                            **({"bundle_config": bundle_config} if bundle_config is not None else {}))
         bundle = load_active_bundle(req)  # before any work: no bundle, no run
         with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
+            preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
             t0 = time.perf_counter()
             built = compute_live(cfg, db_path=db_path, data_root=data_root)
             if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch
@@ -126,8 +133,7 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
     if run_dir is None:
         return None
     proj = pd.read_parquet(run_dir / "minutes.parquet")
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with connected(db_path, read_only=True) as con:
         box = con.execute(
             """select game_id, player_id, team_id, minutes as actual_minutes, play_status
                from raw.box_scores where game_date = ?
@@ -135,8 +141,6 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
                                           order by snapshot_ts desc, ingested_at desc, content_hash) = 1""",
             [day],
         ).df()
-    finally:
-        con.close()
     if box.empty:
         return None
     joined = proj.merge(box, on=["game_id", "player_id", "team_id"], how="inner")

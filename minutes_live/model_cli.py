@@ -19,20 +19,36 @@ BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
 app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
 
+LOCK_TIMEOUT = Annotated[float, typer.Option(help="Seconds to wait for another process holding the store.")]
 
 def _refuse(command: str, exc: InvalidInput) -> typer.Exit:
     typer.echo(f"{command}: error: {exc}", err=True)
     return typer.Exit(exc.exit_code)
 
 
-def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None) -> tuple[pd.DataFrame, str]:
-    if features_path is not None:
-        return pd.read_parquet(features_path), str(features_path)
+def _gold(dataset_dir: Path, lead: int, db_path: Path | None, lock_timeout: float, what: str) -> pd.DataFrame:
+    """Gold features built with dbt; store and dbt failures exit with their guardrail code (12, 13, 10)."""
+    from foundation.guardrails import DbtBuildError, GuardrailError
+    from minutes_live.dbt_runner import DbtError
     from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
 
+    try:
+        try:
+            return build_gold_features(Path(dataset_dir), lead, db_path=db_path, wait_seconds=lock_timeout)
+        except DbtError as exc:
+            raise DbtBuildError(str(exc)) from None
+    except GuardrailError as exc:
+        typer.echo(f"{what}: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None,
+              lock_timeout: float = 600.0) -> tuple[pd.DataFrame, str]:
+    if features_path is not None:
+        return pd.read_parquet(features_path), str(features_path)
     if dataset_dir is None:
         dataset_dir = settings.real_dataset_dir()
-    return build_gold_features(Path(dataset_dir), lead, db_path=db_path), f"build_gold_features({dataset_dir}, {lead})"
+    return _gold(dataset_dir, lead, db_path, lock_timeout, "backtest"), f"build_gold_features({dataset_dir}, {lead})"
 
 
 @app.command()
@@ -48,6 +64,7 @@ def train(
     cal_start: Annotated[str | None, typer.Option(help="default: last 60 game dates")] = None,
     cal_end: Annotated[str | None, typer.Option()] = None,
     promote_it: Annotated[bool, typer.Option("--promote", help="Make it the active bundle.")] = False,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Train a bundle on gold features (regular season, non-OUT rows)."""
     from scoring.train import default_windows, promote, train_bundle
@@ -71,12 +88,10 @@ def train(
             raise typer.Exit(1)
         frame = pd.read_parquet(features_path)
     else:
-        from minutes_live.gold import build_gold_features
-
         if not dataset_dir.is_dir():
             typer.echo(f"train: error: dataset directory not found: {dataset_dir}", err=True)
             raise typer.Exit(2)
-        frame = build_gold_features(dataset_dir, lead)
+        frame = _gold(dataset_dir, lead, None, lock_timeout, "train")
     if wanted:
         unknown = sorted(set(wanted) - set(frame["season"].unique()))
         if unknown:
@@ -96,7 +111,7 @@ def train(
 
 @app.command("promote")
 def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle directory to activate.")]) -> None:
-    """Write config/minutes_current_run.json naming this bundle (after a load + hash check)."""
+    """Make this bundle the active one: artifacts/minutes_v1/current_run.json (after a load + hash check)."""
     from scoring.train import promote
 
     typer.echo(promote(bundle_dir))
@@ -112,6 +127,7 @@ def backtest(
     out_root: Annotated[Path, typer.Option()] = BACKTEST_REPORTS_DIR,
     bundle_root: Annotated[Path, typer.Option()] = BACKTEST_BUNDLES_DIR,
     seed: Annotated[int, typer.Option()] = 7,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
     from scoring.backtest import run_backtest
@@ -124,7 +140,7 @@ def backtest(
         bundle_root = cli_values.writable_dir(bundle_root, "--bundle-root")
     except InvalidInput as exc:
         raise _refuse("backtest", exc) from None
-    frame, source = load_gold(features_path, dataset_dir, lead, db_path)
+    frame, source = load_gold(features_path, dataset_dir, lead, db_path, lock_timeout)
     res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source)
     m = res.metrics
     typer.echo(f"{season} lead {lead}: MAE {m['mae']:.3f} (played {m['mae_played']:.3f}), coverage "

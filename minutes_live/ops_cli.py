@@ -118,7 +118,12 @@ def overnight(
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
     from foundation import registry
     from foundation.locks import store_lock
-    from minutes_live.build_live import dbt_failure_to_guardrail, ingest_snapshots
+    from minutes_live.build_live import (
+        dbt_failure_to_guardrail,
+        ingest_snapshots,
+        preflight_store,
+        store_path,
+    )
     from minutes_live.dbt_runner import DbtError, run_dbt
     from minutes_live.gold import GOLD_MART
     from minutes_live.job import next_day_validation
@@ -130,10 +135,11 @@ def overnight(
         day = parse_date(date, "--date") if date is not None else eastern_today(as_of) - timedelta(days=1)
         cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 True, True, True, False, None, None, {})
-        data_root, db_path = settings.data_root(), settings.duckdb_path()
+        data_root, db_path = settings.data_root(), store_path(cfg)
         attempt = registry.Attempt(data_root, "overnight", day.isoformat(), rd.run_id_for(as_of), as_of.isoformat()).start()
         try:
             with store_lock(data_root, timeout=lock_timeout, what=f"overnight {day}"):
+                preflight_store(cfg, lock_timeout)
                 ingest_snapshots(cfg, db_path, data_root)
                 try:
                     run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)

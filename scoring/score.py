@@ -56,7 +56,7 @@ class ScoreRequest:
     features_path: Path | None = None
     features_root: Path | None = None
     artifact_root: Path = field(default_factory=settings.scores_root)
-    bundle_config: Path = field(default_factory=lambda: settings.PROJECT_ROOT / "config" / "minutes_current_run.json")
+    bundle_config: Path = field(default_factory=settings.bundle_config_path)
     run_as_of_ts: datetime | None = None  # None: the features run's instant (or the newest feature_as_of_ts)
     replace: bool = False
 

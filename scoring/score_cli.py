@@ -27,7 +27,7 @@ def command(
     features_path: Annotated[Path | None, typer.Option(help="One features parquet (required in live mode).")] = None,
     features_root: Annotated[Path | None, typer.Option(help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file.")] = None,
     artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default artifacts/minutes_v1/daily).")] = None,
-    bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default config/minutes_current_run.json).")] = None,
+    bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default artifacts/minutes_v1/current_run.json).")] = None,
     run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset. Default: the features run's instant (a score run takes the id of the features run it scores); for other files the newest feature_as_of_ts.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing run id deliberately.")] = False,
 ) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from foundation import settings
 from scoring.bundle import MinutesBundle, lgb_threads, load_bundle
 from scoring.contract import PROJECT_ROOT
 from scoring.features import as_float_array, build_matrix, feature_spec
@@ -34,7 +35,7 @@ QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 TARGET_TAIL = 0.10
 TARGET_COVERAGE = 0.80
 MAX_UPPER_TAIL = 0.14
-CURRENT_RUN_CONFIG = PROJECT_ROOT / "config" / "minutes_current_run.json"
+PROMOTE_COMMAND = "minutes-live train --dataset-dir ../shared/data/nba --promote"
 
 
 def lgb_params(seed: int, threads: int = 2) -> dict:
@@ -202,8 +203,9 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     return bundle.save(Path(out_dir) / bundle_id)
 
 
-def promote(bundle_dir: Path, config_path: Path = CURRENT_RUN_CONFIG) -> dict:
-    """Make `bundle_dir` the active bundle (config/minutes_current_run.json), after a load check."""
+def promote(bundle_dir: Path, config_path: Path | None = None) -> dict:
+    """Make `bundle_dir` the active bundle, after a load check: the pointer (default
+    `settings.bundle_config_path()`, artifacts/minutes_v1/current_run.json) is replaced atomically."""
     bundle = load_bundle(bundle_dir)
     bundle_dir = Path(bundle_dir).resolve()
     try:
@@ -212,21 +214,42 @@ def promote(bundle_dir: Path, config_path: Path = CURRENT_RUN_CONFIG) -> dict:
         shown = str(bundle_dir)
     payload = {"bundle_dir": shown, "bundle_id": bundle.bundle_id, "feature_hash": bundle.feature_hash,
                "promoted_at": datetime.now(UTC).isoformat()}
-    config_path = Path(config_path)
+    config_path = Path(config_path) if config_path is not None else settings.bundle_config_path()
     config_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = config_path.with_name(f".{config_path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, config_path)
+    try:
+        with open(tmp, "w") as fh:
+            fh.write(json.dumps(payload, indent=2) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, config_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return payload
 
 
-def resolve_bundle_dir(config_path: Path) -> Path:
-    """The bundle directory named by a current-run config (relative paths are from the project root)."""
-    config_path = Path(config_path)
+def resolve_bundle_dir(config_path: Path | None = None) -> Path:
+    """The bundle directory named by the active-bundle pointer (relative paths are from the project root).
+
+    Raises FileNotFoundError naming the command to run when there is no pointer (a fresh clone) or when it
+    names a bundle directory that is not there; ValueError when the pointer is not usable JSON."""
+    config_path = Path(config_path) if config_path is not None else settings.bundle_config_path()
     if not config_path.exists():
-        raise FileNotFoundError(f"bundle config not found: {config_path} (train a bundle and promote it first)")
-    payload = json.loads(config_path.read_text())
-    if "bundle_dir" not in payload:
-        raise ValueError(f"bundle config {config_path} has no 'bundle_dir'")
+        raise FileNotFoundError(
+            f"no active Minutes V1 bundle ({config_path} does not exist): train and promote one with `{PROMOTE_COMMAND}`"
+        )
+    try:
+        payload = json.loads(config_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"active bundle pointer {config_path} is not JSON ({exc}): promote a bundle again "
+                         f"(`minutes-live promote <bundle dir>`)") from None
+    if not isinstance(payload, dict) or "bundle_dir" not in payload:
+        raise ValueError(f"active bundle pointer {config_path} has no 'bundle_dir'")
     path = Path(payload["bundle_dir"])
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    path = path if path.is_absolute() else PROJECT_ROOT / path
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"the active bundle pointer {config_path} names bundle directory {path}, which does not exist: "
+            f"train and promote one with `{PROMOTE_COMMAND}`"
+        )
+    return path

@@ -35,7 +35,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from foundation import settings
+from foundation import settings, store
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
 from snapshots_ingest.dataset import Dataset, load_dataset
@@ -227,8 +227,7 @@ def _write_crosswalk(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: da
     if rows.empty:
         return 0
     rows = rows.assign(first_seen_at=pd.Timestamp(now))
-    con.register("incoming_ids", rows)
-    try:
+    with store.registered(con, "incoming_ids", rows):
         before = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
         con.execute(
             "insert into raw.id_crosswalk "
@@ -237,8 +236,6 @@ def _write_crosswalk(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: da
             "and c.namespace = i.namespace and c.source_id = i.source_id)"
         )
         after = con.execute("select count(*) from raw.id_crosswalk").fetchall()[0][0]
-    finally:
-        con.unregister("incoming_ids")
     return int(after - before)
 
 
@@ -262,8 +259,11 @@ def ingest_extracts(
 ) -> IngestSummary:
     """Stage, parse, check and append every extract (module docstring); returns per-kind counts.
 
-    `allow_missing`: kinds whose slate-coverage problems are warnings instead of errors."""
+    `allow_missing`: kinds whose slate-coverage problems are warnings instead of errors.
+    A failure of the store itself (damaged, read-only, busy) raises foundation.store's guardrail error, not
+    an IngestError: the extract is not to blame. Any other DuckDB error keeps its own text."""
     summary = IngestSummary(run_id, run_as_of_ts, slate_date, source)
+    store_path = store.connection_path(con)
     as_of = pd.Timestamp(run_as_of_ts).tz_convert("UTC")
     bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress, leave=False)
     for extract in bar:
@@ -312,7 +312,10 @@ def ingest_extracts(
             )
             con.execute("commit")
         except Exception as exc:
-            con.execute("rollback")
+            store.rollback_quietly(con)
+            failure = store.store_error(exc, store_path)
+            if failure is not None:
+                raise failure from exc
             kept = ""
             if created:  # its rows are not stored: not accepted, so it must not block a retry
                 kept_path = quarantine_path(path, extract.payload)
@@ -413,9 +416,11 @@ def ingest_replay(
     ds = load_dataset(dataset_dir, seasons=seasons)
     run_as_of_ts = run_as_of_ts.astimezone(UTC)
     extracts = replay_extracts(ds, date, run_as_of_ts, kinds, history_days, backfill)
+    dataset = store.StoreDataset.for_source(source_label(ds), dataset_dir)
     return _run_extracts(
         extracts, date, run_as_of_ts, source=source_label(ds), namespace=ds.namespace, db_path=db_path,
         data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
+        dataset=dataset,
     )
 
 def _run_extracts(
@@ -431,16 +436,24 @@ def _run_extracts(
     progress: bool,
     echo: Callable[[str], None] | None,
     allow_missing: Collection[str] = (),
+    dataset: store.StoreDataset | None = None,
 ) -> IngestSummary:
+    """Open the store (default: the store of `dataset`, foundation.settings.duckdb_path) and ingest. The store
+    must hold `dataset` or none yet (then it is recorded as the store's dataset): never two datasets."""
     data_root = Path(data_root) if data_root is not None else settings.data_root()
-    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    if db_path is None:
+        db_path = settings.duckdb_path(dataset.name if dataset else None, data_root)
+    con = raw_store.connect(db_path)
     try:
-        return ingest_extracts(
-            con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
-            source=source, namespace=namespace, slate_date=slate_date,
-            reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
-            allow_missing=allow_missing,
-        )
+        with store.errors_mapped(db_path):  # a damaged store is the store's error, wherever DuckDB finds it
+            if dataset is not None:
+                store.check_dataset(con, dataset, path=Path(db_path).absolute(), claim=True)
+            return ingest_extracts(
+                con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
+                source=source, namespace=namespace, slate_date=slate_date,
+                reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
+                allow_missing=allow_missing,
+            )
     finally:
         con.close()
 
@@ -457,11 +470,12 @@ def _injury_pdf_parser(path: Path, slate: date, run_as_of_ts: datetime, db_path)
     matched against the schedule and rosters already in the store for that date (known at run_as_of_ts)."""
     from snapshots_ingest.live.sources import parse_injuries_for_slate
 
-    con = raw_store.connect(db_path if db_path is not None else settings.duckdb_path())
+    con = raw_store.connect(db_path)
     try:
-        known = [slate, pd.Timestamp(run_as_of_ts)]
-        schedule = con.execute("select * from raw.schedule where game_date = ? and snapshot_ts <= ?", known).df()
-        roster = con.execute("select * from raw.roster where game_date = ? and snapshot_ts <= ?", known).df()
+        with store.errors_mapped(db_path):
+            known = [slate, pd.Timestamp(run_as_of_ts)]
+            schedule = con.execute("select * from raw.schedule where game_date = ? and snapshot_ts <= ?", known).df()
+            roster = con.execute("select * from raw.roster where game_date = ? and snapshot_ts <= ?", known).df()
     finally:
         con.close()
     return partial(parse_injuries_for_slate, url=str(path), slate=slate, schedule=schedule,
@@ -484,6 +498,8 @@ def ingest_file(
     """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source]), or an
     official injury-report PDF; `allow_missing` as in `ingest_extracts`."""
     path = Path(path)
+    if db_path is None:  # a file has no dataset of its own: the live store unless the caller names one
+        db_path = settings.duckdb_path(None, data_root)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
     if not path.is_file():
@@ -550,4 +566,5 @@ def ingest_live(
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,
         reject_future_snapshots=False, progress=progress, echo=echo, allow_missing=allow_missing,
+        dataset=store.StoreDataset.for_source("live", None),
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from foundation import store
+
 AUDIT_COLUMNS: dict[str, str] = {
     "snapshot_ts": "TIMESTAMPTZ NOT NULL",
     "ingested_at": "TIMESTAMPTZ NOT NULL",
@@ -153,11 +155,16 @@ def table_ddl(kind: str) -> str:
     return f"create table if not exists raw.{kind} (\n    {body}\n)"
 
 
-def connect(db_path: str | Path) -> duckdb.DuckDBPyConnection:
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
-    con.execute("set TimeZone = 'UTC'")
-    ensure_schema(con)
+def connect(db_path: str | Path, *, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the store read-write (foundation.store: busy / unusable files are guardrail errors) with the
+    raw schema in place."""
+    con = store.open_store(db_path, wait_seconds=wait_seconds)
+    try:
+        with store.errors_mapped(db_path):
+            ensure_schema(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -225,22 +232,22 @@ def append(
     out["extract_path"] = extract_path
     ordered = list(KIND_COLUMNS[kind]) + list(AUDIT_COLUMNS)
     out = out[ordered]
-    con.register("incoming_rows", out)
-    try:
-        if transaction:
-            con.execute("begin transaction")
-        before = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
-        con.execute(
-            f"insert into raw.{kind} select * from incoming_rows i "
-            f"where not exists (select 1 from raw.{kind} r where r.content_hash = i.content_hash)"
-        )
-        after = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
-        if transaction:
-            con.execute("commit")
-    except Exception:
-        if transaction:
-            con.execute("rollback")
-        raise
-    finally:
-        con.unregister("incoming_rows")
+    # A failed insert aborts the transaction: `registered` and `rollback_quietly` make sure nothing run
+    # after it (unregister, rollback) replaces DuckDB's own error with "Current transaction is aborted".
+    with store.registered(con, "incoming_rows", out):
+        try:
+            if transaction:
+                con.execute("begin transaction")
+            before = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
+            con.execute(
+                f"insert into raw.{kind} select * from incoming_rows i "
+                f"where not exists (select 1 from raw.{kind} r where r.content_hash = i.content_hash)"
+            )
+            after = con.execute(f"select count(*) from raw.{kind}").fetchall()[0][0]
+            if transaction:
+                con.execute("commit")
+        except Exception:
+            if transaction:
+                store.rollback_quietly(con)
+            raise
     return AppendResult(kind, len(frame), int(after - before))
