@@ -187,12 +187,14 @@ def non_negative(value: float | int | None, flag: str) -> float | int | None:
 
 
 def writable_dir(path: str | Path | None, flag: str) -> Path | None:
-    """An output root: created if missing, refused if it is a file or cannot be written (probe file)."""
+    """An output root: refused if it is a file or cannot be written. Probed by creating it (if missing) and a
+    file in it, then removing both, so a command that stops later has written nothing there."""
     if path is None:
         return None
     root = Path(path)
     if root.exists() and not root.is_dir():
         raise InvalidInput(f"{flag} {root} is not a directory (it is a file)")
+    missing = [p for p in (root, *root.parents) if not p.exists()]
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -204,4 +206,10 @@ def writable_dir(path: str | Path | None, flag: str) -> Path | None:
         probe.unlink()
     except OSError as exc:
         raise InvalidInput(f"{flag} {root} is not writable ({exc.strerror or type(exc).__name__})") from None
+    finally:
+        for created in missing:  # deepest first
+            try:
+                created.rmdir()
+            except OSError:
+                break
     return root

@@ -344,6 +344,8 @@ class Publication:
     # -------------------------------------------------------------------------------- recovery
     def recover(self) -> list[str]:
         """Clean up after dead processes of this date; returns what was done (one line each)."""
+        if not self.dir.is_dir():  # never published: only temp folders and registry lines to look at
+            return self._recover_locked()
         with self.locked():
             return self._recover_locked()
 

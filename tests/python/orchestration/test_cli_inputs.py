@@ -111,14 +111,15 @@ def test_build_minutes_live_console_script_refuses_a_file_out_root(world):
     assert _written(world["tmp"]) == []
 
 
-def test_output_root_missing_is_created_and_left_empty(world):
-    """A missing output root is created (and probed) while the flags are checked; nothing else is written."""
+def test_output_root_missing_is_probed_and_left_as_it_was(world):
+    """A missing output root is probed (created, written, removed) while the flags are checked: a command
+    refused later has written nothing there."""
     root = world["tmp"] / "new" / "features"
     result = runner.invoke(app, [*BUILD, "--out-root", str(root), "--lock-timeout", "-1"])
     _assert_refused(result, "--lock-timeout", world["tmp"])  # a bad scalar is refused before any root is made
     assert not root.exists()
     assert cli_values.writable_dir(root, "--out-root") == root
-    assert root.is_dir() and list(root.iterdir()) == []
+    assert not root.exists() and not root.parent.exists()
 
 
 def test_score_artifact_root_file_or_read_only_is_refused(world, read_only_dir):
