@@ -187,19 +187,22 @@ class Publication:
             yield self
 
     def _check_roots(self) -> None:
-        """One date's `latest` pointer serves one set of roots: a scorer writing to another --artifact-root
-        must not make the features' pointer name runs the default scores root does not have."""
+        """The roots a date's pointer serves: those recorded by earlier publications, plus the root of each kind
+        this command writes (attached on its first publish). A command never attaches a root it does not
+        write (a features-only build under --out-root does not claim the scores root), and writing a kind to
+        another root than the recorded one is refused: the pointer would name runs that root does not have."""
         mine = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
-        recorded = _read_json(self.dir / "roots.json")
-        if recorded is None:  # nothing published yet: the first refresh records these roots
-            return
-        clash = {k: v for k, v in recorded.items() if k in self.writes and mine.get(k) != v}
+        recorded = _read_json(self.dir / "roots.json") or {}
+        clash = {k: v for k, v in recorded.items() if k in self.writes and k in mine and mine[k] != v}
         if clash:
             raise RootsMismatchError(
                 f"the runs of {self.day} under {self.roots.anchor} are published with "
                 + ", ".join(f"{k} in {v}" for k, v in clash.items())
                 + f", not {', '.join(mine[k] for k in clash)}; use the same roots, or another --out-root")
-        self.roots = Roots(**{k: Path(recorded[k]) if k in recorded else None for k in KINDS})
+        anchor = "features" if self.roots.features is not None else "scores"
+        keep = {k for k in mine if k in self.writes or k == anchor}
+        self.roots = Roots(**{k: Path(recorded[k]) if k in recorded else (Path(mine[k]) if k in keep else None)
+                              for k in KINDS})
 
     # ----------------------------------------------------------------------------- the latest rule
     def runs(self, kind: str) -> list[str]:
@@ -251,8 +254,9 @@ class Publication:
         if served == self.current() and all(self._link_ok(k) for k in self.roots.kinds):
             return served
         self.dir.mkdir(parents=True, exist_ok=True)
-        if not (self.dir / "roots.json").exists():
-            _write_json_atomic(self.dir / "roots.json", {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds})
+        attached = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
+        if _read_json(self.dir / "roots.json") != attached:
+            _write_json_atomic(self.dir / "roots.json", attached)
         # every root's `latest` points through `current` before it moves, so one rename moves them all
         for kind in self.roots.kinds:
             if not self._link_ok(kind):
@@ -395,7 +399,9 @@ class Publication:
         validate_run_id(run_id)
         with self.locked():
             self._recover_locked()
-            missing = [k for k in ("features", "scores") if k in self.roots.kinds and not self.is_complete(k, run_id)]
+            missing = [k for k in ("features", "scores")
+                       if (k in self.roots.kinds and not self.is_complete(k, run_id))
+                       or (k == "scores" and k not in self.roots.kinds)]
             if missing:
                 raise PublicationError(
                     f"cannot pin {run_id} for {self.day}: no complete {' or '.join(missing)} run "

@@ -85,9 +85,9 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
                      source=cfg.source) as run:
         req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
                            **({"bundle_config": bundle_config} if bundle_config is not None else {}))
-        bundle = load_active_bundle(req)  # before any work: no bundle, no run
         with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
             preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
+            bundle = load_active_bundle(req)  # before any work: no bundle, no run
             t0 = time.perf_counter()
             built = compute_live(cfg, db_path=db_path, data_root=data_root)
             if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch

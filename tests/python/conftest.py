@@ -42,3 +42,14 @@ def _runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory, monke
     for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
                      ("MINUTES_LIVE_REPORTS", "reports")):
         monkeypatch.setenv(var, str(base / sub))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
+    """The same for module- and session-scoped fixtures, which run before the per-test roots are set."""
+    base = tmp_path_factory.mktemp("session_runtime")
+    with pytest.MonkeyPatch.context() as mp:
+        for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
+                         ("MINUTES_LIVE_REPORTS", "reports")):
+            mp.setenv(var, str(base / sub))
+        yield

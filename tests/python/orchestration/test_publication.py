@@ -212,3 +212,15 @@ def test_a_date_publishes_one_set_of_roots(tmp_path):
     with pytest.raises(RootsMismatchError, match="other_scores"):
         _run(elsewhere, "20220115T230000Z", kinds=("scores",))
     assert _latest(pub) == dict.fromkeys(KINDS, "20220115T220000Z")
+
+
+def test_a_features_only_build_does_not_claim_the_scores_root(tmp_path):
+    """A standalone build under its own --out-root must not take over the scores root's `latest` of that date."""
+    scores = tmp_path / "scores"
+    sandbox = Publication(Roots(tmp_path / "sandbox_features", scores, tmp_path / "reports"), DAY, tmp_path / "data")
+    _run(sandbox, "20220115T220000Z", kinds=("features",))
+    assert rd.latest_run_id(sandbox.roots.features, DAY) == "20220115T220000Z"
+    assert not (scores / DAY.isoformat() / "latest").is_symlink()
+    production = _pub(tmp_path)  # same scores root, its own features root: publishes normally
+    _run(production, "20220115T230000Z")
+    assert _latest(production) == dict.fromkeys(KINDS, "20220115T230000Z")

@@ -62,7 +62,7 @@ def test_missing_inputs_exit_2_or_14(setup: dict, tmp_path: Path) -> None:
     res = runner.invoke(app, _args(setup) + ["--features-path", str(tmp_path / "nope.parquet")])
     assert res.exit_code == 14 and "nope.parquet" in res.output
     res = runner.invoke(app, _args(setup) + ["--bundle-config", str(tmp_path / "none.json")])
-    assert res.exit_code == 14 and "bundle config not found" in res.output
+    assert res.exit_code == 14 and "no active Minutes V1 bundle" in res.output
     assert not (setup["root"] / setup["day"]).exists() or not list((setup["root"] / setup["day"]).glob("run=*"))
 
 
