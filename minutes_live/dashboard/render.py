@@ -57,7 +57,7 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
         body += [_banners(run), '<div class="grid2">', _freshness(run), _team_minutes(run, page["team_band"]), "</div>"]
     body.append(_runs(page, link))
     if run is not None:
-        body += ['<div class="grid2">', _diff(run, link), _drift(page["drift"]), "</div>", _projections(run)]
+        body += [_diff(run, link), _drift(page["drift"]), _projections(run)]
     else:
         body.append(_drift(page["drift"]))
     title = f"Minutes Live {page.get('day') or ''} {run['run_id'] if run else ''}".strip()
@@ -186,7 +186,8 @@ def _runs(page: dict, link: Link) -> str:
             marks.append('<span class="tag pin">pinned</span>')
         if r["latest"]:
             marks.append('<span class="tag latest">latest</span>')
-        ages = " · ".join(f"{k[:3]} {v}" for k, v in r["worst_age"].items())
+        short = {"injuries": "inj", "odds": "odds", "roster": "roster"}
+        ages = " · ".join(f"{short.get(k, k)} {v}" for k, v in r["worst_age"].items())
         name = (f'<a class="run-link" href="{e(link(page["day"], r["run_id"]))}">{e(r["run_id"])}</a>'
                 if r["viewable"] else e(r["run_id"]))
         if r["pinned"]:
