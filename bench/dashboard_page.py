@@ -5,7 +5,8 @@
 
 Serves the dashboard on a free loopback port in this process, then:
 - page weight: the bytes of the served HTML (the whole page: CSS, JS and data inline; explanations are
-  fetched per player) and of the static copy's index.html (explanations of the slate embedded);
+  fetched per player), the same gzip-compressed as the server sends it to a browser, and the static
+  copy's index.html (explanations of the slate embedded);
 - load time: navigation start to the load event (Navigation Timing), median of --loads fresh loads, for
   both;
 - a full-page screenshot of the served page with one player's explanation open.
@@ -49,6 +50,9 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"{url_of(server)}?date={day}"
     served_bytes = len(urllib.request.urlopen(url).read())
+    gz = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}))
+    served_gzip_bytes = len(gz.read())
+    assert gz.headers.get("Content-Encoding") == "gzip"
     static_dir = Path(tempfile.mkdtemp(prefix="ml-dashboard-static-"))
     write_static(static_dir, day)
     static_index = static_dir / "index.html"
@@ -75,6 +79,7 @@ def main() -> int:
     result = {
         "date": str(day),
         "served_html_bytes": served_bytes,
+        "served_gzip_transfer_bytes": served_gzip_bytes,
         "static_index_html_bytes": static_index.stat().st_size,
         "load_ms_served_median": round(statistics.median(loads["served"]), 1),
         "load_ms_static_median": round(statistics.median(loads["static"]), 1),

@@ -168,7 +168,7 @@ def _freshness(run: dict) -> str:
         '<p class="legend"><span class="dot-g"></span> age &le; warn <span class="dot-a"></span> warn &lt; age &le; '
         'fail <span class="dot-r"></span> no qualifying snapshot (older than fail, or none); a badge shows its worst '
         'game. Ages at run_as_of_ts.</p>'
-        '<details><summary>per game</summary><table class="compact" id="freshness-games"><thead><tr><th>game</th>'
+        '<details open><summary>per game</summary><table class="compact" id="freshness-games"><thead><tr><th>game</th>'
         f'<th>tip (UTC)</th>{"".join(f"<th>{k}</th>" for k in KINDS)}</tr></thead><tbody>{"".join(rows)}</tbody>'
         "</table></details></section>"
     )
