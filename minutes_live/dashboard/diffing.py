@@ -8,6 +8,7 @@ Both give rows of player_id, player_name, team_tricode, p50_a, p50_b, delta, sta
 
 from __future__ import annotations
 
+import inspect
 import math
 from datetime import date
 from pathlib import Path
@@ -78,7 +79,8 @@ def diff_against(day: date, a: str, b: str, min_delta: float = MIN_DELTA, roots:
     frame, source = None, "plain"
     if diff_runs is not None:
         try:
-            frame, source = diff_runs(day, a, b, min_delta=min_delta), "run_diff"
+            extra = {"roots": roots} if roots is not None and "roots" in inspect.signature(diff_runs).parameters else {}
+            frame, source = diff_runs(day, a, b, min_delta=min_delta, **extra), "run_diff"
         except Exception as exc:  # the page still shows a diff; the note says why it is the plain one
             note = f"minutes_live.run_diff failed ({type(exc).__name__}: {exc}); plain p50 / status diff shown"
     if frame is None:
@@ -90,6 +92,7 @@ def diff_against(day: date, a: str, b: str, min_delta: float = MIN_DELTA, roots:
             "player_name": r.get("player_name"), "team_tricode": r.get("team_tricode"),
             "p50_a": _f(r.get("p50_a")), "p50_b": _f(r.get("p50_b")), "delta": _f(r.get("delta")),
             "status_a": _s(r.get("status_a")), "status_b": _s(r.get("status_b")), "reasons": _reasons(r.get("reasons")),
+            "primary_reason": _s(r.get("primary_reason")),
         })
     return {"source": source, "note": note, "a": a, "b": b, "min_delta": min_delta, "rows": rows}
 

@@ -294,7 +294,7 @@ def _diff(run: dict, link: Link) -> str:
         rows.append(f'<tr data-player="{e(r["player_id"])}"><td>{e(r["team_tricode"])}</td><td>{e(r["player_name"])}</td>'
                     f'<td class="num">{_num(r["p50_a"])}</td><td class="num">{_num(r["p50_b"])}</td>'
                     f'<td class="num {cls}">{"" if delta is None else f"{delta:+.1f}"}</td><td>{status}</td>'
-                    f'<td>{e("; ".join(r["reasons"]))}</td></tr>')
+                    f'<td>{_reason_tag(r.get("primary_reason"))}{e("; ".join(r["reasons"]))}</td></tr>')
     note = f'<p class="note">{e(diff["note"])}</p>' if diff.get("note") else ""
     body = ("".join(rows) or '<tr><td colspan="7" class="muted">nobody moved by more than '
             f'{diff.get("min_delta", 3):g} min or changed status</td></tr>')
@@ -306,6 +306,10 @@ def _diff(run: dict, link: Link) -> str:
         '<table class="compact"><thead><tr><th>team</th><th>player</th><th>p50 before</th><th>p50 now</th>'
         f'<th>&Delta;</th><th>status</th><th>why</th></tr></thead><tbody>{body}</tbody></table></section>'
     )
+
+
+def _reason_tag(kind: str | None) -> str:
+    return f'<span class="tag reason" data-reason="{e(kind)}">{e(kind)}</span>' if kind else ""
 
 
 def _drift(summary: dict) -> str:

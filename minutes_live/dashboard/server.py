@@ -14,8 +14,10 @@ server never grants), and a request whose Origin or Host is not this server is r
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import threading
+import traceback
 from collections import OrderedDict
 from datetime import date
 from http import HTTPStatus
@@ -119,9 +121,20 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {route}"})
         except InvalidInput as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            self._error(route, HTTPStatus.BAD_REQUEST, str(exc))
         except (run_catalog.CatalogError, ExplainError, FileNotFoundError) as exc:
-            self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+            self._error(route, HTTPStatus.NOT_FOUND, str(exc))
+        except Exception as exc:  # a damaged run file must not leave the browser with an empty reply
+            traceback.print_exc()
+            self._error(route, HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
+
+    def _error(self, route: str, status: int, message: str) -> None:
+        if route.startswith("/api/"):
+            return self._json(status, {"error": message})
+        body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Minutes Live: error</title></head>'
+                f'<body><p id="page-error">{html.escape(message)}</p><p><a href="/">back to the dashboard</a></p>'
+                "</body></html>")
+        self._send(status, body.encode(), "text/html; charset=utf-8")
 
     do_HEAD = do_GET
 
@@ -164,6 +177,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
         except (PublicationError, rd.RunDirectoryError) as exc:
             return self._json(HTTPStatus.CONFLICT, {"error": str(exc)})
+        except Exception as exc:
+            traceback.print_exc()
+            return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
         latest = ", ".join(f"{k} -> {v or 'none'}" for k, v in served.items())
         self._json(HTTPStatus.OK, {"served": served, "message": f"{message}; latest: {latest}"})
 
