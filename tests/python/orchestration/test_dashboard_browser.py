@@ -147,9 +147,12 @@ def _check_badges(d, day, run_id) -> set[str]:
 
 
 def _wait(driver, condition, timeout=20.0, what="condition"):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(lambda d: condition(d), message=f"timed out waiting for {what}")
+    # the page reloads after a pin: an element found just before the reload goes stale
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    return wait.until(lambda d: condition(d), message=f"timed out waiting for {what}")
 
 
 @pytest.mark.browser
