@@ -288,7 +288,7 @@ def _diff(run: dict, link: Link) -> str:
     rows = []
     for r in diff["rows"]:
         delta = r["delta"]
-        cls = "up" if (delta or 0) > 0 else "down"
+        cls = "up" if (delta or 0) > 0.05 else ("down" if (delta or 0) < -0.05 else "")
         status = (e(r["status_a"] or "-") + " &rarr; " + e(r["status_b"] or "-")) if r["status_a"] != r["status_b"] \
             else e(r["status_b"] or "")
         rows.append(f'<tr data-player="{e(r["player_id"])}"><td>{e(r["team_tricode"])}</td><td>{e(r["player_name"])}</td>'
