@@ -138,6 +138,9 @@ from minutes_live.model_cli import app as _model_app  # noqa: E402
 
 app.registered_commands.extend(_model_app.registered_commands)
 app.command("unpin")(unpin_command)
+from minutes_live.dashboard.command import dashboard_command  # noqa: E402
+
+app.command("dashboard")(dashboard_command)
 
 
 @app.command()

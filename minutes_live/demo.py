@@ -105,6 +105,7 @@ def run_demo(seed: int = DEMO_SEED) -> None:
         minutes = pd.read_parquet(existing.path / "minutes.parquet")
         print_projections(minutes)
         typer.echo(f"scores   : {existing.path}")
+        typer.echo(f"dashboard: ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
         return
     # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
     _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
@@ -122,5 +123,6 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     typer.echo(f"scores       : {result.scores_dir}")
     typer.echo(f"reports      : {result.report_dir}")
     typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
+    typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
     for w in s.get("warnings", []):
         typer.echo(f"warning: {w}")

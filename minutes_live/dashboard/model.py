@@ -1,0 +1,154 @@
+"""Everything one dashboard page shows, as plain data (JSON-able): the date's runs, the run on view and the
+served one, freshness, fallbacks, team minutes, projections, the diff against the previous run, and the
+next-day validation across dates. Read-only (minutes_live.run_catalog)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from foundation import settings
+from foundation.publication import Publication, Roots
+from minutes_live import run_catalog
+from minutes_live.dashboard import drift, freshness
+from minutes_live.dashboard.diffing import diff_against
+from minutes_live.dashboard.explain import player_key
+
+TEAM_BAND = (230.0, 260.0)
+PROJECTION_COLUMNS = ("game_id", "player_id", "team_id", "team_tricode", "opponent_team_tricode", "player_name",
+                      "status", "is_starter", "play_prob", "minutes_p10", "minutes_p50", "minutes_p90")
+
+
+def _clean(value):
+    """JSON-safe scalars: NaN -> None, numpy -> Python, timestamps -> ISO strings."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return None if pd.isna(value) else value.isoformat()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame | None, columns) -> list[dict]:
+    if frame is None:
+        return []
+    cols = [c for c in columns if c in frame.columns]
+    return [{k: _clean(v) for k, v in r.items()} for r in frame[cols].to_dict("records")]
+
+
+def banners(features_summary: dict | None) -> list[dict]:
+    """One banner per fallback the run used (summary.json `fallbacks`)."""
+    fb = (features_summary or {}).get("fallbacks") or {}
+    out = []
+    if fb.get("roster_fallback"):
+        roster = (features_summary or {}).get("roster") or {}
+        sources = ", ".join(s for s in roster.get("roster_game_date_source", []) if s != "target_date")
+        out.append({"kind": "roster_fallback",
+                    "text": f"Roster fallback: some teams use an earlier date's roster ({sources or 'earlier date'}; "
+                            f"oldest {roster.get('source_date', '?')})."})
+    for kind, key in (("injuries", "games_without_injuries"), ("odds", "games_without_odds")):
+        games = fb.get(key) or []
+        if games:
+            out.append({"kind": f"missing_{kind}",
+                        "text": f"Ran without {kind} for {len(games)} game(s) "
+                                f"(--allow-missing-{kind} was used): {', '.join(str(g) for g in games)}."})
+    return out
+
+
+def _previous(runs: list[run_catalog.RunInfo], run_id: str) -> str | None:
+    older = [r.run_id for r in runs if r.run_id < run_id and "scores" in r.kinds]
+    return max(older) if older else None
+
+
+def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool = False,
+               roots: Roots | None = None, data_root: Path | None = None) -> dict:
+    roots = roots or Roots.default()
+    data_root = Path(data_root or settings.data_root())
+    all_dates = run_catalog.dates(roots)
+    page: dict = {
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "static": static,
+        "dates": [d.isoformat() for d in all_dates],
+        "day": None, "runs": [], "served": None, "run": None, "error": None,
+        "drift": drift.summary(data_root),
+        "team_band": list(TEAM_BAND),
+    }
+    if day is None:
+        if not all_dates:
+            page["error"] = "no runs yet: run `./dev demo` (or a job) first"
+            return page
+        day = all_dates[-1]
+    page["day"] = day.isoformat()
+    runs = run_catalog.list_runs(day, roots, data_root)
+    pub = Publication(roots, day, data_root)
+    pin = pub.pinned()
+    served = pub.current()
+    served_id = served.get("scores") or served.get("features")
+    page["served"] = {"run_id": served_id, "per_root": served,
+                      "run_as_of_ts": next((r.run_as_of_ts for r in runs if r.run_id == served_id), None),
+                      "pinned": pin}
+    page["runs"] = [{**r.as_dict(), "viewable": "features" in r.kinds or "scores" in r.kinds,
+                     "pinnable": "features" in r.kinds and "scores" in r.kinds and r.status in ("succeeded", "unrecorded"),
+                     "worst_age": {k: freshness.format_age(v) for k, v in r.worst_age_minutes.items()}}
+                    for r in runs]
+    if not runs:
+        page["error"] = f"no runs for {day}"
+        return page
+    if run_ref == "latest" and not served_id:
+        page["error"] = f"nothing is published for {day}: pick a run below"
+        return page
+    try:
+        run_id = run_catalog.resolve(day, run_ref, roots, data_root)
+    except (run_catalog.CatalogError, ValueError, RuntimeError) as exc:  # no such run, or a malformed id
+        page["error"] = str(exc)
+        return page
+    view = run_catalog.load_run(day, run_id, roots, data_root)
+    page["run"] = run_page(day, view, runs, roots, served_id)
+    return page
+
+
+def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInfo], roots: Roots,
+             served_id: str | None) -> dict:
+    info, fsum, ssum = view.info, view.features_summary or {}, view.scores_summary or {}
+    fresh = freshness.freshness(view.coverage, fsum.get("vars"))
+    projections = view.projections
+    proj_rows: list[dict] = []
+    if projections is not None:
+        table = projections.sort_values(["game_id", "team_tricode", "minutes_p50"], ascending=[True, True, False])
+        proj_rows = _records(table, PROJECTION_COLUMNS)
+        for r in proj_rows:
+            r["key"] = player_key(r["game_id"], r["player_id"])
+    team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "p10_sum", "p50_sum",
+                                             "p90_sum", "outside_230_260"))
+    for r in team_rows:
+        r["outside"] = not (TEAM_BAND[0] <= (r.get("p50_sum") or 0.0) <= TEAM_BAND[1])
+        r.pop("outside_230_260", None)
+    previous = _previous(runs, info.run_id)
+    diff = None
+    if previous and projections is not None:
+        try:
+            diff = diff_against(day, previous, info.run_id, roots=roots)
+        except Exception as exc:  # a broken previous run must not take the page down
+            diff = {"source": "error", "note": f"{type(exc).__name__}: {exc}", "a": previous, "b": info.run_id, "rows": []}
+    warnings = list(fsum.get("warnings", [])) + [w for w in ssum.get("warnings", []) if w not in fsum.get("warnings", [])]
+    return {
+        "day": day.isoformat(), "run_id": info.run_id, "run_as_of_ts": info.run_as_of_ts, "status": info.status, "job": info.job,
+        "exit_code": info.exit_code, "error": info.error, "kinds": list(info.kinds), "pinned": info.pinned,
+        "is_served": info.run_id == served_id, "rows": info.rows, "games": info.games,
+        "bundle_id": (ssum.get("bundle") or {}).get("bundle_id"),
+        "warnings": warnings,
+        "freshness": fresh,
+        "banners": banners(fsum),
+        "team_minutes": team_rows,
+        "projections": proj_rows,
+        "previous_run_id": previous,
+        "diff": diff,
+        "has_scores": projections is not None,
+        "has_features": view.features_summary is not None,
+    }
