@@ -53,3 +53,29 @@ def _session_runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactor
                          ("MINUTES_LIVE_REPORTS", "reports")):
             mp.setenv(var, str(base / sub))
         yield
+
+
+@pytest.fixture()
+def sigkill_at():
+    """`sigkill_at(script, boundary, marker, env=None)`: see `_sigkill_at`."""
+    return _sigkill_at
+
+
+def _sigkill_at(script: str, boundary: str, marker: Path, env: dict | None = None, timeout: float = 180) -> None:
+    """Run `python -c script` until it pauses at a named step boundary (foundation/faults.py), then SIGKILL
+    its process group there: the real process, killed exactly at that boundary."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **(env or {}), "MINUTES_LIVE_PAUSE_AT": boundary, "MINUTES_LIVE_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=settings.PROJECT_ROOT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert proc.poll() is None, f"the process exited ({proc.returncode}) before reaching {boundary}"
+        assert time.monotonic() < deadline, f"the process never reached {boundary}"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

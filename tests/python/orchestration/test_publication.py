@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -144,7 +140,7 @@ def test_existing_run_is_refused_unless_replace_and_failure_leaves_nothing(tmp_p
     assert failed["error"] == "RuntimeError: boom"
 
 
-def _kill_at(tmp_path: Path, boundary: str, run_id: str, replace: bool = False) -> None:
+def _kill_at(sigkill_at, tmp_path: Path, boundary: str, run_id: str, replace: bool = False) -> None:
     """Run a real publishing process that pauses at `boundary`, then SIGKILL it there."""
     marker = tmp_path / f"paused-{boundary.replace(':', '_')}"
     script = textwrap.dedent(f"""
@@ -154,22 +150,14 @@ def _kill_at(tmp_path: Path, boundary: str, run_id: str, replace: bool = False) 
         from test_publication import _pub, _run
         _run(_pub(Path({str(tmp_path)!r})), {run_id!r}, content="new", replace={replace})
     """)
-    env = {**os.environ, "MINUTES_LIVE_PAUSE_AT": boundary, "MINUTES_LIVE_PAUSE_FILE": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None, f"the publisher exited ({proc.returncode}) before {boundary}"
-        assert time.monotonic() < deadline, f"the publisher never reached {boundary}"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    sigkill_at(script, boundary, marker)
 
 
 @pytest.mark.parametrize("boundary", ["publish:features", "publish:scores", "publish:reports", "publish:pointer"])
-def test_sigkill_between_publish_steps(tmp_path, boundary):
+def test_sigkill_between_publish_steps(tmp_path, boundary, sigkill_at):
     pub = _pub(tmp_path)
     _run(pub, "20220115T220000Z", content="old")
-    _kill_at(tmp_path, boundary, "20220115T230000Z")
+    _kill_at(sigkill_at, tmp_path, boundary, "20220115T230000Z")
     # right after the kill, before anyone recovers: both pointers name one complete run
     latest = _latest(pub)
     assert len(set(latest.values())) == 1
@@ -195,10 +183,10 @@ def test_sigkill_between_publish_steps(tmp_path, boundary):
     assert (pub.run_dir("scores", "20220115T230000Z") / "minutes.parquet").read_text() == "rerun"
 
 
-def test_sigkill_during_replace_restores_the_old_run(tmp_path):
+def test_sigkill_during_replace_restores_the_old_run(tmp_path, sigkill_at):
     pub = _pub(tmp_path)
     _run(pub, "20220115T220000Z", content="old")
-    _kill_at(tmp_path, "publish:scores", "20220115T220000Z", replace=True)
+    _kill_at(sigkill_at, tmp_path, "publish:scores", "20220115T220000Z", replace=True)
     pub.recover()
     assert _latest(pub) == dict.fromkeys(KINDS, "20220115T220000Z")
     for kind, name in (("features", "features.parquet"), ("scores", "minutes.parquet"), ("reports", "team_minutes.csv")):

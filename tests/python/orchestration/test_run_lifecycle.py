@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -58,8 +56,7 @@ def _temp_dirs(day) -> list[Path]:
             for p in (roots.root(k) / day.isoformat()).iterdir() if p.name.startswith((".tmp-run=", ".old-run="))]
 
 
-def _kill_job_at(world, boundary: str, as_of: datetime, tmp_path: Path) -> None:
-    tmp_path.mkdir(parents=True, exist_ok=True)
+def _kill_job_at(sigkill_at, world, boundary: str, as_of: datetime, tmp_path: Path) -> None:
     marker = tmp_path / "paused"
     script = (
         "from datetime import datetime; from pathlib import Path; from minutes_live.build_live import LiveBuildConfig;"
@@ -68,18 +65,10 @@ def _kill_job_at(world, boundary: str, as_of: datetime, tmp_path: Path) -> None:
         f" run_as_of_ts=datetime.fromisoformat('{as_of.isoformat()}'), source='none', allow_missing_odds=True),"
         f" job='afternoon', bundle_config=Path('{world['config']}'))"
     )
-    env = {**os.environ, **world["env"], "MINUTES_LIVE_PAUSE_AT": boundary, "MINUTES_LIVE_PAUSE_FILE": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert proc.poll() is None, f"the job exited ({proc.returncode}) before reaching {boundary}"
-        assert time.monotonic() < deadline, f"the job never reached {boundary}"
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    sigkill_at(script, boundary, marker, env=world["env"])
 
 
-def test_sigkill_at_every_step_boundary(env, tmp_path):
+def test_sigkill_at_every_step_boundary(env, tmp_path, sigkill_at):
     """After a kill at each boundary: both `latest` pointers name the same complete run; the next command
     marks the attempt killed and removes its temp folders; the rerun succeeds without --replace."""
     day = env["day"]
@@ -91,7 +80,7 @@ def test_sigkill_at_every_step_boundary(env, tmp_path):
     for i, boundary in enumerate(BOUNDARIES, start=1):
         as_of = base + timedelta(minutes=i)
         run_id = rd.run_id_for(as_of)
-        _kill_job_at(env, boundary, as_of, tmp_path / boundary.replace(":", "_"))
+        _kill_job_at(sigkill_at, env, boundary, as_of, tmp_path / boundary.replace(":", "_"))
         latest = _latest(day)
         assert len(set(latest.values())) == 1, (boundary, latest)
         served = latest["scores"]
