@@ -138,6 +138,10 @@ from minutes_live.model_cli import app as _model_app  # noqa: E402
 
 app.registered_commands.extend(_model_app.registered_commands)
 app.command("unpin")(unpin_command)
+# inspecting runs (list, show, diff, export): read-only
+from minutes_live.runs_cli import runs_app  # noqa: E402
+
+app.add_typer(runs_app, name="runs")
 
 
 @app.command()
