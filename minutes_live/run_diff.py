@@ -15,10 +15,10 @@ Reasons, in the order they are listed (the first is `primary_reason`):
 | roster | the player is on one run's roster only |
 | status | the injury-report status changed (e.g. UNK -> OUT) |
 | lineup | his own lineup role or starter flags changed (bench -> confirmed_starter) |
-| teammate_out | teammates of his team-game turned OUT (status OUT or lineup role `out`), or left the roster: named, with their p50 in run A (the vacated minutes) |
-| teammate_back | teammates who were OUT in run A are not any more |
+| teammate_out | teammates of his team-game projected >= 0.5 min in run A turned OUT (status OUT or lineup role `out`) or left the roster: named, with their p50 in A (the vacated minutes) |
+| teammate_back | teammates who were OUT in run A and are projected >= 0.5 min in B |
 | team_lineup | teammates' starter flags changed (the team's lineup was confirmed) while his own did not |
-| line | a new, moved or withdrawn line (spread / total) for his game |
+| line | a new, moved or withdrawn line (spread / total) for his game; only when none of the kinds above applies |
 | bundle | the runs were scored by different model bundles |
 | drift | none of the above: the model input that changed most (standardised by its spread over run A's slate) |
 """
@@ -44,6 +44,8 @@ _PROJ = ["player_name", "team_tricode", "status", "minutes_p50", "play_prob", "m
 _FEAT = ["status", "lineup_role", "is_confirmed_starter", "is_projected_starter", "spread_home", "total",
          "injury_as_of_ts"]
 NAMES_SHOWN = 3  # teammates named per reason; the rest are counted
+MIN_VACATED = 0.5  # minutes: a teammate projected below this leaves no minutes when he turns OUT
+STRONG_KINDS = ("roster", "status", "lineup", "teammate_out", "teammate_back")
 
 
 class DiffError(LookupError):
@@ -182,12 +184,13 @@ def diff_frames(proj_a: pd.DataFrame, feat_a: pd.DataFrame | None, proj_b: pd.Da
         team = team_groups[(row["game_id"], row["team_id"])]
         mates = team[team["player_id"] != row["player_id"]]
         if not row["out_b"] and row["present_b"]:
-            gone = mates[mates["present_a"] & ~mates["out_a"] & (mates["out_b"] | ~mates["present_b"])]
+            gone = mates[mates["present_a"] & ~mates["out_a"] & (mates["out_b"] | ~mates["present_b"])
+                         & (mates["minutes_p50_a"].fillna(0) >= MIN_VACATED)]  # deep bench at 0 vacates nothing
             if len(gone):
-                vacated = gone["minutes_p50_a"].fillna(0).sum()
+                vacated = gone["minutes_p50_a"].sum()
                 reasons.append(("teammate_out", f"teammates OUT: {_names(gone, 'minutes_p50_a', 'p50 was')}; "
                                                 f"{vacated:.1f} min vacated"))
-            back = mates[mates["present_b"] & ~mates["out_b"] & mates["out_a"]]
+            back = mates[mates["present_b"] & ~mates["out_b"] & mates["out_a"] & (mates["minutes_p50_b"].fillna(0) >= MIN_VACATED)]
             if len(back):
                 reasons.append(("teammate_back", f"teammates back from OUT: {_names(back, 'minutes_p50_b', 'p50 now')}"))
             if row["starter_a"] == row["starter_b"]:
@@ -199,8 +202,9 @@ def diff_frames(proj_a: pd.DataFrame, feat_a: pd.DataFrame | None, proj_b: pd.Da
                     parts = ([f"{', '.join(up)} now starting"] if up else []) + (
                         [f"{', '.join(down)} no longer starting"] if down else [])
                     reasons.append(("team_lineup", "team lineup changed: " + "; ".join(parts)))
-        turned_out = row["out_b"] and not row["out_a"]  # his own status explains it: p50 is forced to 0
-        line = None if turned_out else _line_reason(game_lines.loc[row["game_id"]])
+        # a line is game-level context: named only when nothing about the player or his teammates changed
+        strong = any(k in STRONG_KINDS for k, _ in reasons)
+        line = None if strong else _line_reason(game_lines.loc[row["game_id"]])
         if line:
             reasons.append(("line", line))
         bundles = {str(row["model_bundle_id_a"]), str(row["model_bundle_id_b"])} - {"nan", "None"}

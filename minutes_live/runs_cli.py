@@ -290,6 +290,9 @@ def _windows(bundle: dict) -> str:
 def _games_table(view: catalog.RunView) -> str:
     cov = view.coverage.copy()
     team = view.team_minutes
+    teams = ((view.scores_summary or {}).get("team_minutes") or {}).get("teams")
+    if team is None and teams:  # a scorer run without the job's reports: the scorer's own team sums
+        team = pd.DataFrame(teams).rename(columns={"flag": "outside_230_260"})
     rows = []
     for g in cov.sort_values(["tip_ts", "game_id"]).itertuples():
         away, home = (str(g.matchup).split("@") + ["?"])[:2] if isinstance(g.matchup, str) else ("?", "?")
