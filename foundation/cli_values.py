@@ -46,6 +46,7 @@ FLAG_BOUNDS: dict[str, tuple[int, int]] = {
     "--seed": (0, 2**31 - 1),
     "--show": (0, 10000),
     "--lock-timeout": (0, 86400),
+    "--min-delta": (0, 48),
 }
 # dbt vars that carry a flag's value (macros/run_vars.sql declares the same bounds)
 DBT_VAR_FLAGS: dict[str, str] = {

@@ -141,6 +141,10 @@ app.command("unpin")(unpin_command)
 from minutes_live.dashboard.command import dashboard_command  # noqa: E402
 
 app.command("dashboard")(dashboard_command)
+# inspecting runs (list, show, diff, export): read-only
+from minutes_live.runs_cli import runs_app  # noqa: E402
+
+app.add_typer(runs_app, name="runs")
 
 
 @app.command()

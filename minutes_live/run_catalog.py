@@ -5,7 +5,8 @@ dashboard and `minutes-live runs` can read while a job runs.
     list_runs(day)            every run of the date, newest run_as_of_ts first (RunInfo)
     resolve(day, "latest")    the served run id (or a given id, checked)
     load_run(day, run_id)     summaries, coverage, team minutes and projections of one run (RunView)
-    dates()                   the dates that have runs
+    dates()                   the dates that have runs (run directories, or attempts in the registry)
+    freshness_flag(kind, age) "warn" past the warning threshold of build_live (injuries/odds 6 h, roster 18 h)
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class RunInfo:
     games: int | None = None
     worst_age_minutes: dict[str, float | None] = field(default_factory=dict)  # per kind, over the slate's games
     warnings: int = 0
+    missing_games: dict[str, int] = field(default_factory=dict)  # per kind: games with no qualifying snapshot
+    attempts: int = 0  # registry attempts of this run id
+    note: str | None = None  # e.g. a later attempt that failed while the published run stayed
 
     def as_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -78,9 +82,19 @@ def publication(day: date, roots: Roots | None = None, data_root: Path | None = 
     return Publication(roots or Roots.default(), day, data_root)
 
 
-def dates(roots: Roots | None = None) -> list[date]:
+def dates(roots: Roots | None = None, data_root: Path | None = None) -> list[date]:
+    """Dates with a run directory in any root, or with a run attempt in the registry (a date whose only
+    attempts failed has runs too: the operator wants to see them)."""
     roots = roots or Roots.default()
     found: set[date] = set()
+    from foundation import settings
+
+    for a in registry.attempts(Path(data_root or settings.data_root())):
+        if a.get("run_id") and a.get("date"):
+            try:
+                found.add(date.fromisoformat(a["date"]))
+            except ValueError:
+                continue
     for kind in roots.kinds:
         base = roots.root(kind)
         if not base.is_dir():
@@ -107,12 +121,34 @@ def worst_ages(coverage: pd.DataFrame | None) -> dict[str, float | None]:
     return out
 
 
+def missing_games(coverage: pd.DataFrame | None) -> dict[str, int]:
+    """Games of the slate without a qualifying snapshot, per kind (0 when the run has no coverage file)."""
+    out: dict[str, int] = {}
+    for kind in FRESHNESS_KINDS:
+        col = f"{kind}_covered"
+        out[kind] = 0 if coverage is None or col not in coverage else int((~coverage[col].astype(bool)).sum())
+    return out
+
+
+def freshness_flag(kind: str, age_minutes: float | None) -> str:
+    """"warn" when a selected snapshot is older than build_live's warning threshold, "ok" otherwise, "none"
+    without a snapshot. (Older than the kind's max age is never selected: the game counts as missing.)"""
+    from minutes_live.build_live import WARN_AGE_MINUTES
+
+    if age_minutes is None or pd.isna(age_minutes):
+        return "none"
+    return "warn" if age_minutes > WARN_AGE_MINUTES[kind] else "ok"
+
+
 def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = None) -> list[RunInfo]:
     pub = publication(day, roots, data_root)
     served = pub.current()
     pin = pub.pinned()
     attempts = [a for a in registry.attempts(pub.data_root) if a.get("date") == day.isoformat() and a.get("run_id")]
     last_attempt = {a["run_id"]: a for a in attempts}  # attempts are in start order: the last one wins
+    by_run: dict[str, list[dict]] = {}
+    for a in attempts:
+        by_run.setdefault(a["run_id"], []).append(a)
     run_ids = sorted({*last_attempt, *(r for k in pub.roots.kinds for r in pub.runs(k))}, reverse=True)
     infos = []
     for run_id in run_ids:
@@ -122,14 +158,22 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
         ssum = _read_json(pub.run_dir("scores", run_id) / "summary.json") if "scores" in kinds else None
         coverage = _read_csv(pub.run_dir("features", run_id) / "coverage.csv") if "features" in kinds else None
         warnings = len((fsum or {}).get("warnings", [])) + len((ssum or {}).get("warnings", []))
+        status, note = a.get("status", "unrecorded"), None
+        earlier = [e for e in by_run.get(run_id, [])[:-1] if e.get("status") == "succeeded"]
+        if status in ("failed", "killed") and earlier and kinds:
+            # a refused rerun (exit 9) or a failed --replace leaves the published run as it was
+            code = f" (exit {a['exit_code']})" if a.get("exit_code") is not None else ""
+            note = f"a later {a.get('job') or 'command'} attempt {status}{code}: {a.get('error') or 'no cause recorded'}"
+            status, a = "succeeded", earlier[-1]
         infos.append(RunInfo(
             day=day, run_id=run_id, run_as_of_ts=a.get("run_as_of_ts") or rd_as_of(run_id),
-            status=a.get("status", "unrecorded"), job=a.get("job"), exit_code=a.get("exit_code"), error=a.get("error"),
+            status=status, job=a.get("job"), exit_code=a.get("exit_code"), error=a.get("error"),
             kinds=kinds, latest=tuple(k for k, v in served.items() if v == run_id),
             pinned=bool(pin and pin.get("run_id") == run_id),
             rows=(fsum or {}).get("rows") or ((ssum or {}).get("counts") or {}).get("rows"),
             games=len((fsum or {}).get("games", [])) or ((ssum or {}).get("counts") or {}).get("games"),
-            worst_age_minutes=worst_ages(coverage), warnings=warnings,
+            worst_age_minutes=worst_ages(coverage), warnings=warnings, missing_games=missing_games(coverage),
+            attempts=len(by_run.get(run_id, [])), note=note,
         ))
     return infos
 
