@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
-import types
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -281,22 +279,15 @@ def test_pin_endpoint_refuses_forms_foreign_origins_and_bad_values(served):
     assert _latest_on_disk(day) == dict.fromkeys(KINDS, served["runs"][1])
 
 
-def test_diff_adapter_uses_run_diff_when_present(two_runs, monkeypatch):
+def test_dashboard_diff_is_the_runs_diff(two_runs, monkeypatch):
+    """The page's diff panel shows what `minutes-live runs diff` computes, reasons included."""
     from minutes_live.dashboard.diffing import diff_against
+    from minutes_live.run_diff import diff_runs
 
     for k, v in two_runs["env"].items():
         monkeypatch.setenv(k, v)
     day, (older, newer) = two_runs["day"], two_runs["runs"]
-    monkeypatch.setitem(sys.modules, "minutes_live.run_diff", None)  # not installed: the plain diff
-    plain = diff_against(day, older, newer)
-    assert plain["source"] == "plain" and "not installed" in plain["note"]
-    assert all(abs(r["delta"]) > 3 or r["status_a"] != r["status_b"] or r["p50_a"] is None or r["p50_b"] is None
-               for r in plain["rows"])
-    fake = types.ModuleType("minutes_live.run_diff")
-    fake.diff_runs = lambda day, a, b, min_delta=3.0: pd.DataFrame([{
-        "player_id": 7, "player_name": "X", "team_tricode": "AAA", "p50_a": 20.0, "p50_b": 30.0, "delta": 10.0,
-        "status_a": "Q", "status_b": "AVAILABLE", "reasons": ["status Q -> AVAILABLE", "teammate Y OUT"]}])
-    monkeypatch.setitem(sys.modules, "minutes_live.run_diff", fake)
-    real = diff_against(day, older, newer)
-    assert real["source"] == "run_diff" and real["note"] is None
-    assert real["rows"][0]["reasons"] == ["status Q -> AVAILABLE", "teammate Y OUT"]
+    shown = diff_against(day, older, newer, min_delta=0.5)
+    expected = diff_runs(day, older, newer, min_delta=0.5)
+    assert [r["player_id"] for r in shown["rows"]] == [int(p) for p in expected["player_id"]]
+    assert all(r["reasons"] for r in shown["rows"])
