@@ -135,7 +135,7 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         try:
             diff = diff_against(day, previous, info.run_id, roots=roots)
         except Exception as exc:  # a broken previous run must not take the page down
-            diff = {"source": "error", "note": f"{type(exc).__name__}: {exc}", "a": previous, "b": info.run_id, "rows": []}
+            diff = {"note": f"{type(exc).__name__}: {exc}", "a": previous, "b": info.run_id, "rows": []}
     warnings = list(fsum.get("warnings", [])) + [w for w in ssum.get("warnings", []) if w not in fsum.get("warnings", [])]
     return {
         "day": day.isoformat(), "run_id": info.run_id, "run_as_of_ts": info.run_as_of_ts, "status": info.status, "job": info.job,

@@ -302,7 +302,7 @@ def _diff(run: dict, link: Link) -> str:
         '<section id="diff" class="card"><h2>Change since the previous run</h2>'
         f'<p class="muted"><a href="{e(link(run["day"], diff["a"]))}">{e(diff["a"])}</a> &rarr; '
         f'{e(diff["b"])}: p50 moved by more than {diff.get("min_delta", 3):g} min, or status changed '
-        f'({len(diff["rows"])} players; source: {e(diff["source"])})</p>{note}'
+        f'({len(diff["rows"])} players)</p>{note}'
         '<table class="compact"><thead><tr><th>team</th><th>player</th><th>p50 before</th><th>p50 now</th>'
         f'<th>&Delta;</th><th>status</th><th>why</th></tr></thead><tbody>{body}</tbody></table></section>'
     )
