@@ -197,7 +197,8 @@ class DbtProgress:
         if self.failed:
             text += f" ({self.failed} failed)"
         if self.running:
-            text += ", running " + ", ".join(list(self.running.values())[:2])
+            names = [n if len(n) <= 48 else n[:45] + "..." for n in list(self.running.values())[:2]]
+            text += ", running " + ", ".join(names)
         return text
 
 
@@ -279,7 +280,9 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
         cmd += ["--vars", json.dumps(vars, default=str)]
     # absolute: dbt runs in the project directory, the caller may not
     store = Path(db_path or duckdb_path()).absolute()
-    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # unbuffered: dbt's lines reach the heartbeat as they are printed, not in 8 kB blocks
+    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "PYTHONUNBUFFERED": "1"}
     what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
     try:
         returncode, stdout, stderr = _run_streaming(cmd, env, what)
