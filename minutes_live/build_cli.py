@@ -12,6 +12,7 @@ from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
 from foundation.locks import store_lock
 from minutes_live.build_live import LiveBuildConfig, build_live, preflight_store, store_path
+from minutes_live.cli_help import DATASET_DIR_DEFAULT, bounded, choices
 
 SOURCES = ("replay", "synthetic", "live", "none")
 
@@ -84,28 +85,41 @@ def config_from_flags(
 
 
 def command(
-    date: Annotated[str | None, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD (not with --parity-check-date).")] = None,
-    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset; default now (UTC).")] = None,
-    source: Annotated[str, typer.Option(help="replay | synthetic | live | none (store as is).")] = "replay",
-    dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset directory.")] = None,
-    roster_fallback_days: Annotated[int | None, typer.Option()] = None,
-    roster_max_age_hours: Annotated[float | None, typer.Option()] = None,
-    injuries_max_age_hours: Annotated[float | None, typer.Option()] = None,
-    odds_max_age_hours: Annotated[float | None, typer.Option()] = None,
-    history_days: Annotated[int | None, typer.Option()] = None,
-    allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
-    allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
-    allow_started_slate: Annotated[bool, typer.Option("--allow-started-slate", help="Allow run_as_of_ts after every tip.")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing run id deliberately.")] = False,
-    out_root: Annotated[Path | None, typer.Option(help="Default data/live/features_minutes_v1.")] = None,
-    data_root: Annotated[Path | None, typer.Option(help="Default data/.")] = None,
-    schedule_path: Annotated[Path | None, typer.Option()] = None,
-    injuries_path: Annotated[Path | None, typer.Option()] = None,
-    odds_path: Annotated[Path | None, typer.Option()] = None,
-    roster_path: Annotated[Path | None, typer.Option()] = None,
-    parity_check_date: Annotated[str | None, typer.Option(help="Rebuild this past date live-style and diff vs gold.")] = None,
-    parity_run_as_of_ts: Annotated[str | None, typer.Option()] = None,
-    lock_timeout: Annotated[float, typer.Option(help="Seconds to wait for another job's store lock.")] = 600.0,
+    date: Annotated[str | None, typer.Option(
+        help="Slate date (US/Eastern) YYYY-MM-DD; required unless --parity-check-date is given.")] = None,
+    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 instant with an offset (default: now, UTC).")] = None,
+    source: Annotated[str, typer.Option(
+        metavar=choices(SOURCES), help="Where the snapshots come from; none = use the store as it is.")] = "replay",
+    dataset_dir: Annotated[Path | None, typer.Option(help=f"Replay / synthetic dataset directory ({DATASET_DIR_DEFAULT}).")] = None,
+    roster_fallback_days: Annotated[int | None, typer.Option(help=bounded(
+        "--roster-fallback-days", "Use the newest roster of the previous N days when the date has none (default: 0)."))] = None,
+    roster_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--roster-max-age-hours", "An older roster does not qualify (default: 18)."))] = None,
+    injuries_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--injuries-max-age-hours", "An older injury report does not qualify (default: 36)."))] = None,
+    odds_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--odds-max-age-hours", "An older odds quote does not qualify (default: 24)."))] = None,
+    history_days: Annotated[int | None, typer.Option(help=bounded(
+        "--history-days", "Rolling-window history before the cutoff (default: 365)."))] = None,
+    allow_missing_injuries: Annotated[bool, typer.Option(
+        "--allow-missing-injuries", help="Run without a qualifying injury report (a warning, not exit 4).")] = False,
+    allow_missing_odds: Annotated[bool, typer.Option(
+        "--allow-missing-odds", help="Run without a qualifying odds quote (a warning, not exit 5).")] = False,
+    allow_started_slate: Annotated[bool, typer.Option(
+        "--allow-started-slate", help="Allow run_as_of_ts after every tip (not exit 8).")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Rebuild an existing run id deliberately (not exit 9).")] = False,
+    out_root: Annotated[Path | None, typer.Option(help="Features root (default: data/live/features_minutes_v1).")] = None,
+    data_root: Annotated[Path | None, typer.Option(help="Data root: stores, registry, raw extracts (default: data/ or $MINUTES_LIVE_DATA_ROOT).")] = None,
+    schedule_path: Annotated[Path | None, typer.Option(help="Read the schedule from this extract instead of --source (default: none).")] = None,
+    injuries_path: Annotated[Path | None, typer.Option(help="Read the injury report from this extract, e.g. the official PDF (default: none).")] = None,
+    odds_path: Annotated[Path | None, typer.Option(help="Read odds from this extract (default: none).")] = None,
+    roster_path: Annotated[Path | None, typer.Option(help="Read rosters from this extract (default: none).")] = None,
+    parity_check_date: Annotated[str | None, typer.Option(
+        help="Rebuild this past date live-style and diff it against gold (default: no parity check).")] = None,
+    parity_run_as_of_ts: Annotated[str | None, typer.Option(
+        help="The parity build's instant, after the date's last tip (required with --parity-check-date).")] = None,
+    lock_timeout: Annotated[float, typer.Option(help=bounded(
+        "--lock-timeout", "Seconds to wait for another job or process holding the store."))] = 600.0,
 ) -> None:
     """Build live features for one slate as of run_as_of_ts and publish an immutable run directory."""
     try:
@@ -151,4 +165,7 @@ def command(
 
 
 def main() -> None:
+    from foundation import logs
+
+    logs.ensure_setup()  # level from $MINUTES_LIVE_LOG_LEVEL (default INFO)
     typer.run(command)

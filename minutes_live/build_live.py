@@ -13,6 +13,7 @@ Exit codes are in foundation/guardrails.py (rendered in docs/operations.md).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +39,9 @@ from foundation.guardrails import (
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live.dbt_runner import DbtError, run_dbt
+from minutes_live.dbt_runner import SELECTOR_LIVE, DbtError, run_dbt
+
+log = logging.getLogger(__name__)
 
 LIVE_MART = "features_minutes_v1_live"
 GOLD_MART = "features_minutes_v1"
@@ -368,10 +371,13 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
             ) from None
     warnings = ingest_warnings(ingested) + check_schedule(schedule, cfg)
     durations["schedule_checks"] = time.perf_counter() - t0
+    first_tip = pd.to_datetime(schedule["tip_ts"], utc=True).min()
+    log.info("schedule %s: %d game(s), first tip %s, run_as_of_ts %s", cfg.day, len(schedule),
+             first_tip.isoformat() if pd.notna(first_tip) else "unknown", cfg.run_as_of_ts.isoformat())
 
     t0 = time.perf_counter()
     try:
-        run_dbt(["build", "--select", f"+{LIVE_MART}", "--exclude", GOLD_MART, "test_type:unit"], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
+        run_dbt(["build", "--selector", SELECTOR_LIVE], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
     except DbtError as exc:
         raise dbt_failure_to_guardrail(exc, cfg) from None
     durations["dbt_build"] = time.perf_counter() - t0
@@ -389,6 +395,8 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     coverage = game_coverage(features, cfg.run_as_of_ts)
     warnings += check_coverage(coverage, cfg)
     durations["coverage_checks"] = time.perf_counter() - t0
+    log.info("features %s: %d rows, %d games, %d warning(s)", cfg.day, len(features), features["game_id"].nunique(),
+             len(warnings))
     summary = summarize(cfg, features, coverage, warnings, durations)
     boundary("after_dbt")
     return LiveBuildResult(None, summary, features, coverage)

@@ -11,17 +11,23 @@ store), the error is foundation.store's (exit 12 / 13), not a dbt build failure.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from foundation.logs import heartbeat_seconds
 from foundation.settings import PROJECT_ROOT, duckdb_path
 from foundation.store import store_error
+
+log = logging.getLogger(__name__)
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
 _TIMESTAMP = re.compile(r"^(?:\x1b\[[0-9;]*m)*\d{2}:\d{2}:\d{2}\s+")
@@ -141,11 +147,124 @@ def _share_partial_parse(src: Path, dst: Path) -> None:
         tmp.unlink(missing_ok=True)  # only a cache: parsing from scratch is slower, not wrong
 
 
+# Named selections (selectors.yml): the Python jobs run exactly what a dbt user can run by the same name.
+SELECTOR_LIVE = "live_slate"  # the scheduled job / build_minutes_live: the live mart and its lineage
+SELECTOR_GOLD = "gold_features"  # train / backtest: the gold mart and its lineage, no unit tests
+SELECTOR_OVERNIGHT = "overnight_gold"  # the overnight job: the gold mart, its lineage and the unit tests
+SELECTOR_PARITY = "parity"  # the parity check: both marts in one build
+SELECTORS = (SELECTOR_LIVE, SELECTOR_GOLD, SELECTOR_OVERNIGHT, SELECTOR_PARITY)
+
+# "12 of 82 OK created sql table model main.int_games ..." (hooks have their own "1 of 1" count: ignored)
+_NODE_LINE = re.compile(r"^(\d+) of (\d+) (START|OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP|RUNTIME ERROR)\b\s*(.*)$")
+_NODE_NAME = re.compile(r"(?:model|test|seed file|snapshot|unit_test|unit test)\s+(\S+)")
+
+
+class DbtProgress:
+    """What dbt has done so far, read from its console lines (for heartbeats; outcomes come from
+    run_results.json)."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.done = 0
+        self.failed = 0
+        self.parsed = False
+        self.running: dict[int, str] = {}
+
+    def feed(self, line: str) -> None:
+        clean = _ANSI.sub("", _TIMESTAMP.sub("", line)).strip()
+        if clean.startswith("Found ") and " models" in clean:
+            self.parsed = True
+        if " hook: " in clean:
+            return
+        m = _NODE_LINE.match(clean)
+        if not m:
+            return
+        index, total, status, rest = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        self.total = total
+        if status == "START":
+            name = _NODE_NAME.search(rest)
+            self.running[index] = (name.group(1) if name else rest.split(" ", 1)[0]).rstrip(".").split(".")[-1]
+            return
+        self.running.pop(index, None)
+        self.done += 1
+        if status in ("ERROR", "FAIL", "RUNTIME ERROR"):
+            self.failed += 1
+
+    def describe(self) -> str:
+        if self.total is None:
+            return "running hooks" if self.parsed else "parsing the project"
+        text = f"{self.done}/{self.total} nodes"
+        if self.failed:
+            text += f" ({self.failed} failed)"
+        if self.running:
+            names = [n if len(n) <= 48 else n[:45] + "..." for n in list(self.running.values())[:2]]
+            text += ", running " + ", ".join(names)
+        return text
+
+
+def _describe_selection(args: list[str]) -> str:
+    if "--selector" in args:
+        return f"--selector {args[args.index('--selector') + 1]}"
+    if "--select" in args:
+        return "--select " + args[args.index("--select") + 1]
+    return ""
+
+
+def _stream(pipe, sink: list[str], progress: DbtProgress | None) -> None:
+    for line in iter(pipe.readline, ""):
+        sink.append(line)
+        if progress is not None:
+            progress.feed(line)
+        log.debug("dbt| %s", _ANSI.sub("", line.rstrip("\n")))
+    pipe.close()
+
+
+def _run_streaming(cmd: list[str], env: dict, what: str) -> tuple[int, str, str]:
+    """Run dbt, reading its output as it comes: a heartbeat line every heartbeat_seconds() (elapsed time
+    and nodes done), one line when it ends."""
+    progress = DbtProgress()
+    out: list[str] = []
+    err: list[str] = []
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, bufsize=1)
+    readers = [threading.Thread(target=_stream, args=(proc.stdout, out, progress), daemon=True),
+               threading.Thread(target=_stream, args=(proc.stderr, err, None), daemon=True)]
+    for r in readers:
+        r.start()
+    interval = heartbeat_seconds()
+    next_beat = t0 + interval
+    try:
+        while True:
+            try:
+                proc.wait(timeout=min(1.0, interval))
+                break
+            except subprocess.TimeoutExpired:
+                now = time.monotonic()
+                if now >= next_beat:
+                    log.info("%s: %.0f s, %s", what, now - t0, progress.describe())
+                    next_beat = now + interval
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        for r in readers:
+            r.join(timeout=10)
+    elapsed = time.monotonic() - t0
+    done = f"{progress.done}/{progress.total} nodes" if progress.total is not None else "no nodes run"
+    outcome = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
+    log.info("%s: %s, %s in %.1f s", what, outcome, done, elapsed)
+    return proc.returncode, "".join(out), "".join(err)
+
+
 def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None = None, quiet: bool = False) -> str:
     """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError.
 
     Without `--target-path` in args the invocation gets its own temporary target path (removed afterwards;
-    the partial-parse cache is shared with the project's target/ so unchanged projects parse fast)."""
+    the partial-parse cache is shared with the project's target/ so unchanged projects parse fast).
+    dbt's output is read as it comes: a heartbeat log line every $MINUTES_LIVE_HEARTBEAT_SECONDS (15) with
+    the nodes done so far, one line at the end, and (at DEBUG, `--verbose`) every line dbt prints."""
     own_target = "--target-path" not in args
     target = Path(tempfile.mkdtemp(prefix="dbt-target-")) if own_target else Path(args[args.index("--target-path") + 1])
     if own_target:
@@ -153,28 +272,31 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
     cmd = [dbt_executable(), *args, "--profiles-dir", str(PROJECT_ROOT / "profiles"), "--project-dir", str(PROJECT_ROOT)]
     if own_target:
         cmd += ["--target-path", str(target)]
-    if args and args[0] == "build" and "--indirect-selection" not in args:
+    if args and args[0] == "build" and "--select" in args and "--indirect-selection" not in args:
         # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
-        # when all of its parents are selected
+        # when all of its parents are selected (the named selectors say the same in selectors.yml)
         cmd += ["--indirect-selection", "cautious"]
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
     # absolute: dbt runs in the project directory, the caller may not
     store = Path(db_path or duckdb_path()).absolute()
-    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # unbuffered: dbt's lines reach the heartbeat as they are printed, not in 8 kB blocks
+    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "PYTHONUNBUFFERED": "1"}
+    what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
     try:
-        proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            failure = store_error(proc.stdout + "\n" + proc.stderr, store)
+        returncode, stdout, stderr = _run_streaming(cmd, env, what)
+        if returncode != 0:
+            failure = store_error(stdout + "\n" + stderr, store)
             if failure is not None:  # the store file itself (busy, damaged): exit 12 / 13, not a dbt failure
                 raise failure
             failures = read_failures(target)
-            detail = "" if failures else error_lines(proc.stdout, proc.stderr)
-            raise DbtError(args, proc.returncode, failures or [], detail)
+            detail = "" if failures else error_lines(stdout, stderr)
+            raise DbtError(args, returncode, failures or [], detail)
     finally:
         if own_target:
             _share_partial_parse(target / PARTIAL_PARSE, PROJECT_ROOT / "target" / PARTIAL_PARSE)
             shutil.rmtree(target, ignore_errors=True)
     if not quiet:
-        print(proc.stdout[-2000:])
-    return proc.stdout
+        log.info("dbt output (last lines):\n%s", stdout[-2000:].rstrip())
+    return stdout

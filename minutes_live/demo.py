@@ -10,7 +10,8 @@
    production pointer artifacts/minutes_v1/current_run.json) is missing, build gold features (30 minutes before tip)
    for the games before the slate and train one;
 5. run the scheduled job on the stored snapshots (dbt build -> score -> reports -> publish -> registry)
-   and print the projections table and where every file went.
+   and print a slate summary (the top `--show` players per team by p50), the run's warnings grouped by kind,
+   and where every file went.
 """
 
 from __future__ import annotations
@@ -71,10 +72,9 @@ def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
     return payload
 
 
-def run_demo(seed: int = DEMO_SEED) -> None:
+def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     from minutes_live.build_cli import config_from_flags
     from minutes_live.job import run_job
-    from minutes_live.ops_cli import print_projections
     from snapshots_ingest.ingest import ingest_replay
     from snapshots_ingest.synthetic_league import generate_league
 
@@ -102,21 +102,23 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     existing = rd.RunDirectory(scores_root, pd.Timestamp(day).date(), run_id)
     if existing.exists():
         _step(f"run {run_id} already published (runs are immutable); showing it")
-        minutes = pd.read_parquet(existing.path / "minutes.parquet")
-        print_projections(minutes)
-        typer.echo(f"scores   : {existing.path}")
-        typer.echo(f"dashboard: ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+        features_dir = settings.features_root() / day / f"run={run_id}"
+        summary = _read_json(features_dir / "summary.json")
+        print_slate(pd.read_parquet(existing.path / "minutes.parquet"), features_dir, show, summary.get("warnings", []))
+        typer.echo(f"features     : {features_dir}")
+        typer.echo(f"scores       : {existing.path}")
+        typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
         return
     # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
     _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
     cfg = config_from_flags(day, as_of.isoformat(), "none", dataset_dir, None, None, None, None, None,
                             False, False, False, False, None, None, {})
     result = run_job(cfg, job="demo", bundle_config=config_path)
-    print_projections(result.minutes)
     s = result.summary
     tm = s["team_minutes"]
     typer.echo("")
     typer.echo(f"{s['rows']} players, {s['games']} games; team p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
+    print_slate(result.minutes, result.features_dir, show, s.get("warnings", []))
     typer.echo(f"raw store    : {store} (schema raw; dbt models in schema main)")
     typer.echo(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
     typer.echo(f"features     : {result.features_dir}")
@@ -124,5 +126,29 @@ def run_demo(seed: int = DEMO_SEED) -> None:
     typer.echo(f"reports      : {result.report_dir}")
     typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
     typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
-    for w in s.get("warnings", []):
-        typer.echo(f"warning: {w}")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: list[str]) -> None:
+    """The slate summary (top `show` players per team by p50, 0 = all) and the run's warnings, grouped."""
+    from minutes_live.terminal import group_warnings, slate_summary
+
+    features = Path(features_dir) / "features.parquet"
+    if features.is_file() and "home_flag" not in minutes.columns:  # away @ home in the game lines
+        homes = pd.read_parquet(features, columns=["game_id", "team_id", "player_id", "home_flag"])
+        minutes = minutes.merge(homes, on=["game_id", "team_id", "player_id"], how="left")
+    per_team = f"top {show} per team by p50" if show else "every player"
+    typer.echo(f"projections ({per_team}; --show N to change, 0 = all; st: S confirmed starter, s projected):")
+    for line in slate_summary(minutes, per_team=show):
+        typer.echo(line)
+    grouped = group_warnings(warnings)
+    if grouped:
+        typer.echo(f"{len(warnings)} warning(s) in summary.json, grouped:")
+        for line in grouped:
+            typer.echo(f"warning: {line}")

@@ -7,6 +7,7 @@ chosen lead, and reads the mart back: only the named dataset's rows, whatever el
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,10 @@ import pandas as pd
 
 from foundation import settings
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live.dbt_runner import run_dbt
+from minutes_live.dbt_runner import SELECTOR_GOLD, run_dbt
 
 GOLD_MART = "features_minutes_v1"
+log = logging.getLogger(__name__)
 
 
 def dataset_end(dataset_dir: Path) -> datetime:
@@ -64,7 +66,7 @@ def build_gold_features(
     if ingest:
         ingest_backfill(Path(dataset_dir), db_path=db_path, data_root=data_root)
     t1 = time.perf_counter()
-    run_dbt(["build", "--select", f"+{GOLD_MART}", "--exclude", "test_type:unit"], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
+    run_dbt(["build", "--selector", SELECTOR_GOLD], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
             db_path=db_path, quiet=True)
     t2 = time.perf_counter()
     with connected(db_path, read_only=True) as con:
@@ -74,6 +76,7 @@ def build_gold_features(
             where = "where season in (" + ",".join("?" for _ in seasons) + ")"
             params = list(seasons)
         frame = con.execute(f"select * from main.{GOLD_MART} {where} order by game_date, game_id, team_id, player_id", params).df()
-    print(f"gold features: {len(frame):,} rows (ingest {t1 - t0:.1f}s, dbt build {t2 - t1:.1f}s, read {time.perf_counter() - t2:.1f}s)")
+    log.info("gold features: %s rows (ingest %.1f s, dbt build %.1f s, read %.1f s)", f"{len(frame):,}", t1 - t0,
+             t2 - t1, time.perf_counter() - t2)
     return frame
 

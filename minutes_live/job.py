@@ -10,6 +10,7 @@ job killed at any step boundary (foundation/faults.py) leaves them on the previo
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +31,8 @@ from minutes_live.build_live import (
     store_path,
     write_features_run,
 )
+
+log = logging.getLogger(__name__)
 
 TEAM_SUM_BAND = (230.0, 260.0)
 
@@ -101,17 +104,22 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
             source = ScoreSource(staged_features, run.run_id, cfg.run_as_of_ts, roots.features, label=features_path)
             scored = score_into(run.stage("scores"), req, source, read_slate(staged_features, cfg.day), bundle)
             durations["score"] = time.perf_counter() - t0
+            log.info("score %s: %d rows with bundle %s in %.1f s", run.run_id, len(scored.scored),
+                     getattr(bundle, "bundle_id", "?"), durations["score"])
             boundary("after_score")
 
             t0 = time.perf_counter()
             team_report = write_reports(run.stage("reports"), scored.scored, built.coverage, built.features,
                                         cfg.run_as_of_ts)
             durations["reports"] = time.perf_counter() - t0
+            log.info("reports %s: %d team-games, %d outside [230, 260]", run.run_id, team_report["team_games"],
+                     team_report["team_games_outside_band"])
             boundary("after_reports")
 
             outcome = run.publish()
             boundary("after_publish")
         durations["total"] = time.perf_counter() - t_start
+        log.info("publish %s: %s (job %s in %.1f s)", run.run_id, outcome.describe(cfg.day), job, durations["total"])
         paths = {k: str(pub.run_dir(k, run.run_id)) for k in KINDS}
         run.details.update(
             paths=paths,

@@ -12,6 +12,7 @@ import typer
 
 from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
+from minutes_live.cli_help import bounded
 
 BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
@@ -19,7 +20,8 @@ BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
 app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
 
-LOCK_TIMEOUT = Annotated[float, typer.Option(help="Seconds to wait for another process holding the store.")]
+LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
+    "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
 
 def _refuse(command: str, exc: InvalidInput) -> typer.Exit:
     typer.echo(f"{command}: error: {exc}", err=True)
@@ -53,16 +55,22 @@ def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, d
 
 @app.command()
 def train(
-    features_path: Annotated[Path | None, typer.Option(help="Gold features parquet (contract columns, minutes filled).")] = None,
-    dataset_dir: Annotated[Path | None, typer.Option(help="Or: a replay dataset; gold features are built with dbt.")] = None,
-    seasons: Annotated[str | None, typer.Option(help="Comma-separated seasons to train on, e.g. 2017-18,2018-19.")] = None,
-    lead: Annotated[int, typer.Option(help="Gold lead minutes before tip (with --dataset-dir).")] = 30,
-    out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.")] = BUNDLES_DIR,
-    seed: Annotated[int, typer.Option()] = 7,
-    train_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: first date")] = None,
-    train_end: Annotated[str | None, typer.Option()] = None,
-    cal_start: Annotated[str | None, typer.Option(help="default: last 60 game dates")] = None,
-    cal_end: Annotated[str | None, typer.Option()] = None,
+    features_path: Annotated[Path | None, typer.Option(
+        help="Gold features parquet (contract columns, minutes filled); exactly one of this or --dataset-dir is required.")] = None,
+    dataset_dir: Annotated[Path | None, typer.Option(
+        help="Or: a replay dataset; gold features are built with dbt (selector gold_features); one of the two is required.")] = None,
+    seasons: Annotated[str | None, typer.Option(
+        help="Comma-separated seasons to train on, e.g. 2017-18,2018-19 (default: every season).")] = None,
+    lead: Annotated[int, typer.Option(help=bounded("--lead", "Gold lead minutes before tip (with --dataset-dir)."))] = 30,
+    out_dir: Annotated[Path, typer.Option(help="Where bundle directories go.",
+                                          show_default="artifacts/minutes_v1/bundles")] = BUNDLES_DIR,
+    seed: Annotated[int, typer.Option(help=bounded("--seed", "LightGBM seed."))] = 7,
+    train_start: Annotated[str | None, typer.Option(help="Train window start YYYY-MM-DD (default: the first date).")] = None,
+    train_end: Annotated[str | None, typer.Option(
+        help="Train window end YYYY-MM-DD (default: the day before the calibration window).")] = None,
+    cal_start: Annotated[str | None, typer.Option(
+        help="Calibration window start YYYY-MM-DD (default: the last 120 game dates, at most a fifth of them).")] = None,
+    cal_end: Annotated[str | None, typer.Option(help="Calibration window end YYYY-MM-DD (default: the last date).")] = None,
     promote_it: Annotated[bool, typer.Option("--promote", help="Make it the active bundle.")] = False,
     lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
@@ -120,13 +128,18 @@ def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle director
 @app.command()
 def backtest(
     season: Annotated[str, typer.Option(help="Season to score, e.g. 2021-22.")],
-    lead: Annotated[int, typer.Option(help="Gold lead minutes before tip.")] = 30,
-    features_path: Annotated[Path | None, typer.Option(help="Gold features parquet (skips the dbt build).")] = None,
-    dataset_dir: Annotated[Path | None, typer.Option(help="Replay dataset for build_gold_features.")] = None,
-    db_path: Annotated[Path | None, typer.Option(help="Warehouse for build_gold_features.")] = None,
-    out_root: Annotated[Path, typer.Option()] = BACKTEST_REPORTS_DIR,
-    bundle_root: Annotated[Path, typer.Option()] = BACKTEST_BUNDLES_DIR,
-    seed: Annotated[int, typer.Option()] = 7,
+    lead: Annotated[int, typer.Option(help=bounded("--lead", "Gold lead minutes before tip."))] = 30,
+    features_path: Annotated[Path | None, typer.Option(
+        help="Gold features parquet (skips the dbt build; default: build them from --dataset-dir).")] = None,
+    dataset_dir: Annotated[Path | None, typer.Option(
+        help="Replay dataset for the gold build (default: $MINUTES_LIVE_NBA_DIR or ../shared/data/nba).")] = None,
+    db_path: Annotated[Path | None, typer.Option(
+        help="Store for the gold build (default: the dataset's own, data/<dataset>/minutes_live.duckdb).")] = None,
+    out_root: Annotated[Path, typer.Option(help="Where the report goes (<season>_lead<N>/report.md + plots).",
+                                           show_default="reports/backtest")] = BACKTEST_REPORTS_DIR,
+    bundle_root: Annotated[Path, typer.Option(help="Where the backtest's bundles go.",
+                                              show_default="artifacts/minutes_v1/backtest_bundles")] = BACKTEST_BUNDLES_DIR,
+    seed: Annotated[int, typer.Option(help=bounded("--seed", "LightGBM seed."))] = 7,
     lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Train on the seasons before SEASON, score every game of it, write report.md + plots."""

@@ -14,7 +14,8 @@ from foundation import cli_values, settings
 from foundation import run_directory as rd
 from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import GuardrailError, InvalidInput
-from minutes_live.build_cli import config_from_flags
+from minutes_live.build_cli import SOURCES, config_from_flags
+from minutes_live.cli_help import DATASET_DIR_DEFAULT, bounded, choices
 
 ET = ZoneInfo("America/New_York")
 job_app = typer.Typer(help="The scheduled jobs: morning run, afternoon refresh, overnight freeze.", no_args_is_help=True)
@@ -73,26 +74,35 @@ def _run_day_job(job: str, date_: str | None, run_as_of_ts: str | None, source: 
     tm = s["team_minutes"]
     typer.echo(f"team p50 sums: {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f} "
                f"({tm['team_games_outside_band']} of {tm['team_games']} team-games outside [230, 260])")
-    for w in s.get("warnings", []):
+    from minutes_live.terminal import group_warnings
+
+    for w in group_warnings(s.get("warnings", [])):
         typer.echo(f"warning: {w}")
 
 
-_SOURCE = Annotated[str, typer.Option(help="replay | synthetic | live | none")]
+_SOURCE = Annotated[str, typer.Option(
+    metavar=choices(SOURCES), help="Where the snapshots come from; none = use the store as it is.")]
+_DATASET_DIR = Annotated[Path | None, typer.Option(help=f"Replay / synthetic dataset directory ({DATASET_DIR_DEFAULT}).")]
+_LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
+    "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
 
 
 def _day_job(job: str, doc: str):
     """The morning run and the afternoon refresh are one job with a different instant: one signature."""
 
     def command(
-        date: Annotated[str | None, typer.Option(help="Slate date; default today in US/Eastern.")] = None,
-        run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
+        date: Annotated[str | None, typer.Option(help="Slate date YYYY-MM-DD (default: today in US/Eastern).")] = None,
+        run_as_of_ts: Annotated[str | None, typer.Option(
+            help="ISO-8601 instant with an offset (default: now, UTC, taken after a live fetch).")] = None,
         source: _SOURCE = "live",
-        dataset_dir: Annotated[Path | None, typer.Option()] = None,
-        allow_missing_injuries: Annotated[bool, typer.Option("--allow-missing-injuries")] = False,
-        allow_missing_odds: Annotated[bool, typer.Option("--allow-missing-odds")] = False,
-        replace: Annotated[bool, typer.Option("--replace")] = False,
-        lock_timeout: Annotated[float, typer.Option()] = 600.0,
-        show: Annotated[int, typer.Option(help="Rows of the projections table to print (0 = all).")] = 0,
+        dataset_dir: _DATASET_DIR = None,
+        allow_missing_injuries: Annotated[bool, typer.Option(
+            "--allow-missing-injuries", help="Run without a qualifying injury report (a warning, not exit 4).")] = False,
+        allow_missing_odds: Annotated[bool, typer.Option(
+            "--allow-missing-odds", help="Run without a qualifying odds quote (a warning, not exit 5).")] = False,
+        replace: Annotated[bool, typer.Option("--replace", help="Redo an existing run id deliberately (not exit 9).")] = False,
+        lock_timeout: _LOCK_TIMEOUT = 600.0,
+        show: Annotated[int, typer.Option(help=bounded("--show", "Rows of the projections table to print; 0 = all."))] = 0,
     ) -> None:
         _run_day_job(job, date, run_as_of_ts, source, dataset_dir, allow_missing_injuries, allow_missing_odds,
                      replace, lock_timeout, show)
@@ -109,11 +119,12 @@ job_app.command("afternoon")(
 
 @job_app.command("overnight")
 def overnight(
-    run_as_of_ts: Annotated[str | None, typer.Option(help="Default now (UTC).")] = None,
-    date: Annotated[str | None, typer.Option(help="The date to freeze; default yesterday in US/Eastern.")] = None,
+    run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 instant with an offset (default: now, UTC).")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="The date to freeze YYYY-MM-DD (default: yesterday in US/Eastern).")] = None,
     source: _SOURCE = "live",
-    dataset_dir: Annotated[Path | None, typer.Option()] = None,
-    lock_timeout: Annotated[float, typer.Option()] = 600.0,
+    dataset_dir: _DATASET_DIR = None,
+    lock_timeout: _LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
     from foundation import registry
@@ -124,8 +135,7 @@ def overnight(
         preflight_store,
         store_path,
     )
-    from minutes_live.dbt_runner import DbtError, run_dbt
-    from minutes_live.gold import GOLD_MART
+    from minutes_live.dbt_runner import SELECTOR_OVERNIGHT, DbtError, run_dbt
     from minutes_live.job import next_day_validation
     from minutes_live.parity import run_parity
 
@@ -142,7 +152,7 @@ def overnight(
                 preflight_store(cfg, lock_timeout)
                 ingest_snapshots(cfg, db_path, data_root)
                 try:
-                    run_dbt(["build", "--select", f"+{GOLD_MART}"], db_path=db_path, quiet=True)
+                    run_dbt(["build", "--selector", SELECTOR_OVERNIGHT], db_path=db_path, quiet=True)
                 except DbtError as exc:
                     raise dbt_failure_to_guardrail(exc, cfg) from None
                 parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
@@ -161,7 +171,7 @@ def overnight(
 def pin_command(
     date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
     run_id: Annotated[str, typer.Option(help="Run id YYYYMMDDTHHMMSSZ to pin.")],
-    reason: Annotated[str, typer.Option()] = "",
+    reason: Annotated[str, typer.Option(help="Why, recorded with the pin (default: empty).", show_default=False)] = "",
 ) -> None:
     """Pin a run: every `latest` of the date (features, scores, reports) names it until unpinned."""
     from foundation.publication import Publication, PublicationError, Roots

@@ -22,10 +22,13 @@ def _fail(message: str, code: int) -> None:
 
 
 def command(
-    date: Annotated[str | None, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD.")] = None,
-    mode: Annotated[str, typer.Option(help="historical (gold features) | live (--features-path required).")] = "historical",
-    features_path: Annotated[Path | None, typer.Option(help="One features parquet (required in live mode).")] = None,
-    features_root: Annotated[Path | None, typer.Option(help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file.")] = None,
+    date: Annotated[str | None, typer.Option(help="Slate date (US/Eastern), YYYY-MM-DD (required).")] = None,
+    mode: Annotated[str, typer.Option(
+        metavar="[historical|live]", help="historical: gold features; live: one slate (--features-path required).")] = "historical",
+    features_path: Annotated[Path | None, typer.Option(
+        help="One features parquet (required in live mode; default: none).")] = None,
+    features_root: Annotated[Path | None, typer.Option(
+        help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file (default: none).")] = None,
     artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default artifacts/minutes_v1/daily).")] = None,
     bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default artifacts/minutes_v1/current_run.json).")] = None,
     run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset. Default: the features run's instant (a score run takes the id of the features run it scores); for other files the newest feature_as_of_ts.")] = None,
@@ -57,6 +60,9 @@ def command(
 
 
 def main() -> None:
+    from foundation import logs
+
+    logs.ensure_setup()  # level from $MINUTES_LIVE_LOG_LEVEL (default INFO)
     typer.run(command)
 
 

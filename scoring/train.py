@@ -10,6 +10,7 @@ below p10 and 10% above p90.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import resource
@@ -36,6 +37,8 @@ TARGET_TAIL = 0.10
 TARGET_COVERAGE = 0.80
 MAX_UPPER_TAIL = 0.14
 PROMOTE_COMMAND = "minutes-live train --dataset-dir ../shared/data/nba --promote"
+
+log = logging.getLogger(__name__)
 
 
 def lgb_params(seed: int, threads: int = 2) -> dict:
@@ -170,18 +173,31 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     params = lgb_params(seed, threads or lgb_threads())
     played = y > 0
     names = spec["columns"]
+    n_models = len(QUANTILE_LEVELS) + 1
+    log.info("train: %s rows (%s played) x %d features, window %s..%s; %d quantile models + play model, %d threads",
+             f"{len(train):,}", f"{int(played.sum()):,}", len(names), train_window[0], train_window[1],
+             len(QUANTILE_LEVELS), params["num_threads"])
     quantile_models = []
-    for level in QUANTILE_LEVELS:
+    for i, level in enumerate(QUANTILE_LEVELS, start=1):
+        t0 = time.perf_counter()
         ds = lgb.Dataset(X[played], y[played], feature_name=names, free_raw_data=False)
         quantile_models.append(lgb.train({**params, "objective": "quantile", "alpha": level}, ds, quantile_rounds))
+        log.info("train: model %d/%d quantile %.2f, %d rounds in %.1f s", i, n_models, level, quantile_rounds,
+                 time.perf_counter() - t0)
+    t0 = time.perf_counter()
     ds = lgb.Dataset(X, played.astype(float), feature_name=names, free_raw_data=False)
     play_model = lgb.train({**params, "objective": "binary"}, ds, play_rounds)
+    log.info("train: model %d/%d play probability, %d rounds in %.1f s", n_models, n_models, play_rounds,
+             time.perf_counter() - t0)
     rcfg = reconcile or ReconcileConfig()
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
                            play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
+    t0 = time.perf_counter()
     cal_scored = bundle.predict(features[cal_mask], calibrate=False)
     bundle.calibration = fit_calibration(cal_scored)
     cal_final = bundle.predict(features[cal_mask])
+    log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
+             cal_window[0], cal_window[1], time.perf_counter() - t0)
     bundle.metrics = {"calibration_window": evaluate(cal_final)}
     bundle_id = bundle_id or f"minutes_v1_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
     bundle.meta = {
@@ -200,7 +216,9 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         "train_seconds": round(time.time() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    return bundle.save(Path(out_dir) / bundle_id)
+    saved = bundle.save(Path(out_dir) / bundle_id)
+    log.info("train: bundle %s saved in %.1f s total", bundle_id, time.time() - started)
+    return saved
 
 
 def promote(bundle_dir: Path, config_path: Path | None = None) -> dict:

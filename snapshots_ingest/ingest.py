@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +38,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from foundation import settings, store
+from foundation.logs import progress_enabled
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
 from snapshots_ingest.dataset import Dataset, load_dataset
@@ -46,6 +49,8 @@ from snapshots_ingest.extract import (
     parquet_bytes_to_frame,
 )
 from snapshots_ingest.replay import replay_kind, source_label
+
+log = logging.getLogger(__name__)
 
 # frame.attrs key under which a parser lists names it could not match to an id (live.sources.UNMATCHED_ATTR)
 UNMATCHED_NAMES_ATTR = "unmatched_names"
@@ -265,7 +270,10 @@ def ingest_extracts(
     summary = IngestSummary(run_id, run_as_of_ts, slate_date, source)
     store_path = store.connection_path(con)
     as_of = pd.Timestamp(run_as_of_ts).tz_convert("UTC")
-    bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress, leave=False)
+    # a bar on a terminal only; a log gets one line when the stage ends
+    bar = tqdm(extracts, total=total, desc=f"ingest {source}", unit="extract", disable=not progress_enabled(progress),
+               leave=False)
+    t0 = time.perf_counter()
     for extract in bar:
         bar.set_postfix_str(extract.kind)
         path = extract_path(data_root, run_id, extract)
@@ -331,6 +339,11 @@ def ingest_extracts(
         ks.unmatched_names.extend(frame.attrs.get(UNMATCHED_NAMES_ATTR, []))
         ks.warnings.extend(warnings)
     bar.close()
+    log.info("ingest %s: %d extract(s), %s new rows of %s received (%s) in %.1f s", source,
+             sum(len(ks.extract_paths) for ks in summary.kinds.values()),
+             f"{sum(ks.rows_inserted for ks in summary.kinds.values()):,}",
+             f"{sum(ks.rows_received for ks in summary.kinds.values()):,}",
+             ", ".join(summary.kinds) or "nothing", time.perf_counter() - t0)
     if echo:
         for ks in summary.kinds.values():
             echo(ks.line())

@@ -39,6 +39,9 @@ def _runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory, monke
     """No test writes into the project's data/, artifacts/ or reports/: each test gets its own roots (a test
     that needs particular roots, e.g. a module's shared store, sets these variables itself)."""
     base = tmp_path_factory.mktemp("runtime")
+    # commands log progress and stage lines on stderr at INFO (foundation/logs.py); tests read stderr for the
+    # one-line errors, so they run at WARNING unless a test asks for more (tests of the log lines set INFO)
+    monkeypatch.setenv("MINUTES_LIVE_LOG_LEVEL", "WARNING")
     for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
                      ("MINUTES_LIVE_REPORTS", "reports")):
         monkeypatch.setenv(var, str(base / sub))
