@@ -322,7 +322,7 @@ def diff_command(
     b: Annotated[str, typer.Argument(metavar="B", help="The later run: " + RUN_HELP)] = "latest",
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
     min_delta: Annotated[float, typer.Option(help="Show players whose p50 moved by more than this many minutes "
-                                                  "(and every status change).")] = 3.0,
+                                                  "(and every status change); (0..48).")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Why did projections move: players whose p50 moved or whose status changed between runs A and B."""
@@ -390,7 +390,7 @@ def export_command(
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
     format: Annotated[str, typer.Option("--format", help="csv | json (one document) | jsonl (one object per "
                                                          "player, metadata on each line)")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write here (atomically) instead of stdout.",
+    out: Annotated[Path | None, typer.Option(help="Write here (atomically; default: stdout).",
                                              show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:

@@ -17,7 +17,7 @@ def dashboard_command(
     host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 (pin/unpin have no login).")] = "127.0.0.1",
     date: Annotated[str | None, typer.Option(help="Date to open, YYYY-MM-DD (default: the newest date with runs).")] = None,
     static: Annotated[Path | None, typer.Option(
-        "--static", help="Write the page as self-contained HTML files into this directory instead of serving.")] = None,
+        "--static", help="Write the page as self-contained HTML files into this directory instead of serving (default: serve).")] = None,
 ) -> None:
     """Operator dashboard of a date's runs: freshness, fallbacks, team minutes, projections, diff, pins, drift."""
     from minutes_live.dashboard.server import make_server, url_of, write_static
