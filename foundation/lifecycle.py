@@ -17,6 +17,7 @@ exception removes what it staged, so a failed attempt leaves nothing behind.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,9 +57,11 @@ class RunAttempt:
         existing = self.pub.existing(self.run_id, self.kinds)
         if not existing or self.replace:
             return
+        # the attempts that may have written these directories: a refused rerun (exit 9) wrote nothing
         earlier = [a for a in registry.attempts(self.pub.data_root)
                    if a.get("date") == self.pub.day.isoformat() and a.get("run_id") == self.run_id
-                   and a.get("attempt_id") != self.attempt.attempt_id]
+                   and a.get("attempt_id") != self.attempt.attempt_id
+                   and not (a.get("status") == "failed" and a.get("exit_code") == RunExistsError.exit_code)]
         last = earlier[-1] if earlier else None
         if last is not None and last.get("status") in ("failed", "killed"):
             self.replace = True
@@ -83,8 +86,6 @@ class RunAttempt:
         return self.outcome
 
     def discard(self) -> None:
-        import shutil
-
         for path in self.staged.values():
             shutil.rmtree(path, ignore_errors=True)
         self.staged.clear()
