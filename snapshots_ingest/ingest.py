@@ -186,17 +186,6 @@ def _accept(staged: Path, path: Path, extract: Extract, run_id: str) -> bool:
         staged.unlink(missing_ok=True)
 
 
-def persist_extract(data_root: Path, run_id: str, extract: Extract) -> Path:
-    """Store the payload as an accepted extract, exactly as received; refuse different bytes already there."""
-    path = extract_path(data_root, run_id, extract)
-    if path.exists():
-        if path.read_bytes() == extract.payload:
-            return path
-        raise _conflict(extract, path, run_id, "already exists with different content")
-    _accept(_write_new(path, extract.payload), path, extract, run_id)
-    return path
-
-
 # ---------------------------------------------------------------------------------------------- ids
 
 def _id_rows(kind: str, frame: pd.DataFrame, namespace: str) -> pd.DataFrame:
