@@ -1,4 +1,4 @@
-"""`build_minutes_live` console script (flags from docs/architecture.md's CLI contract)."""
+"""`build_minutes_live` console script (flags from the CLI contract of ../shared/docs/architecture.md)."""
 
 from __future__ import annotations
 

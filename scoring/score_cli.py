@@ -1,4 +1,4 @@
-"""Console script `score_minutes_v1` (architecture.md "CLI contracts"). Exit codes (foundation/guardrails.py):
+"""Console script `score_minutes_v1` (../shared/docs/architecture.md "CLI contracts"). Exit codes (foundation/guardrails.py):
 0 ok; 2 bad CLI value, or --run-as-of-ts before the features' newest feature_as_of_ts; 9 run id exists (use
 --replace); 14 missing or unusable input (features, bundle, config, schema mismatch)."""
 
