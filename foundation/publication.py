@@ -47,7 +47,7 @@ from filelock import FileLock
 from foundation import registry
 from foundation.faults import boundary
 from foundation.guardrails import InvalidInput
-from foundation.run_directory import RunDirectory, validate_run_id
+from foundation.run_directory import RunDirectory, read_json, validate_run_id
 
 KINDS = ("features", "scores", "reports")
 _TEMP_RE = re.compile(r"\A\.(tmp|old)-run=(?P<run_id>[0-9]{8}T[0-9]{6}Z)-(?P<pid>[0-9]+)\Z", re.ASCII)
@@ -72,15 +72,6 @@ def sha256_file(path: Path) -> str:
 
 def run_as_of_from_id(run_id: str) -> str:
     return datetime.strptime(run_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except json.JSONDecodeError:
-        return None
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:
@@ -192,7 +183,7 @@ class Publication:
         write (a features-only build under --out-root does not claim the scores root), and writing a kind to
         another root than the recorded one is refused: the pointer would name runs that root does not have."""
         mine = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
-        recorded = _read_json(self.dir / "roots.json") or {}
+        recorded = read_json(self.dir / "roots.json") or {}
         clash = {k: v for k, v in recorded.items() if k in self.writes and k in mine and mine[k] != v}
         if clash:
             raise RootsMismatchError(
@@ -215,11 +206,11 @@ class Publication:
         run = self.run_dir(kind, run_id)
         if kind == "reports":
             return run.is_dir() and self.roots.scores is not None and self.is_complete("scores", run_id)
-        summary = _read_json(run / "summary.json")
+        summary = read_json(run / "summary.json")
         if summary is None:
             return False
         if kind == "scores" and self.roots.features is not None:
-            features = _read_json(self.run_dir("features", run_id) / "summary.json")
+            features = read_json(self.run_dir("features", run_id) / "summary.json")
             scored_from = summary.get("features_sha256")
             if features is not None and scored_from and features.get("features_sha256"):
                 return scored_from == features["features_sha256"]
@@ -229,7 +220,7 @@ class Publication:
         return [r for r in self.runs(kind) if self.is_complete(kind, r)]
 
     def pinned(self) -> dict | None:
-        return _read_json(self.dir / "pinned.json")
+        return read_json(self.dir / "pinned.json")
 
     def served(self) -> dict[str, str | None]:
         pin = self.pinned()
@@ -245,7 +236,7 @@ class Publication:
     def current(self) -> dict[str, str | None]:
         """What `latest` names right now, per root."""
         gen = self.dir / "current"
-        return {k: (_read_json(gen / f"{k}.json") or {}).get("run_id") for k in self.roots.kinds}
+        return {k: (read_json(gen / f"{k}.json") or {}).get("run_id") for k in self.roots.kinds}
 
     # ------------------------------------------------------------------------------ the pointer
     def refresh(self) -> dict[str, str | None]:
@@ -255,7 +246,7 @@ class Publication:
             return served
         self.dir.mkdir(parents=True, exist_ok=True)
         attached = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
-        if _read_json(self.dir / "roots.json") != attached:
+        if read_json(self.dir / "roots.json") != attached:
             _write_json_atomic(self.dir / "roots.json", attached)
         # every root's `latest` points through `current` before it moves, so one rename moves them all
         for kind in self.roots.kinds:
@@ -355,7 +346,7 @@ class Publication:
 
     def _recover_locked(self) -> list[str]:
         notes: list[str] = []
-        journal = _read_json(self.dir / "journal.json")
+        journal = read_json(self.dir / "journal.json")
         if journal and not registry.process_alive(int(journal["pid"]), journal.get("proc_start")):
             notes.append(self._undo_journal(journal))
         for kind in self.roots.kinds:

@@ -54,18 +54,11 @@ class RunDirectory:
 
 
 def read_json(path: Path) -> dict | None:
+    """A pointer or summary file, or None when it is missing or not JSON (a torn write is never fatal)."""
     try:
         return json.loads(Path(path).read_text())
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
         return None
-
-
-def run_ids(root: Path, day: date) -> list[str]:
-    """Every `run=` directory of the date (complete by construction: they are renamed into place)."""
-    date_dir = Path(root) / day.isoformat()
-    if not date_dir.is_dir():
-        return []
-    return sorted(p.name.removeprefix("run=") for p in date_dir.glob("run=*") if p.is_dir())
 
 
 def latest_run_id(root: Path, day: date) -> str | None:

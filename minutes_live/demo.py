@@ -98,12 +98,12 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     bundle = ensure_bundle(dataset_dir, day, config_path)
     typer.echo(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
 
-    scores_root = settings.artifacts_root() / "minutes_v1" / "daily"
+    scores_root = settings.scores_root()
     existing = rd.RunDirectory(scores_root, pd.Timestamp(day).date(), run_id)
     if existing.exists():
         _step(f"run {run_id} already published (runs are immutable); showing it")
         features_dir = settings.features_root() / day / f"run={run_id}"
-        summary = _read_json(features_dir / "summary.json")
+        summary = rd.read_json(features_dir / "summary.json") or {}
         print_slate(pd.read_parquet(existing.path / "minutes.parquet"), features_dir, show, summary.get("warnings", []))
         typer.echo(f"features     : {features_dir}")
         typer.echo(f"scores       : {existing.path}")
@@ -126,13 +126,6 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     typer.echo(f"reports      : {result.report_dir}")
     typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
     typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
 
 
 def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: list[str]) -> None:

@@ -11,7 +11,6 @@ dashboard and `minutes-live runs` can read while a job runs.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 
 from foundation import registry
 from foundation import run_directory as rd
-from foundation.publication import KINDS, Publication, Roots
+from foundation.publication import KINDS, Publication, Roots, run_as_of_from_id
 
 FRESHNESS_KINDS = ("injuries", "odds", "roster")
 
@@ -65,13 +64,6 @@ class RunView:
 
 class CatalogError(LookupError):
     """No such date or run; the message lists what exists."""
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
-        return None
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -154,8 +146,8 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
     for run_id in run_ids:
         a = last_attempt.get(run_id, {})
         kinds = tuple(k for k in pub.roots.kinds if pub.run_dir(k, run_id).is_dir())
-        fsum = _read_json(pub.run_dir("features", run_id) / "summary.json") if "features" in kinds else None
-        ssum = _read_json(pub.run_dir("scores", run_id) / "summary.json") if "scores" in kinds else None
+        fsum = rd.read_json(pub.run_dir("features", run_id) / "summary.json") if "features" in kinds else None
+        ssum = rd.read_json(pub.run_dir("scores", run_id) / "summary.json") if "scores" in kinds else None
         coverage = _read_csv(pub.run_dir("features", run_id) / "coverage.csv") if "features" in kinds else None
         warnings = len((fsum or {}).get("warnings", [])) + len((ssum or {}).get("warnings", []))
         status, note = a.get("status", "unrecorded"), None
@@ -166,7 +158,7 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
             note = f"a later {a.get('job') or 'command'} attempt {status}{code}: {a.get('error') or 'no cause recorded'}"
             status, a = "succeeded", earlier[-1]
         infos.append(RunInfo(
-            day=day, run_id=run_id, run_as_of_ts=a.get("run_as_of_ts") or rd_as_of(run_id),
+            day=day, run_id=run_id, run_as_of_ts=a.get("run_as_of_ts") or run_as_of_from_id(run_id),
             status=status, job=a.get("job"), exit_code=a.get("exit_code"), error=a.get("error"),
             kinds=kinds, latest=tuple(k for k, v in served.items() if v == run_id),
             pinned=bool(pin and pin.get("run_id") == run_id),
@@ -176,12 +168,6 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
             attempts=len(by_run.get(run_id, [])), note=note,
         ))
     return infos
-
-
-def rd_as_of(run_id: str) -> str:
-    from foundation.publication import run_as_of_from_id
-
-    return run_as_of_from_id(run_id)
 
 
 def resolve(day: date, ref: str, roots: Roots | None = None, data_root: Path | None = None) -> str:
@@ -209,8 +195,8 @@ def load_run(day: date, run_id: str, roots: Roots | None = None, data_root: Path
     return RunView(
         info=infos[run_id],
         paths=paths,
-        features_summary=_read_json(paths["features"] / "summary.json") if "features" in paths else None,
-        scores_summary=_read_json(paths["scores"] / "summary.json") if "scores" in paths else None,
+        features_summary=rd.read_json(paths["features"] / "summary.json") if "features" in paths else None,
+        scores_summary=rd.read_json(paths["scores"] / "summary.json") if "scores" in paths else None,
         coverage=_read_csv(paths["features"] / "coverage.csv") if "features" in paths else None,
         team_minutes=_read_csv(paths["reports"] / "team_minutes.csv") if "reports" in paths else None,
         projections=pd.read_parquet(minutes) if minutes and minutes.is_file() else None,
