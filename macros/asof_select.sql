@@ -4,7 +4,8 @@
   snapshots : relation/CTE with snapshot_ts, ingested_at, content_hash, game_id and the partition columns
   cutoffs   : relation/CTE with one row per (cutoff_kind, game_id): cutoff_ts (see int_game_cutoffs)
   partition_by : snapshot columns identifying "one state" (e.g. ['game_id', 'player_id'])
-  max_age_hours_var : name of the dbt var holding this kind's maximum age
+  max_age_column : run_context column holding this kind's maximum age in whole minutes (e.g.
+                   'injuries_max_age_minutes', from the run parameter injuries_max_age_hours)
 
   A snapshot row qualifies for a game's cutoff iff
       snapshot_ts <= cutoff_ts  and  cutoff_ts - snapshot_ts <= max_age_hours
@@ -13,8 +14,8 @@
       snapshot_ts desc, ingested_at desc (the later stored copy), content_hash asc.
   Output: the snapshot columns plus cutoff_kind, cutoff_ts, tip_ts and max_age_hours.
 -#}
-{% macro asof_select(snapshots, cutoffs, partition_by, max_age_hours_var) -%}
-{%- set max_age_minutes = max_age_minutes_var(max_age_hours_var) -%}
+{% macro asof_select(snapshots, cutoffs, partition_by, max_age_column) -%}
+{%- set max_age_minutes = run_value(max_age_column) -%}
 {%- set partition_cols = [] -%}
 {%- for col in partition_by %}{% do partition_cols.append('asof_snapshots.' ~ col) %}{% endfor -%}
 {{ latest_row(

@@ -1,8 +1,48 @@
 {#-
-  Run parameters: the one place that parses, validates and renders the dbt vars declared in
-  dbt_project.yml. Models read run parameters only through these macros, so a malformed value fails
-  at compile time (before any SQL runs) with a message naming the var and the expected form.
+  Run parameters: the one place that parses, validates and renders them. Two ways in, one set of checks:
+    - dbt vars (`dbt build --vars '{target_date: ..., run_as_of_ts: ...}'`, defaults in dbt_project.yml);
+    - the env var MINUTES_LIVE_RUN_PARAMS, a JSON object with the same keys, which is how the Python runner
+      passes them (minutes_live/dbt_runner.py). dbt re-parses the whole project whenever --vars change
+      (dbt-core #6323); an env var is tracked per file, and only models/run_context.sql reads it, so a new
+      run re-parses one file. When it is set, run parameters given with --vars are refused.
+  Models never render run parameters into their SQL: they read the one-row table `run_context`
+  (models/run_context.sql) at run time, so their compiled SQL is the same for every run. A malformed value
+  fails when run_context compiles, before any model that depends on it runs, naming the parameter.
 -#}
+
+{#- The runner's parameters (a dict), or none when MINUTES_LIVE_RUN_PARAMS is unset or empty. -#}
+{% macro _env_run_params() %}
+    {%- set text = env_var('MINUTES_LIVE_RUN_PARAMS', '') -%}
+    {%- if text | trim == '' -%}{{ return(none) }}{%- endif -%}
+    {%- set parsed = fromjson(text) -%}
+    {%- if parsed is not mapping -%}
+        {{ exceptions.raise_compiler_error("MINUTES_LIVE_RUN_PARAMS must be a JSON object of run parameters, got: " ~ text[:200]) }}
+    {%- endif -%}
+    {%- set known = ['target_date', 'run_as_of_ts', 'history_as_of', 'history_days', 'gold_lead_minutes',
+        'roster_fallback_days', 'roster_max_age_hours', 'injuries_max_age_hours', 'odds_max_age_hours',
+        'allow_missing_injuries', 'allow_missing_odds', 'min_active_roster', 'build_gold', 'project_sha'] -%}
+    {%- for key in parsed -%}
+        {%- if key not in known -%}
+            {{ exceptions.raise_compiler_error("MINUTES_LIVE_RUN_PARAMS: unknown run parameter " ~ key ~ " (known: " ~ known | join(', ') ~ ")") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set cli_vars = (invocation_args_dict.get('vars') or {}) if invocation_args_dict is defined else {} -%}
+    {%- if cli_vars is string -%}{%- set cli_vars = fromyaml(cli_vars) or {} -%}{%- endif -%}
+    {%- for key in cli_vars -%}
+        {%- if key in known -%}
+            {{ exceptions.raise_compiler_error("run parameter " ~ key ~ " given both with --vars and in MINUTES_LIVE_RUN_PARAMS: unset the env var for a plain dbt run") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(parsed) }}
+{% endmacro %}
+
+{#- The raw value of run parameter `name`: MINUTES_LIVE_RUN_PARAMS when set (a missing key takes the
+    project default), else the dbt var. Only run_context (and the on-run-start check) call this. -#}
+{% macro run_param(name) %}
+    {%- set params = _env_run_params() -%}
+    {%- if params is not none and name in params -%}{{ return(params[name]) }}{%- endif -%}
+    {{ return(var(name, none)) }}
+{% endmacro %}
 
 {% macro _run_var_error(name, value, expected) %}
     {{ exceptions.raise_compiler_error(
@@ -26,7 +66,7 @@
 
 {#- target_date as 'YYYY-MM-DD' text, or none when unset (gold-only build). -#}
 {% macro target_date_value() %}
-    {%- set value = var('target_date', none) -%}
+    {%- set value = run_param('target_date') -%}
     {%- if _is_unset(value) -%}{{ return(none) }}{%- endif -%}
     {%- set text = value | string -%}
     {%- set m = modules.re.match('\\A([0-9]{4})-([0-9]{2})-([0-9]{2})\\Z', text) -%}
@@ -38,7 +78,7 @@
 {#- run_as_of_ts normalised to UTC text 'YYYY-MM-DD HH:MM:SS.ffffff+00:00', or none when unset.
     Naive timestamps are refused: an instant without an offset is ambiguous. -#}
 {% macro run_as_of_ts_value() %}
-    {%- set value = var('run_as_of_ts', none) -%}
+    {%- set value = run_param('run_as_of_ts') -%}
     {%- if _is_unset(value) -%}{{ return(none) }}{%- endif -%}
     {%- set text = value | string -%}
     {%- set m = modules.re.match('\\A([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,6}))?)?(Z|z|[+-][0-9]{2}:?[0-9]{2})\\Z', text) -%}
@@ -84,7 +124,7 @@
 
 {#- A bounded non-negative integer var (an integral float such as 30.0 counts). -#}
 {% macro non_negative_int_var(name) %}
-    {%- set value = var(name) -%}
+    {%- set value = run_param(name) -%}
     {%- set lo, hi = _run_var_bounds(name) -%}
     {%- set expected = 'an integer in ' ~ lo ~ '..' ~ hi -%}
     {%- set text = _decimal_text(name, value, expected) -%}
@@ -98,7 +138,7 @@
 {#- A max-age var in hours, returned as exact whole minutes: fractional hours are allowed when they are a
     whole number of minutes (1.5 -> 90, 0.1 -> 6); the arithmetic is on the decimal digits, not floats. -#}
 {% macro max_age_minutes_var(name) %}
-    {%- set value = var(name) -%}
+    {%- set value = run_param(name) -%}
     {%- set lo, hi = _run_var_bounds(name) -%}
     {%- set expected = 'hours in ' ~ lo ~ '..' ~ hi ~ ' that are a whole number of minutes (e.g. 36, 1.5)' -%}
     {%- set text = _decimal_text(name, value, expected) -%}
@@ -113,7 +153,7 @@
 
 {#- A boolean var: true/false (YAML) or the strings true/false. -#}
 {% macro bool_var(name) %}
-    {%- set value = var(name) -%}
+    {%- set value = run_param(name) -%}
     {%- if value is boolean -%}{{ return(value) }}{%- endif -%}
     {%- set text = value | string | trim | lower -%}
     {%- if text in ('true', 'false') -%}{{ return(text == 'true') }}{%- endif -%}
@@ -149,3 +189,9 @@
     {%- do bool_var('build_gold') -%}
     {{ return('select 1 as run_vars_valid') }}
 {% endmacro %}
+
+{#- A run parameter as SQL read at run time from the one-row run_context table (models/run/run_context.sql).
+    Models use this instead of rendering values, so their compiled SQL does not change between runs. -#}
+{% macro run_value(column) -%}
+    (select run_context.{{ column }} from {{ ref('run_context') }} as run_context)
+{%- endmacro %}

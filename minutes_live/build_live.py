@@ -39,7 +39,8 @@ from foundation.guardrails import (
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live.dbt_runner import SELECTOR_LIVE, DbtError, run_dbt
+from minutes_live import history
+from minutes_live.dbt_runner import DbtError
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
 
     t0 = time.perf_counter()
     try:
-        run_dbt(["build", "--selector", SELECTOR_LIVE], vars=cfg.dbt_vars(), db_path=db_path, quiet=True)
+        history.build("live", cfg.dbt_vars(), db_path=db_path)
     except DbtError as exc:
         raise dbt_failure_to_guardrail(exc, cfg) from None
     durations["dbt_build"] = time.perf_counter() - t0

@@ -148,11 +148,16 @@ def _share_partial_parse(src: Path, dst: Path) -> None:
 
 
 # Named selections (selectors.yml): the Python jobs run exactly what a dbt user can run by the same name.
-SELECTOR_LIVE = "live_slate"  # the scheduled job / build_minutes_live: the live mart and its lineage
-SELECTOR_GOLD = "gold_features"  # train / backtest: the gold mart and its lineage, no unit tests
-SELECTOR_OVERNIGHT = "overnight_gold"  # the overnight job: the gold mart, its lineage and the unit tests
-SELECTOR_PARITY = "parity"  # the parity check: both marts in one build
-SELECTORS = (SELECTOR_LIVE, SELECTOR_GOLD, SELECTOR_OVERNIGHT, SELECTOR_PARITY)
+# Per kind of build: (history stale - the full lineage, also what a plain dbt user runs; history fresh -
+# only what depends on the run, on the stored history). minutes_live/history.py picks one.
+BUILD_SELECTORS = {
+    "live": ("live_slate", "live_slate_on_history"),  # the scheduled job / build_minutes_live
+    "gold": ("gold_features", "gold_on_history"),  # train / backtest: the gold mart, no unit tests
+    "overnight": ("overnight_gold", "overnight_gold"),  # the gold mart, its lineage and the unit tests
+    "parity": ("parity", "parity"),  # both marts in one build
+}
+SELECTOR_HISTORY = "history"  # the history models alone (dbt users, the benchmark)
+SELECTORS = tuple(sorted({name for pair in BUILD_SELECTORS.values() for name in pair} | {SELECTOR_HISTORY}))
 
 # "12 of 82 OK created sql table model main.int_games ..." (hooks have their own "1 of 1" count: ignored)
 _NODE_LINE = re.compile(r"^(\d+) of (\d+) (START|OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP|RUNTIME ERROR)\b\s*(.*)$")
@@ -258,8 +263,16 @@ def _run_streaming(cmd: list[str], env: dict, what: str) -> tuple[int, str, str]
     return proc.returncode, "".join(out), "".join(err)
 
 
-def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None = None, quiet: bool = False) -> str:
+RUN_PARAMS_ENV = "MINUTES_LIVE_RUN_PARAMS"
+
+
+def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = None, db_path: Path | None = None,
+            quiet: bool = False) -> str:
     """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError.
+
+    Run parameters go in `params` (env var MINUTES_LIVE_RUN_PARAMS, read by models/run/run_context.sql
+    only): dbt then re-parses that one file between runs, where `--vars` (`vars`, kept for plain-dbt
+    parity tests) would make it re-parse the whole project (dbt-core #6323). Never both.
 
     Without `--target-path` in args the invocation gets its own temporary target path (removed afterwards;
     the partial-parse cache is shared with the project's target/ so unchanged projects parse fast).
@@ -276,6 +289,8 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
         # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
         # when all of its parents are selected (the named selectors say the same in selectors.yml)
         cmd += ["--indirect-selection", "cautious"]
+    if vars and params is not None:
+        raise ValueError("run_dbt: pass run parameters as params or as vars, not both")
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
     # absolute: dbt runs in the project directory, the caller may not
@@ -283,6 +298,9 @@ def run_dbt(args: list[str], *, vars: dict | None = None, db_path: Path | None =
     # unbuffered: dbt's lines reach the heartbeat as they are printed, not in 8 kB blocks
     env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
+    env.pop(RUN_PARAMS_ENV, None)  # only this call's parameters, never an inherited one
+    if params is not None:
+        env[RUN_PARAMS_ENV] = json.dumps(params, default=str, sort_keys=True)
     what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
     try:
         returncode, stdout, stderr = _run_streaming(cmd, env, what)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from foundation import settings
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live.dbt_runner import SELECTOR_GOLD, run_dbt
+from minutes_live import history
 
 GOLD_MART = "features_minutes_v1"
 log = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ def build_gold_features(
     if ingest:
         ingest_backfill(Path(dataset_dir), db_path=db_path, data_root=data_root)
     t1 = time.perf_counter()
-    run_dbt(["build", "--selector", SELECTOR_GOLD], vars={"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})},
-            db_path=db_path, quiet=True)
+    history.build("gold", {"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})}, db_path=db_path)
     t2 = time.perf_counter()
     with connected(db_path, read_only=True) as con:
         where = ""

@@ -129,13 +129,14 @@ def overnight(
     """Overnight: ingest yesterday's box scores (label freeze), rebuild gold, parity for yesterday, drift log."""
     from foundation import registry
     from foundation.locks import store_lock
+    from minutes_live import history
     from minutes_live.build_live import (
         dbt_failure_to_guardrail,
         ingest_snapshots,
         preflight_store,
         store_path,
     )
-    from minutes_live.dbt_runner import SELECTOR_OVERNIGHT, DbtError, run_dbt
+    from minutes_live.dbt_runner import DbtError
     from minutes_live.job import next_day_validation
     from minutes_live.parity import run_parity
 
@@ -152,7 +153,7 @@ def overnight(
                 preflight_store(cfg, lock_timeout)
                 ingest_snapshots(cfg, db_path, data_root)
                 try:
-                    run_dbt(["build", "--selector", SELECTOR_OVERNIGHT], db_path=db_path, quiet=True)
+                    history.build("overnight", {}, db_path=db_path)
                 except DbtError as exc:
                     raise dbt_failure_to_guardrail(exc, cfg) from None
                 parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())

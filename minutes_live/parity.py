@@ -18,8 +18,9 @@ import pandas as pd
 
 from foundation import run_directory as rd
 from foundation.guardrails import DbtBuildError, ParityError
+from minutes_live import history
 from minutes_live.build_live import GOLD_MART, LIVE_MART, read_mart
-from minutes_live.dbt_runner import SELECTOR_PARITY, DbtError, run_dbt
+from minutes_live.dbt_runner import DbtError
 
 KEYS = ["game_id", "player_id", "team_id"]
 
@@ -84,7 +85,7 @@ def run_parity(day: date, run_as_of_ts: datetime, *, db_path: Path, out_root: Pa
     vars_ = {"target_date": day.isoformat(), "run_as_of_ts": run_as_of_ts.isoformat(), "gold_lead_minutes": 0,
              "build_gold": True, **(extra_vars or {})}
     try:
-        run_dbt(["build", "--selector", SELECTOR_PARITY], vars=vars_, db_path=db_path, quiet=True)
+        history.build("parity", vars_, db_path=db_path)
     except DbtError as exc:
         raise DbtBuildError(str(exc)) from None
     live = read_mart(db_path, LIVE_MART)

@@ -1,7 +1,7 @@
 {#- Every team of every game in `games_model` has at least `min_players` rows in the model whose status
-    is not OUT (a plausible active roster). min_players defaults to var min_active_roster; 0 disables. -#}
+    is not OUT (a plausible active roster). min_players defaults to run parameter min_active_roster; 0 disables. -#}
 {% test min_available_per_team(model, games_model, games_where='true', status_column='status', min_players=none) %}
-{%- set threshold = min_players if min_players is not none else non_negative_int_var('min_active_roster') %}
+{%- set threshold = min_players if min_players is not none else run_value('min_active_roster') %}
 with
 game_teams as (
     select game_id, home_team_id as team_id from {{ games_model }} where {{ games_where }}

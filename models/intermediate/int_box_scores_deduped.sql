@@ -1,14 +1,17 @@
--- Box-score rows known at run_as_of_ts (all when unset), last copy per (game, player, team).
+-- History (tag history: rebuilt only when box scores or the schedule states of played games change;
+-- minutes_live/history.py): box-score rows known at run_context.history_cap_ts (all when null), last copy
+-- per (game, player, team).
 -- available_ts = first publication of the game's box score, bumped to just after tip: a history row
 -- may feed a cutoff only when available_ts <= cutoff_ts (so tip_ts < cutoff_ts and published by then).
 -- is_rotation_eligible: the one rolling-window population (played + coach's-decision DNP, 0 minutes).
 -- is_return_game: first eligible game after an absence row.
+{{ config(tags=['history']) }}
 with
 
 box_scores as (
 
     select * from {{ ref('stg_raw__box_scores') }}
-    where snapshot_ts <= coalesce({{ run_as_of_ts_sql() }}, snapshot_ts)
+    where snapshot_ts <= coalesce({{ run_value('history_cap_ts') }}, snapshot_ts)
 
 ),
 
@@ -26,9 +29,20 @@ game_publication as (
 
 ),
 
+schedules as (
+
+    select game_id, tip_ts, snapshot_ts, ingested_at, content_hash from {{ ref('stg_raw__schedules') }}
+    where snapshot_ts <= coalesce({{ run_value('history_cap_ts') }}, snapshot_ts)
+
+),
+
+-- the tip of each game: its newest schedule state at the cap (the int_games rule, without the run's cutoff)
 games as (
 
-    select game_id, tip_ts from {{ ref('int_games') }}
+    select game_id, tip_ts from (
+        {{ latest_row('schedules', ['game_id'], 'snapshot_ts desc, ingested_at desc, content_hash asc') }}
+    ) as latest_state
+    where tip_ts is not null
 
 )
 ,

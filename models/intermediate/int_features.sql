@@ -66,7 +66,6 @@ prior_profile as (
     inner join {{ ref('int_player_history') }} as history
         on pointers.player_id = history.player_id
         and pointers.seq = history.seq
-    where not pointers.is_history
 
 ),
 

@@ -2,7 +2,6 @@
 --   gold: every game with a box score (not preseason), cutoff = tip_ts - gold_lead_minutes (unless build_gold=false)
 --   live: every non-postponed game on target_date,   cutoff = least(run_as_of_ts, tip_ts)
 -- Everything downstream joins to this table, so gold and live share one code path.
-{%- do validate_run_vars() %}
 with
 
 games as (
@@ -23,11 +22,11 @@ gold as (
         'gold' as cutoff_kind,
         games.game_id,
         games.tip_ts,
-        {{ ts_minus('games.tip_ts', non_negative_int_var('gold_lead_minutes'), 'minute') }} as cutoff_ts
+        {{ ts_minus('games.tip_ts', run_value('gold_lead_minutes'), 'minute') }} as cutoff_ts
     from games
     inner join games_with_box_scores on games.game_id = games_with_box_scores.game_id
     where games.game_type <> 'preseason'
-        and {{ bool_var('build_gold') }}
+        and {{ run_value('build_gold') }}
 
 ),
 
@@ -38,11 +37,11 @@ live as (
         games.game_id,
         games.tip_ts,
         case
-            when {{ run_as_of_ts_sql() }} < games.tip_ts then {{ run_as_of_ts_sql() }}
+            when {{ run_value('run_as_of_ts') }} < games.tip_ts then {{ run_value('run_as_of_ts') }}
             else games.tip_ts
         end as cutoff_ts
     from games
-    where games.game_date = {{ target_date_sql() }}
+    where games.game_date = {{ run_value('target_date') }}
         and games.game_status <> 'postponed'
 
 ),

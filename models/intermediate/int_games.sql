@@ -5,7 +5,7 @@ with
 schedules as (
 
     select * from {{ ref('stg_raw__schedules') }}
-    where snapshot_ts <= coalesce({{ run_as_of_ts_sql() }}, snapshot_ts)
+    where snapshot_ts <= coalesce({{ run_value('run_as_of_ts') }}, snapshot_ts)
 
 ),
 

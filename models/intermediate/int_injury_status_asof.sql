@@ -49,7 +49,7 @@ cutoffs as (
 
 selected as (
 
-    {{ asof_select('keyed', 'cutoffs', ['game_id', 'player_id'], 'injuries_max_age_hours') }}
+    {{ asof_select('keyed', 'cutoffs', ['game_id', 'player_id'], 'injuries_max_age_minutes') }}
 
 )
 

@@ -16,7 +16,7 @@ cutoffs as (
 
 selected as (
 
-    {{ asof_select('odds', 'cutoffs', ['game_id'], 'odds_max_age_hours') }}
+    {{ asof_select('odds', 'cutoffs', ['game_id'], 'odds_max_age_minutes') }}
 
 ),
 

@@ -1,34 +1,21 @@
--- Rotation-eligible history rows with their sequence number and per-row running aggregates
--- (season-to-date minutes, last-82-game stat profile, starter-role change indicator, latest return game
--- from an absence this season).
--- Targets read these at their prior_seq: "everything strictly before the cutoff" in one lookup.
+-- History (tag history): rotation-eligible box-score rows of each player, numbered 1..n by availability
+-- (available_ts, then game_id, team_id) as seq, with per-row running aggregates (season-to-date minutes,
+-- last-82-game stat profile, starter-role change indicator, latest return game from an absence this season).
+-- A target reads these at its prior_seq (int_player_history_pointers): "everything strictly before the
+-- cutoff" in one lookup. Every aggregate looks back only, so rows published after a run's cutoff change
+-- nothing at or before its prior_seq.
+{{ config(tags=['history']) }}
 with
-
-box_scores as (
-
-    select * from {{ ref('int_box_scores_deduped') }}
-    where is_rotation_eligible
-
-),
-
-sequence as (
-
-    select player_id, game_id, team_id, seq
-    from {{ ref('int_player_history_pointers') }}
-    where is_history
-
-),
 
 sequenced as (
 
     select
         box_scores.*,
-        sequence.seq
-    from box_scores
-    inner join sequence
-        on box_scores.player_id = sequence.player_id
-        and box_scores.game_id = sequence.game_id
-        and box_scores.team_id = sequence.team_id
+        row_number() over (
+            partition by player_id order by available_ts, game_id, team_id
+        ) as seq
+    from {{ ref('int_box_scores_deduped') }} as box_scores
+    where is_rotation_eligible
 
 )
 

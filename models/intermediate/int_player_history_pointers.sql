@@ -1,44 +1,34 @@
--- Places every feature row (target) in its player's history without a correlated subquery.
--- History = the player's rotation-eligible box-score rows (played + coach's-decision DNP), ordered by
--- availability (available_ts, then game_id, team_id); history_seq numbers them 1..n.
--- For a target, prior_seq = number of history rows with available_ts <= cutoff_ts, i.e. the seq of the
--- newest game that may feed it (0 = none). Targets sort after history rows at equal time (<= rule).
+-- Places every feature row (target) in its player's history: prior_seq = the number of the player's history
+-- rows (int_player_history) with available_ts <= cutoff_ts, i.e. the seq of the newest game that may feed
+-- it (0 = none). A running max of seq over the time-ordered union of history rows and targets, where
+-- targets sort after history rows at equal time (the <= rule); only the history of the targets' players
+-- is read, so a live slate reads a few hundred players' rows whatever the stored history.
 with
-
-history as (
-
-    select
-        player_id,
-        game_id,
-        team_id,
-        available_ts as event_ts,
-        0 as event_order,
-        1 as is_history,
-        cast(null as varchar) as cutoff_kind
-    from {{ ref('int_box_scores_deduped') }}
-    where is_rotation_eligible
-
-),
 
 targets as (
 
-    select
-        player_id,
-        game_id,
-        team_id,
-        cutoff_ts as event_ts,
-        1 as event_order,
-        0 as is_history,
-        cutoff_kind
+    select player_id, game_id, team_id, cutoff_kind, cutoff_ts
     from {{ ref('int_label_targets') }}
+
+),
+
+history as (
+
+    select history.player_id, history.game_id, history.team_id, history.available_ts, history.seq
+    from {{ ref('int_player_history') }} as history
+    where history.player_id in (select targets.player_id from targets)
 
 ),
 
 events as (
 
-    select * from history
+    select player_id, game_id, team_id, available_ts as event_ts, 0 as event_order,
+           cast(null as varchar) as cutoff_kind, seq
+    from history
     union all
-    select * from targets
+    select player_id, game_id, team_id, cutoff_ts as event_ts, 1 as event_order,
+           cutoff_kind, cast(null as bigint) as seq
+    from targets
 
 ),
 
@@ -46,11 +36,11 @@ numbered as (
 
     select
         events.*,
-        sum(is_history) over (
+        max(seq) over (
             partition by player_id
             order by event_ts, event_order, game_id, team_id, cutoff_kind
             rows between unbounded preceding and current row
-        ) as running_history_count
+        ) as running_seq
     from events
 
 )
@@ -60,6 +50,6 @@ select
     game_id,
     team_id,
     cutoff_kind,
-    is_history = 1 as is_history,
-    running_history_count as seq
+    coalesce(running_seq, 0) as seq
 from numbered
+where event_order = 1

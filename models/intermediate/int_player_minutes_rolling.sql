@@ -22,7 +22,6 @@ targets as (
         and targets.game_id = pointers.game_id
         and targets.team_id = pointers.team_id
         and targets.cutoff_kind = pointers.cutoff_kind
-        and not pointers.is_history
 
 ),
 
@@ -50,7 +49,7 @@ windowed as (
     inner join history
         on targets.player_id = history.player_id
         and history.seq between targets.prior_seq - 9 and targets.prior_seq
-        and history.tip_ts >= {{ ts_minus('targets.cutoff_ts', non_negative_int_var('history_days'), 'day') }}
+        and history.tip_ts >= {{ ts_minus('targets.cutoff_ts', run_value('history_days'), 'day') }}
 
 ),
 

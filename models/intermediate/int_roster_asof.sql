@@ -38,7 +38,7 @@ candidates as (
     inner join game_teams
         on rosters.team_id = game_teams.team_id
         and rosters.game_date <= game_teams.game_date
-        and rosters.game_date >= game_teams.game_date - {{ non_negative_int_var('roster_fallback_days') }}
+        and rosters.game_date >= game_teams.game_date - {{ run_value('roster_fallback_days') }}
 
 ),
 
@@ -50,7 +50,7 @@ cutoffs as (
 
 selected as (
 
-    {{ asof_select('candidates', 'cutoffs', ['game_id', 'team_id', 'roster_game_date', 'player_id'], 'roster_max_age_hours') }}
+    {{ asof_select('candidates', 'cutoffs', ['game_id', 'team_id', 'roster_game_date', 'player_id'], 'roster_max_age_minutes') }}
 
 ),
 

@@ -1,13 +1,8 @@
 -- Team context per (cutoff_kind, game, team) from the team's games available before the cutoff:
 -- season-to-date pace and ratings, and the minutes dispersion of the team's previous game.
--- Same pointer technique as int_player_history_pointers (running count over a time-ordered union).
+-- Same pointer technique as int_player_history_pointers: prior_seq = running max of the history seq over
+-- the time-ordered union of the targets' teams' history rows (int_team_history) and the cutoffs.
 with
-
-team_games as (
-
-    select * from {{ ref('int_team_games') }}
-
-),
 
 cutoff_teams as (
 
@@ -17,13 +12,19 @@ cutoff_teams as (
 
 ),
 
+history as (
+
+    select * from {{ ref('int_team_history') }}
+    where team_id in (select cutoff_teams.team_id from cutoff_teams)
+
+),
+
 events as (
 
-    select team_id, game_id, available_ts as event_ts, 0 as event_order, 1 as is_history,
-           cast(null as varchar) as cutoff_kind
-    from team_games
+    select team_id, game_id, available_ts as event_ts, 0 as event_order, cast(null as varchar) as cutoff_kind, seq
+    from history
     union all
-    select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, 0 as is_history, cutoff_kind
+    select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, cutoff_kind, cast(null as bigint) as seq
     from cutoff_teams
 
 ),
@@ -32,47 +33,24 @@ numbered as (
 
     select
         events.*,
-        sum(is_history) over (
+        max(seq) over (
             partition by team_id
             order by event_ts, event_order, game_id, cutoff_kind
             rows between unbounded preceding and current row
-        ) as seq
+        ) as prior_seq
     from events
-
-),
-
-history as (
-
-    select
-        team_games.*,
-        numbered.seq,
-        count(*) over (partition by team_games.team_id, team_games.season order by numbered.seq
-                       rows between unbounded preceding and current row) as season_games,
-        sum(possessions) over (partition by team_games.team_id, team_games.season order by numbered.seq
-                               rows between unbounded preceding and current row) as season_possessions,
-        sum(points) over (partition by team_games.team_id, team_games.season order by numbered.seq
-                          rows between unbounded preceding and current row) as season_points,
-        sum(opponent_possessions) over (partition by team_games.team_id, team_games.season order by numbered.seq
-                                        rows between unbounded preceding and current row) as season_opponent_possessions,
-        sum(points_allowed) over (partition by team_games.team_id, team_games.season order by numbered.seq
-                                  rows between unbounded preceding and current row) as season_points_allowed
-    from team_games
-    inner join numbered
-        on team_games.team_id = numbered.team_id
-        and team_games.game_id = numbered.game_id
-        and numbered.is_history = 1
 
 ),
 
 targets as (
 
-    select cutoff_teams.*, numbered.seq as prior_seq
+    select cutoff_teams.*, numbered.prior_seq
     from cutoff_teams
     inner join numbered
         on cutoff_teams.team_id = numbered.team_id
         and cutoff_teams.game_id = numbered.game_id
         and cutoff_teams.cutoff_kind = numbered.cutoff_kind
-        and numbered.is_history = 0
+        and numbered.event_order = 1
 
 )
 

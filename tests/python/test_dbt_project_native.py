@@ -14,21 +14,32 @@ import pytest
 import yaml
 
 from foundation.settings import PROJECT_ROOT
-from minutes_live.dbt_runner import SELECTORS, DbtError, run_dbt
+from minutes_live.dbt_runner import BUILD_SELECTORS, SELECTORS, DbtError, run_dbt
 
 MINUTES_LIVE_PY = PROJECT_ROOT / "minutes_live"
 
 # What the Python code ran before the selectors existed (run_dbt added --indirect-selection cautious to every
 # build): the selectors must select exactly these nodes.
+ON_HISTORY_EXCLUDES = ["tag:history", "stg_raw__box_scores", "resource_type:seed", "test_type:unit"]
 LEGACY_SELECTIONS = {
-    "live_slate": ["--select", "+features_minutes_v1_live", "--exclude", "features_minutes_v1", "test_type:unit"],
-    "gold_features": ["--select", "+features_minutes_v1", "--exclude", "test_type:unit"],
-    "overnight_gold": ["--select", "+features_minutes_v1"],
-    "parity": ["--select", "+features_minutes_v1_live", "+features_minutes_v1", "--exclude", "test_type:unit"],
+    "live_slate": ["--select", "+features_minutes_v1_live", "int_history_state",
+                   "--exclude", "features_minutes_v1", "test_type:unit"],
+    "gold_features": ["--select", "+features_minutes_v1", "int_history_state", "--exclude", "test_type:unit"],
+    "overnight_gold": ["--select", "+features_minutes_v1", "int_history_state"],
+    "parity": ["--select", "+features_minutes_v1_live", "+features_minutes_v1", "int_history_state",
+               "--exclude", "test_type:unit"],
+    "live_slate_on_history": ["--select", "+features_minutes_v1_live", "--exclude", "features_minutes_v1",
+                              *ON_HISTORY_EXCLUDES],
+    "gold_on_history": ["--select", "+features_minutes_v1", "--exclude", *ON_HISTORY_EXCLUDES],
+    "history": ["--select", "+tag:history", "resource_type:seed", "--exclude", "test_type:unit"],
 }
-# dbt ls --resource-type all counts at the time the selectors were written (models, seeds, sources, tests)
-NODE_COUNTS = {"live_slate": 87, "gold_features": 88, "overnight_gold": 95, "parity": 107}
-LAYERS = ("staging", "intermediate", "marts")
+# dbt ls --resource-type all counts (models, seeds, sources, tests). Since the history split (issue 12) the
+# full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
+NODE_COUNTS = {"live_slate": 90, "gold_features": 91, "overnight_gold": 98, "parity": 110,
+               "live_slate_on_history": 69, "gold_on_history": 70, "history": 27}
+LAYERS = ("run", "staging", "intermediate", "marts")
+HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
+                  "int_history_state"}
 
 
 def _dbt(*args: str, manifest=None, target: Path):
@@ -72,9 +83,11 @@ def test_selectors_file_names_what_the_code_runs() -> None:
     for path in MINUTES_LIVE_PY.rglob("*.py"):
         for call in re.findall(r"run_dbt\(\s*\[([^\]]*)\]", path.read_text()):
             assert '"--select"' not in call and '"--exclude"' not in call, f"{path.name}: run_dbt([{call}])"
+    # every build goes through minutes_live.history.build, which picks the kind's selector
     used = "".join(p.read_text() for p in MINUTES_LIVE_PY.rglob("*.py"))
-    for name in ("SELECTOR_LIVE", "SELECTOR_GOLD", "SELECTOR_OVERNIGHT", "SELECTOR_PARITY"):
-        assert f'"--selector", {name}' in used, f"{name} is not used by a run_dbt call"
+    assert '"--selector", history.selector(kind)' in used
+    for kind in BUILD_SELECTORS:
+        assert f'history.build("{kind}"' in used, f"no build of kind {kind}"
 
 
 @pytest.mark.parametrize("selector", sorted(LEGACY_SELECTIONS))
@@ -84,8 +97,11 @@ def test_selector_selects_the_same_nodes_as_the_old_select_strings(parsed, selec
     assert new == old, f"only in selector: {sorted(new - old)[:5]}, only in old: {sorted(old - new)[:5]}"
     assert len(new) == NODE_COUNTS[selector]
     # live never builds the gold mart; parity holds the tests comparing the two marts (cautious selection)
-    if selector == "live_slate":
+    if selector.startswith("live_slate"):
         assert "model.minutes_live.features_minutes_v1" not in new
+    if selector.endswith("_on_history"):  # builds on the stored history, never rebuilds it
+        assert not any(uid.startswith("model.minutes_live.int_") and uid.split(".")[-1] in HISTORY_MODELS for uid in new)
+        assert "model.minutes_live.run_context" in new
     if selector != "overnight_gold":
         assert not any(uid.startswith("unit_test.") for uid in new)
     else:
@@ -104,7 +120,7 @@ def test_overview_version_groups_and_access(parsed) -> None:
     assert set(manifest["groups"]) == {"group.minutes_live.raw_snapshots", "group.minutes_live.minutes_features"}
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     expected = {"staging": ("protected", "raw_snapshots"), "intermediate": ("protected", "minutes_features"),
-                "marts": ("public", "minutes_features")}
+                "marts": ("public", "minutes_features"), "run": ("protected", "minutes_features")}
     for node in models:
         layer = node["fqn"][1]
         assert (node["access"], node["group"]) == expected[layer], node["name"]
@@ -150,7 +166,7 @@ def test_no_undocumented_columns(tmp_path: Path, parsed) -> None:
         undocumented[layer] += [f"{node['name']}.{c}" for c in sorted(actual)
                                 if not (declared.get(c, {}).get("description") or "").strip()]
         stale += [f"{node['name']}.{c}" for c in sorted(set(declared) - actual)]
-    assert totals["staging"] == 93 and totals["intermediate"] == 260 and totals["marts"] == 174, totals
+    assert totals == {"run": 15, "staging": 93, "intermediate": 285, "marts": 174}, totals
     assert undocumented == {layer: [] for layer in LAYERS}
     assert stale == []
 

@@ -22,7 +22,7 @@ injury_qualifying as (
     from injuries as i
     inner join cutoffs as c on i.game_id = c.game_id
     where i.snapshot_ts <= c.cutoff_ts
-        and i.snapshot_ts >= {{ ts_minus('c.cutoff_ts', max_age_minutes_var('injuries_max_age_hours'), 'minute') }}
+        and i.snapshot_ts >= {{ ts_minus('c.cutoff_ts', run_value('injuries_max_age_minutes'), 'minute') }}
 ),
 
 injury_expected as (
@@ -47,7 +47,7 @@ odds_qualifying as (
     from {{ ref('stg_raw__odds') }} as o
     inner join cutoffs as c on o.game_id = c.game_id
     where o.snapshot_ts <= c.cutoff_ts
-        and o.snapshot_ts >= {{ ts_minus('c.cutoff_ts', max_age_minutes_var('odds_max_age_hours'), 'minute') }}
+        and o.snapshot_ts >= {{ ts_minus('c.cutoff_ts', run_value('odds_max_age_minutes'), 'minute') }}
 ),
 
 odds_expected as (

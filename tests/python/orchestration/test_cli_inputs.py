@@ -290,9 +290,24 @@ def test_plain_dbt_refuses_bad_vars_naming_them(tmp_path, dbt_vars, var):
 
 
 @pytest.mark.slow
-def test_fractional_max_age_hours_become_exact_minutes_in_dbt(tmp_path):
+@pytest.mark.parametrize("way", ["vars", "params"])
+def test_fractional_max_age_hours_become_exact_minutes_in_dbt(tmp_path, way):
+    """Both ways in (plain --vars, the runner's MINUTES_LIVE_RUN_PARAMS) give run_context exact minutes."""
     target = tmp_path / "target"
-    run_dbt(["compile", "--select", "int_odds_asof", "--target-path", str(target)],
-                  vars={"odds_max_age_hours": 1.5}, db_path=tmp_path / "wh.duckdb", quiet=True)
-    sql = next(target.rglob("int_odds_asof.sql")).read_text()
-    assert "to_minutes(cast(90 as bigint))" in sql, sql[:2000]
+    run_dbt(["compile", "--select", "run_context", "--target-path", str(target)],
+            **{way: {"odds_max_age_hours": 1.5}}, db_path=tmp_path / "wh.duckdb", quiet=True)
+    sql = next(target.rglob("run_context.sql")).read_text()
+    assert "cast(90 as integer) as odds_max_age_minutes" in sql, sql[:2000]
+
+
+@pytest.mark.slow
+def test_runner_params_are_validated_and_never_mixed_with_vars(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    with pytest.raises(DbtError) as caught:
+        run_dbt(["compile", "--select", "run_context"], params={"history_days": -3}, db_path=db, quiet=True)
+    assert "invalid dbt var history_days=-3" in str(caught.value), str(caught.value)
+    with pytest.raises(DbtError) as caught:
+        run_dbt(["compile", "--select", "run_context"], params={"histroy_days": 3}, db_path=db, quiet=True)
+    assert "unknown run parameter histroy_days" in str(caught.value), str(caught.value)
+    with pytest.raises(ValueError, match="not both"):
+        run_dbt(["compile"], params={"history_days": 3}, vars={"history_days": 3}, db_path=db, quiet=True)
