@@ -1,12 +1,17 @@
 """Benchmarks: wall time and peak memory per stage (each stage runs in its own process).
 
     ./dev bench                      # real data from ../shared/data/nba (five seasons) into a scratch dir
-    ./dev bench --dataset synthetic  # the embedded synthetic league
+    ./dev bench --dataset synthetic  # the embedded synthetic league (fewer stages: no scaling, no backtest)
+    ./dev bench --quick              # real data, without the season backtest and the 1/3-season stores
 
-Stages: bare `dbt parse`, backfill ingest, gold mart build (dbt), one live job (ingest -> dbt build ->
-score -> publish) for a 10+-game slate, and the ratio of the live job to `dbt parse`. Peak memory is the
-max RSS of the stage process and of its children (dbt runs as a child). Results are printed as a table
-and written to bench/results/<timestamp>.json.
+Stages, in order: bare full `dbt parse` (`--no-partial-parse`); backfill ingest; the gold mart build with
+history built (cold) and on stored history (warm, another lead); training; the live job (ingest -> dbt build
+-> score -> reports -> publish) for a 10-game slate, three runs at different instants on the stored history;
+the same live job on stores holding 1 and 3 seasons of history (scaling); a cold `score_minutes_v1` process
+on that slate (median of 5); a season backtest twice on the warm store (the second is reported).
+Peak memory is the max RSS of the stage process and of its children (dbt runs as a child). Results are
+printed as a table, then the targets table of the performance issue with the ratios computed in this run,
+and written to bench/results/<timestamp>_<dataset>.json.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+REAL_SEASONS = ("2017_18", "2018_19", "2019_20", "2020_21", "2021_22")
 
 
 def _stage_body(stage: str, args: dict) -> dict:
@@ -34,7 +42,7 @@ def _stage_body(stage: str, args: dict) -> dict:
     if stage == "dbt_parse":
         from minutes_live.dbt_runner import run_dbt
 
-        run_dbt(["parse"], quiet=True)
+        run_dbt(["parse", "--no-partial-parse"], quiet=True)
     elif stage == "synth":
         from snapshots_ingest.synthetic_league import generate_league
 
@@ -44,12 +52,20 @@ def _stage_body(stage: str, args: dict) -> dict:
 
         s = ingest_backfill(Path(args["dataset_dir"]), db_path=settings.duckdb_path(), data_root=settings.data_root())
         out["rows_inserted"] = sum(k.rows_inserted for k in s.kinds.values())
-    elif stage == "gold_build":
+    elif stage in ("gold_build", "gold_build_warm"):
         from minutes_live.gold import build_gold_features
 
-        frame = build_gold_features(Path(args["dataset_dir"]), 30, ingest=False)
+        frame = build_gold_features(Path(args["dataset_dir"]), int(args["lead"]), ingest=False)
         out["gold_rows"] = len(frame)
-        frame.to_parquet(Path(args["work"]) / "gold.parquet", index=False)
+        if stage == "gold_build":
+            frame.to_parquet(Path(args["work"]) / "gold.parquet", index=False)
+    elif stage == "history":
+        from minutes_live import history
+
+        plan = history.build("live", {"target_date": args["date"], "run_as_of_ts": args["run_as_of_ts"],
+                                      "build_gold": False, "allow_missing_injuries": True,
+                                      "allow_missing_odds": True}, db_path=settings.duckdb_path())
+        out["history"] = plan.reason
     elif stage == "train":
         import pandas as pd
 
@@ -70,6 +86,7 @@ def _stage_body(stage: str, args: dict) -> dict:
         out["slate_rows"] = res.summary["rows"]
         out["slate_games"] = res.summary["games"]
         out["stage_durations"] = res.summary["durations_seconds"]
+        out["features_path"] = str(res.features_dir / "features.parquet") if getattr(res, "features_dir", None) else None
     else:
         raise SystemExit(f"unknown stage {stage}")
     return out
@@ -89,11 +106,67 @@ def run_stage(stage: str, args: dict, env: dict) -> dict:
     return result
 
 
+def timed_command(cmd: list[str], env: dict) -> dict:
+    """Wall time and peak RSS (of the command's process tree) of one external command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall_seconds": round(wall, 2), "peak_rss_mb": round(max(peak, before) / 1024, 1),
+            "last_line": proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""}
+
+
+def subset_dataset(src: Path, dst: Path, seasons: tuple[str, ...]) -> Path:
+    """A dataset directory of symlinks holding only `seasons` (box scores, lines, rosters, schedules)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir():
+        keep = path.name == "teams_crosswalk.parquet" or path.name == "injury_pdfs" or any(
+            path.name.endswith(f"_{s}.parquet") and not path.name.startswith("schedule_fixturedownload") for s in seasons)
+        if keep and not (dst / path.name).exists():
+            (dst / path.name).symlink_to(path)
+    return dst
+
+
+def first_tip(db: Path, day: str) -> datetime:
+    from foundation.store import connected
+
+    with connected(db, read_only=True) as con:
+        tip = con.execute("select min(tip_ts) from raw.schedule where game_date = ?", [day]).fetchone()[0]
+    return tip.astimezone(UTC)
+
+
+def live_runs(args: dict, env: dict, tip: datetime, leads=(150, 120, 90)) -> dict:
+    """Three live jobs of the slate at tip - lead (stored history); the median wall is reported."""
+    runs = [run_stage("live_job", {**args, "source": "none",
+                                   "run_as_of_ts": (tip - timedelta(minutes=m)).isoformat()}, env) for m in leads]
+    walls = [r["wall_seconds"] for r in runs]
+    best = runs[walls.index(sorted(walls)[len(walls) // 2])]
+    return {**best, "wall_seconds": round(statistics.median(walls), 2), "runs_wall_seconds": walls,
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def score_process(features: Path, day: str, bundle_config: Path, work: Path, env: dict, runs: int = 5) -> dict:
+    """A cold `score_minutes_v1` process for one slate, `runs` times; median and min wall."""
+    exe = str(Path(sys.executable).with_name("score_minutes_v1"))
+    walls, peaks = [], []
+    for i in range(runs):
+        r = timed_command([exe, "--date", day, "--mode", "live", "--features-path", str(features),
+                           "--artifact-root", str(work / f"score_bench_{i}"), "--bundle-config", str(bundle_config)], env)
+        walls.append(r["wall_seconds"])
+        peaks.append(r["peak_rss_mb"])
+    return {"wall_seconds": round(statistics.median(walls), 2), "min_wall_seconds": min(walls), "runs_wall_seconds": walls,
+            "peak_rss_mb": max(peaks)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", choices=["real", "synthetic"], default="real")
     ap.add_argument("--date", default=None, help="Slate date for the live job (default 2022-01-15 real, 2025-01-15 synthetic)")
     ap.add_argument("--work", default=None, help="Scratch dir (default a temp dir)")
+    ap.add_argument("--quick", action="store_true", help="Skip the season backtest and the 1/3-season stores")
     ap.add_argument("--_stage")
     ap.add_argument("--_args")
     ns = ap.parse_args()
@@ -109,40 +182,96 @@ def main() -> None:
 
     work = Path(ns.work or tempfile.mkdtemp(prefix="minutes-live-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"), "MINUTES_LIVE_DUCKDB": str(work / "data" / "bench.duckdb"),
-           "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
-    if ns.dataset == "real":
+
+    def env_for(store: Path) -> dict:
+        return {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"), "MINUTES_LIVE_DUCKDB": str(store),
+                "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
+
+    store5 = work / "data" / "bench.duckdb"
+    env = env_for(store5)
+    real = ns.dataset == "real"
+    if real:
         dataset_dir, source, date = settings.real_dataset_dir(), "replay", ns.date or "2022-01-15"
     else:
         dataset_dir, source, date = work / "synthetic_league", "synthetic", ns.date or "2025-01-15"
-    first_tip_minus_90 = None
-    args = {"dataset_dir": str(dataset_dir), "work": str(work), "date": date, "source": source}
-    stages = ["dbt_parse"] + (["synth"] if ns.dataset == "synthetic" else []) + ["ingest_backfill", "gold_build", "train"]
-    results = {}
-    for stage in stages:
-        print(f"[bench] {stage} ...", flush=True)
-        results[stage] = run_stage(stage, args, env)
-        print(f"[bench] {stage}: {results[stage]['wall_seconds']} s, peak {results[stage]['peak_rss_mb']} MB", flush=True)
-    # run the live job 90 minutes before the slate's first tip
-    from foundation.store import connected
+    args = {"dataset_dir": str(dataset_dir), "work": str(work), "date": date, "source": source, "lead": 30}
+    results: dict = {}
 
-    with connected(work / "data" / "bench.duckdb", read_only=True) as con:
-        first_tip = con.execute("select min(tip_ts) from raw.schedule where game_date = ?", [date]).fetchone()[0]
-    first_tip_minus_90 = (first_tip.astimezone(UTC) - __import__("datetime").timedelta(minutes=90)).isoformat()
-    args["run_as_of_ts"] = first_tip_minus_90
-    print(f"[bench] live_job for {date} as of {first_tip_minus_90} ...", flush=True)
-    results["live_job"] = run_stage("live_job", {**args, "source": "none"}, env)
+    def stage(name: str, key: str | None = None, stage_args: dict | None = None, stage_env: dict | None = None) -> dict:
+        key = key or name
+        print(f"[bench] {key} ...", flush=True)
+        results[key] = run_stage(name, stage_args or args, stage_env or env)
+        print(f"[bench] {key}: {results[key]['wall_seconds']} s, peak {results[key]['peak_rss_mb']} MB", flush=True)
+        return results[key]
+
+    stage("dbt_parse")
+    if not real:
+        stage("synth")
+    stage("ingest_backfill")
+    stage("gold_build")  # history built here (first build on this store)
+    stage("gold_build", "gold_build_warm", {**args, "lead": 60})  # stored history reused
+    stage("train")
+    tip = first_tip(store5, date)
+    print(f"[bench] live_job x3 for {date} (first tip {tip.isoformat()}) ...", flush=True)
+    results["live_job"] = live_runs(args, env, tip)
+    print(f"[bench] live_job: median {results['live_job']['wall_seconds']} s", flush=True)
+    scaling = {len(REAL_SEASONS) if real else 2: results["live_job"]["wall_seconds"]}
+    if real and not ns.quick:
+        for n in (1, 3):
+            sub = subset_dataset(Path(dataset_dir), work / f"nba_{n}", REAL_SEASONS[-n:])
+            store = work / "data" / f"bench_{n}.duckdb"
+            sub_args = {**args, "dataset_dir": str(sub)}
+            stage("ingest_backfill", f"ingest_backfill_{n}_seasons", sub_args, env_for(store))
+            stage("history", f"history_{n}_seasons", {**sub_args, "run_as_of_ts": (tip - timedelta(minutes=180)).isoformat()},
+                  env_for(store))
+            print(f"[bench] live_job_{n}_seasons x3 ...", flush=True)
+            results[f"live_job_{n}_seasons"] = live_runs(sub_args, env_for(store), tip)
+            scaling[n] = results[f"live_job_{n}_seasons"]["wall_seconds"]
+    features = results["live_job"].get("features_path")
+    if features:
+        print("[bench] score_minutes_v1 cold process x5 ...", flush=True)
+        results["score_process"] = score_process(Path(features), date, work / "minutes_current_run.json", work, env)
+    if real and not ns.quick:
+        cmd = [str(Path(sys.executable).with_name("minutes-live")), "backtest", "--season", "2021-22", "--lead", "30",
+               "--dataset-dir", str(dataset_dir), "--db-path", str(store5), "--out-root", str(work / "reports" / "backtest"),
+               "--bundle-root", str(work / "artifacts" / "backtest_bundles")]
+        for key in ("backtest_first", "backtest_warm"):
+            print(f"[bench] {key} ...", flush=True)
+            results[key] = timed_command(cmd, env)
+            print(f"[bench] {key}: {results[key]['wall_seconds']} s", flush=True)
+
     ratio = results["live_job"]["wall_seconds"] / results["dbt_parse"]["wall_seconds"]
     print("\n| stage | wall s | peak MB | notes |\n| --- | --- | --- | --- |")
-    for stage, r in results.items():
-        notes = {k: v for k, v in r.items() if k not in ("wall_seconds", "peak_rss_mb")}
-        print(f"| {stage} | {r['wall_seconds']} | {r['peak_rss_mb']} | {json.dumps(notes, default=str)} |")
-    print(f"\nlive job / bare dbt parse = {ratio:.2f}")
+    for name, r in results.items():
+        notes = {k: v for k, v in r.items() if k not in ("wall_seconds", "peak_rss_mb", "features_path")}
+        print(f"| {name} | {r['wall_seconds']} | {r['peak_rss_mb']} | {json.dumps(notes, default=str)} |")
+
+    targets = [("live job / bare full `dbt parse`", f"{ratio:.2f}", "<= 1.0")]
+    if len(scaling) > 1:
+        spread = (max(scaling.values()) - min(scaling.values())) / min(scaling.values())
+        targets.append(("live job with 1 vs 5 seasons of stored history",
+                        f"{scaling.get(1)} s vs {scaling.get(5)} s ({100 * spread:.0f} % apart)", "<= 10 % apart"))
+        targets.append(("scaling: live job with 1 / 3 / 5 seasons of history",
+                        " / ".join(f"{scaling[k]} s" for k in sorted(scaling)), "flat"))
+    if "score_process" in results:
+        sp = results["score_process"]
+        targets.append(("`score_minutes_v1` process for one slate, wall", f"{sp['wall_seconds']} s (min {sp['min_wall_seconds']} s)",
+                        "<= 1.0 s"))
+    if "backtest_warm" in results:
+        targets.append(("season backtest, warm store, end to end", f"{results['backtest_warm']['wall_seconds']} s", "<= 90 s"))
+    g, gw = results["gold_build"], results["gold_build_warm"]
+    targets.append(("gold build, five seasons, peak RSS",
+                    f"{gw['wall_seconds']} s, {gw['peak_rss_mb']} MB on stored history; "
+                    f"{g['wall_seconds']} s, {g['peak_rss_mb']} MB building history", "<= 15 s, <= 1 GiB"))
+    print("\n| measure | this run | target |\n| --- | --- | --- |")
+    for row in targets:
+        print("| " + " | ".join(row) + " |")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (out_dir / f"{stamp}_{ns.dataset}.json").write_text(json.dumps({"dataset": ns.dataset, "date": date, "results": results,
-                                                                   "live_job_over_dbt_parse": round(ratio, 2)}, indent=2, default=str))
+    (out_dir / f"{stamp}_{ns.dataset}.json").write_text(json.dumps(
+        {"dataset": ns.dataset, "date": date, "results": results, "live_job_over_dbt_parse": round(ratio, 2),
+         "scaling_live_job_seconds": scaling, "targets": targets}, indent=2, default=str))
 
 
 if __name__ == "__main__":
