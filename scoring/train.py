@@ -30,7 +30,7 @@ from foundation import settings
 from scoring.bundle import MinutesBundle, lgb_threads, lgb_workers, load_bundle
 from scoring.contract import PROJECT_ROOT
 from scoring.features import as_float_array, build_matrix, feature_spec
-from scoring.metrics import evaluate, evaluation_rows
+from scoring.metrics import evaluate, evaluation_rows, with_breakdown_inputs
 from scoring.reconcile import ReconcileConfig
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -212,7 +212,7 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     cal_final = bundle.predict(features[cal_mask])
     log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
              cal_window[0], cal_window[1], time.perf_counter() - t0)
-    bundle.metrics = {"calibration_window": evaluate(cal_final)}
+    bundle.metrics = {"calibration_window": evaluate(with_breakdown_inputs(cal_final, features[cal_mask]))}
     bundle_id = bundle_id or f"minutes_v1_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
     bundle.meta = {
         "bundle_id": bundle_id,
