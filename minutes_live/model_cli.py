@@ -4,8 +4,9 @@ They sit in the orchestration package because they build gold features with dbt 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -13,6 +14,9 @@ import typer
 from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
 from minutes_live.cli_help import bounded
+
+if TYPE_CHECKING:
+    from minutes_live.gold import GoldFeatures
 
 BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
@@ -28,15 +32,20 @@ def _refuse(command: str, exc: InvalidInput) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def _gold(dataset_dir: Path, lead: int, db_path: Path | None, lock_timeout: float, what: str) -> pd.DataFrame:
+REBUILD = Annotated[bool, typer.Option(
+    "--rebuild", help="Backfill and run dbt even when the dataset and the dbt project are unchanged since the last build.")]
+
+
+def _gold(dataset_dir: Path, lead: int, db_path: Path | None, lock_timeout: float, what: str,
+          rebuild: bool = False) -> GoldFeatures:
     """Gold features built with dbt; store and dbt failures exit with their guardrail code (12, 13, 10)."""
     from foundation.guardrails import DbtBuildError, GuardrailError
     from minutes_live.dbt_runner import DbtError
-    from minutes_live.gold import build_gold_features  # lazy: needs dbt + the warehouse
+    from minutes_live.gold import gold_features  # lazy: needs dbt + the warehouse
 
     try:
         try:
-            return build_gold_features(Path(dataset_dir), lead, db_path=db_path, wait_seconds=lock_timeout)
+            return gold_features(Path(dataset_dir), lead, db_path=db_path, wait_seconds=lock_timeout, reuse=not rebuild)
         except DbtError as exc:
             raise DbtBuildError(str(exc)) from None
     except GuardrailError as exc:
@@ -45,12 +54,16 @@ def _gold(dataset_dir: Path, lead: int, db_path: Path | None, lock_timeout: floa
 
 
 def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None,
-              lock_timeout: float = 600.0) -> tuple[pd.DataFrame, str]:
+              lock_timeout: float = 600.0, rebuild: bool = False) -> tuple[pd.DataFrame, str, dict]:
+    """(gold frame, where it came from, per-stage seconds and actions: ingest / dbt / read)."""
     if features_path is not None:
-        return pd.read_parquet(features_path), str(features_path)
+        t0 = time.perf_counter()
+        frame = pd.read_parquet(features_path)
+        return frame, str(features_path), {"read": {"seconds": round(time.perf_counter() - t0, 2), "rows": len(frame)}}
     if dataset_dir is None:
         dataset_dir = settings.real_dataset_dir()
-    return _gold(dataset_dir, lead, db_path, lock_timeout, "backtest"), f"build_gold_features({dataset_dir}, {lead})"
+    gold = _gold(dataset_dir, lead, db_path, lock_timeout, "backtest", rebuild)
+    return gold.frame, f"build_gold_features({dataset_dir}, {lead})", gold.stages
 
 
 @app.command()
@@ -73,6 +86,7 @@ def train(
     cal_end: Annotated[str | None, typer.Option(help="Calibration window end YYYY-MM-DD (default: the last date).")] = None,
     promote_it: Annotated[bool, typer.Option("--promote", help="Make it the active bundle.")] = False,
     lock_timeout: LOCK_TIMEOUT = 600.0,
+    rebuild: REBUILD = False,
 ) -> None:
     """Train a bundle on gold features (regular season, non-OUT rows)."""
     from scoring.train import default_windows, promote, train_bundle
@@ -99,7 +113,7 @@ def train(
         if not dataset_dir.is_dir():
             typer.echo(f"train: error: dataset directory not found: {dataset_dir}", err=True)
             raise typer.Exit(2)
-        frame = _gold(dataset_dir, lead, None, lock_timeout, "train")
+        frame = _gold(dataset_dir, lead, None, lock_timeout, "train", rebuild).frame
     if wanted:
         unknown = sorted(set(wanted) - set(frame["season"].unique()))
         if unknown:
@@ -141,8 +155,9 @@ def backtest(
                                               show_default="artifacts/minutes_v1/backtest_bundles")] = BACKTEST_BUNDLES_DIR,
     seed: Annotated[int, typer.Option(help=bounded("--seed", "LightGBM seed."))] = 7,
     lock_timeout: LOCK_TIMEOUT = 600.0,
+    rebuild: REBUILD = False,
 ) -> None:
-    """Train on the seasons before SEASON, score every game of it, write report.md + plots."""
+    """Train on the seasons before SEASON, score every game of it, write report.md, predictions.parquet + plots."""
     from scoring.backtest import run_backtest
 
     try:  # every value before any work (foundation/cli_values.py)
@@ -153,8 +168,8 @@ def backtest(
         bundle_root = cli_values.writable_dir(bundle_root, "--bundle-root")
     except InvalidInput as exc:
         raise _refuse("backtest", exc) from None
-    frame, source = load_gold(features_path, dataset_dir, lead, db_path, lock_timeout)
-    res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source)
+    frame, source, stages = load_gold(features_path, dataset_dir, lead, db_path, lock_timeout, rebuild)
+    res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source, gold_stages=stages)
     m = res.metrics
     typer.echo(f"{season} lead {lead}: MAE {m['mae']:.3f} (played {m['mae_played']:.3f}), coverage "
                f"{m['coverage_p10_p90']:.3f}, team share {m['team_sanity']['share_in_band']:.3f} -> {res.report_dir}")

@@ -1,7 +1,9 @@
 """Season backtest: train on the seasons before it, score every game of it, report next to baselines.
 
-Writes `reports/backtest/<season>_lead<N>/`: report.md, metrics.json, and PNG plots (interval calibration,
-error by actual-minutes bucket, error by starter/bench). It takes a gold features frame; `minutes-live backtest` (minutes_live/model_cli.py)
+Writes `reports/backtest/<season>_lead<N>/`: report.md, metrics.json (with the breakdowns of
+scoring.metrics.breakdowns and the seconds of each stage), predictions.parquet (one row per evaluated
+player-game: `PREDICTION_COLUMNS`), and PNG plots (interval calibration, error by actual-minutes bucket, error
+by starter/bench). It takes a gold features frame; `minutes-live backtest` (minutes_live/model_cli.py)
 builds one from a replay dataset with dbt, or reads `--features-path`.
 """
 
@@ -17,12 +19,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring.bundle import lgb_threads, load_bundle
-from scoring.metrics import BUCKETS, add_baselines, evaluate, evaluation_rows
+from scoring.bundle import lgb_threads, lgb_workers, load_bundle
+from scoring.metrics import (
+    BUCKETS,
+    ROLE_COLUMN,
+    add_baselines,
+    evaluate,
+    evaluation_rows,
+    missed_team_games,
+    role_bucket,
+    with_breakdown_inputs,
+)
 from scoring.train import train_bundle
 
 BASELINES = ("baseline_last5_played", "baseline_season_avg")
 TARGETS = {"mae": 4.6, "mae_played": 4.3, "coverage": (0.77, 0.83), "team_share": 0.99}
+# predictions.parquet: one row per evaluated player-game (scoring.metrics.evaluation_rows), in this order
+PREDICTION_COLUMNS = (
+    "game_date", "game_id", "team_id", "team_tricode", "player_id", "player_name", "status", "play_prob",
+    "minutes_p10", "minutes_p50", "minutes_p90", "actual_minutes", "is_starter", "is_confirmed_starter",
+    "is_projected_starter", ROLE_COLUMN, "pregame_role", "missed_team_games", *BASELINES,
+)
+SPLIT_TITLES = {
+    "actual_minutes": "By actual minutes",
+    "pregame_role": "By pre-game role (mean minutes of the last 10 games before tip)",
+    "first_game_back": "First game back after an absence (team games missed right before it)",
+    "starter": "By pre-tip role (confirmed / projected starter)",
+    "month": "By month",
+}
 
 
 @dataclass
@@ -32,7 +56,9 @@ class BacktestResult:
 
 
 def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path, bundle_root: Path,
-                 seed: int = 7, source: str = "") -> BacktestResult:
+                 seed: int = 7, source: str = "", gold_stages: dict | None = None) -> BacktestResult:
+    """`gold_stages`: seconds and actions of the steps that made `features` (minutes_live.gold), reported
+    with this function's own stages (train, score, report)."""
     started = time.time()
     if "game_type" in features.columns:
         features = features[features["game_type"].astype("string").fillna("regular").eq("regular")]
@@ -42,6 +68,7 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     if train_part.empty or test_part.empty:
         raise ValueError(f"season {season}: need earlier seasons to train on and rows to score "
                          f"(train rows {len(train_part)}, test rows {len(test_part)})")
+    prepare_seconds = time.time() - started
     t0 = time.time()
     bundle_id = f"backtest_{season}_lead{lead}_seed{seed}"
     # a backtest bundle is reproducible from (features, season, lead, seed): re-running replaces it
@@ -55,6 +82,7 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     raw = bundle.predict(test_part, reconcile=False)
     for b in BASELINES:
         scored[b] = test_part[b].to_numpy()
+    scored = with_breakdown_inputs(scored, test_part)
     # per-slate timing on a few dates (the production unit of work)
     dates = sorted(test_part["game_date"].unique())
     slate_times = []
@@ -66,19 +94,38 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     no_rec = evaluate(raw)
     metrics["without_reconciliation"] = {k: no_rec[k] for k in ("mae", "mae_played", "coverage_p10_p90")}
     metrics["without_reconciliation"]["team_share_in_band"] = no_rec["team_sanity"]["share_in_band"]
+    scoring_seconds = time.time() - t0
+    t0 = time.time()
+    report_dir = Path(out_root) / f"{season}_lead{lead}"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    predictions = prediction_rows(scored)
+    predictions.to_parquet(report_dir / "predictions.parquet", index=False)
+    plot_all(scored, metrics, report_dir)
+    stages = {**(gold_stages or {}), "prepare": {"seconds": round(prepare_seconds, 2)},
+              "train": {"seconds": round(train_seconds, 2), "workers": lgb_workers()},
+              "score": {"seconds": round(scoring_seconds, 2)}}
     metrics["run"] = {"season": season, "lead_minutes": lead, "features_source": source, "bundle_dir": str(bundle_dir),
                       "bundle_windows": bundle.meta["windows"], "train_seconds": round(train_seconds, 1),
                       "score_season_seconds": round(score_seconds, 2),
                       "seconds_per_slate": round(float(np.mean(slate_times)), 3) if slate_times else None,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "lightgbm_threads": lgb_threads(),
-                      "total_seconds": round(time.time() - started, 1)}
-    report_dir = Path(out_root) / f"{season}_lead{lead}"
-    report_dir.mkdir(parents=True, exist_ok=True)
+                      "lightgbm_threads": lgb_threads(), "lightgbm_workers": lgb_workers(),
+                      "predictions_rows": len(predictions), "stages": stages}
+    stages["report"] = {"seconds": round(time.time() - t0, 2)}  # up to here; writing the two files is the rest
+    metrics["run"]["total_seconds"] = round(time.time() - started, 1)
     (report_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    plot_all(scored, metrics, report_dir)
     (report_dir / "report.md").write_text(render_report(metrics))
     return BacktestResult(report_dir=report_dir, metrics=metrics)
+
+
+def prediction_rows(scored: pd.DataFrame) -> pd.DataFrame:
+    """The evaluated rows of a scored backtest frame, as written to predictions.parquet (PREDICTION_COLUMNS)."""
+    rows = scored[evaluation_rows(scored)]
+    out = rows.rename(columns={"minutes": "actual_minutes"})
+    out["pregame_role"] = role_bucket(rows[ROLE_COLUMN]).to_numpy()
+    out["missed_team_games"] = missed_team_games(scored)[rows.index].to_numpy()
+    out["game_date"] = pd.to_datetime(out["game_date"]).dt.date
+    return out[[c for c in PREDICTION_COLUMNS if c in out.columns]].reset_index(drop=True)
 
 
 def plot_all(scored: pd.DataFrame, metrics: dict, report_dir: Path) -> None:
@@ -145,6 +192,28 @@ def _f(x: float | None, nd: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{nd}f}"
 
 
+def _stage_note(stage: dict) -> str:
+    parts = [stage[k] for k in ("action", "reason") if stage.get(k)]
+    if "workers" in stage:
+        parts.append(f"{stage['workers']} model(s) at once")
+    return "; ".join(str(p) for p in parts).replace("|", "/")
+
+
+def breakdown_tables(breakdowns: dict, baselines: tuple[tuple[str, str], ...]) -> list[str]:
+    """Markdown: one table per split of scoring.metrics.breakdowns (model and baseline MAE, coverage)."""
+    lines: list[str] = []
+    for split, groups in breakdowns.items():
+        lines += ["", f"## {SPLIT_TITLES.get(split, split)}", "",
+                  "| group | rows | played | MAE | " + " | ".join(f"{n} MAE" for n, _ in baselines)
+                  + " | played MAE | coverage | coverage (played) |",
+                  "|" + " --- |" * (7 + len(baselines))]
+        for label, g in groups.items():
+            base = " | ".join(_f(g["baselines"].get(col)) for _, col in baselines)
+            lines.append(f"| {label} | {g['rows']:,} | {g['played_rows']:,} | {_f(g['mae'])} | {base} | "
+                         f"{_f(g['mae_played'])} | {_f(g['coverage'], 3)} | {_f(g['coverage_played'], 3)} |")
+    return lines
+
+
 def render_report(m: dict) -> str:
     r = m["run"]
     b5, bs = m["baselines"]["baseline_last5_played"], m["baselines"]["baseline_season_avg"]
@@ -164,20 +233,12 @@ def render_report(m: dict) -> str:
         f"| team-games p50 sum in [230, 260] | {_f(m['team_sanity']['share_in_band'], 3)} | | | >= {TARGETS['team_share']} | {'yes' if m['team_sanity']['share_in_band'] >= TARGETS['team_share'] else 'no'} |",
         "",
         f"Below p10: {_f(m['share_below_p10'], 3)}, above p90: {_f(m['share_above_p90'], 3)}, mean width "
-        f"{_f(m['mean_interval_width'])} min; coverage on played rows {_f(m['coverage_played'], 3)}.",
+        f"{_f(m['mean_interval_width'])} min; coverage on played rows {_f(m['coverage_played'], 3)}. "
+        f"Per-row predictions: predictions.parquet ({r['predictions_rows']:,} rows).",
         "",
-        "## By actual minutes",
-        "",
-        "| actual | rows | Minutes V1 | last-5-played | season-to-date |",
-        "| --- | --- | --- | --- | --- |",
     ]
-    for _lo, _hi, label in BUCKETS:
-        lines.append(f"| {label} | {m['mae_by_bucket'][label]['rows']:,} | {_f(m['mae_by_bucket'][label]['mae'])} | "
-                     f"{_f(b5['mae_by_bucket'][label])} | {_f(bs['mae_by_bucket'][label])} |")
-    lines += ["", "## By pre-tip role (confirmed / projected starter)", "", "| role | rows | MAE | coverage |", "| --- | --- | --- | --- |"]
-    for role in ("starter", "bench"):
-        lines.append(f"| {role} | {m['mae_by_role'][role]['rows']:,} | {_f(m['mae_by_role'][role]['mae'])} | "
-                     f"{_f(m['coverage_by_role'][role], 3)} |")
+    lines += breakdown_tables(m["breakdowns"], (("last-5-played", "baseline_last5_played"),
+                                                ("season-to-date", "baseline_season_avg")))
     w = m["without_reconciliation"]
     lines += [
         "", "## Effect of team-minutes reconciliation", "",
@@ -186,8 +247,11 @@ def render_report(m: dict) -> str:
         f"| with (published) | {_f(m['mae'])} | {_f(m['mae_played'])} | {_f(m['coverage_p10_p90'], 3)} | {_f(m['team_sanity']['share_in_band'], 3)} |",
         "", "(Calibration was fitted on reconciled intervals, so the 'without' coverage is indicative only.)",
         "", "## Cost", "",
-        f"Training {r['train_seconds']} s, scoring the season {r['score_season_seconds']} s, "
-        f"{r['seconds_per_slate']} s per slate, peak RSS {r['peak_rss_mb']} MB ({r['lightgbm_threads']} LightGBM thread(s)).",
+        f"Training {r['train_seconds']} s ({r.get('lightgbm_workers', 1)} model(s) at once), scoring the season "
+        f"{r['score_season_seconds']} s, {r['seconds_per_slate']} s per slate, peak RSS {r['peak_rss_mb']} MB "
+        f"({r['lightgbm_threads']} LightGBM thread(s) per model).",
+        "", "| stage | seconds | what happened |", "| --- | --- | --- |",
+        *(f"| {name} | {st.get('seconds', '')} | {_stage_note(st)} |" for name, st in r.get("stages", {}).items()),
         "", "![interval calibration](interval_calibration.png)", "",
         "![error by bucket](error_by_bucket.png)", "", "![error by role](error_by_role.png)", "",
     ]

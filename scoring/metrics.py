@@ -6,7 +6,12 @@
   (left-closed: [0,10), [10,20), [20,30), [30, inf)), by pre-tip starter / bench;
 - coverage: share of actuals inside [p10, p90] (inclusive);
 - team sanity: share of team-games whose p50 sum lies in [230, 260];
-- baselines on the same rows: last-5-played-games average and season-to-date average (see `add_baselines`).
+- baselines on the same rows: last-5-played-games average and season-to-date average (see `add_baselines`);
+- breakdowns (`breakdowns`, in every report): MAE of the model and the baselines, played-only MAE and
+  [p10, p90] coverage (all rows and played rows) per group of rows, split by
+  actual minutes (BUCKETS); pre-game role = the player's mean minutes over his last 10 rotation-eligible games
+  known before tip (`roll_mean_10`: <10, 10-20, 20-30, 30+, or no history); first game back after an absence
+  (>= 1 / >= 3 team games missed right before this one, `missed_team_games`); pre-tip starter / bench; month.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ import pandas as pd
 
 BUCKETS = ((0.0, 10.0, "0-10"), (10.0, 20.0, "10-20"), (20.0, 30.0, "20-30"), (30.0, np.inf, "30+"))
 TEAM_BAND = (230.0, 260.0)
+ROLE_COLUMN = "roll_mean_10"  # pre-game role: mean minutes of the last 10 rotation-eligible games before tip
+ROLE_BUCKETS = ((0.0, 10.0, "<10"), (10.0, 20.0, "10-20"), (20.0, 30.0, "20-30"), (30.0, np.inf, "30+"))
+NO_HISTORY = "no history"
+ABSENCE_MIN_GAMES = (1, 3)
+# feature columns the breakdowns read; scored frames get them from their features (`with_breakdown_inputs`)
+BREAKDOWN_INPUTS = ("team_id", "season", "game_date", ROLE_COLUMN, "days_since_last")
 
 
 def evaluation_rows(frame: pd.DataFrame) -> pd.Series:
@@ -69,19 +80,11 @@ def evaluate(frame: pd.DataFrame, p10: str = "minutes_p10", p50: str = "minutes_
         "coverage_played": float(((y >= rows[p10]) & (y <= rows[p90]))[played].mean()) if played.any() else None,
         "mean_interval_width": float((rows[p90] - rows[p10]).mean()) if len(rows) else None,
     }
-    for lo, hi, label in BUCKETS:
-        sel = (y >= lo) & (y < hi)
-        out["mae_by_bucket"][label] = {"rows": int(sel.sum()), "mae": _mae(pred[sel], y[sel])}
-    if starter_col in rows.columns:
-        st = rows[starter_col].fillna(False).astype(bool)
-        out["mae_by_role"] = {
-            "starter": {"rows": int(st.sum()), "mae": _mae(pred[st], y[st])},
-            "bench": {"rows": int((~st).sum()), "mae": _mae(pred[~st], y[~st])},
-        }
-        out["coverage_by_role"] = {
-            "starter": float(((y >= rows[p10]) & (y <= rows[p90]))[st].mean()) if st.any() else None,
-            "bench": float(((y >= rows[p10]) & (y <= rows[p90]))[~st].mean()) if (~st).any() else None,
-        }
+    split = breakdowns(frame, p10, p50, p90, starter_col, baselines)
+    out["mae_by_bucket"] = {label: {"rows": g["rows"], "mae": g["mae"]} for label, g in split["actual_minutes"].items()}
+    if "starter" in split:
+        out["mae_by_role"] = {role: {"rows": g["rows"], "mae": g["mae"]} for role, g in split["starter"].items()}
+        out["coverage_by_role"] = {role: g["coverage"] for role, g in split["starter"].items()}
     status = frame["status"].astype("string").str.upper().fillna("")
     out["team_sanity"] = team_sanity(frame[status != "OUT"], p50)
     out["baselines"] = {}
@@ -90,9 +93,87 @@ def evaluate(frame: pd.DataFrame, p10: str = "minutes_p10", p50: str = "minutes_
         out["baselines"][b] = {
             "mae": _mae(bp, y),
             "mae_played": _mae(bp[played], y[played]),
-            "mae_by_bucket": {label: _mae(bp[(y >= lo) & (y < hi)], y[(y >= lo) & (y < hi)]) for lo, hi, label in BUCKETS},
+            "mae_by_bucket": {label: g["baselines"][b] for label, g in split["actual_minutes"].items()},
         }
+    out["breakdowns"] = split
     return out
+
+
+def role_bucket(role_minutes: pd.Series) -> pd.Series:
+    """Pre-game role label of each row from its last-10 mean minutes (ROLE_BUCKETS; NaN -> 'no history')."""
+    v = pd.to_numeric(role_minutes, errors="coerce").astype(float)
+    out = pd.Series(NO_HISTORY, index=role_minutes.index, dtype=object)
+    for lo, hi, label in ROLE_BUCKETS:
+        out[(v >= lo) & (v < hi)] = label
+    return out
+
+
+def missed_team_games(frame: pd.DataFrame) -> pd.Series:
+    """Team games a player missed right before this one, known before tip: his team's games of the same
+    season dated after his previous rotation-eligible game (game_date - days_since_last) and before this one.
+    NaN without history. Counts only the team games present in `frame` (a whole season in a backtest)."""
+    dates = pd.to_datetime(frame["game_date"]).dt.normalize()
+    last = dates - pd.to_timedelta(pd.to_numeric(frame["days_since_last"], errors="coerce"), unit="D")
+    out = np.full(len(frame), np.nan)
+    keys = frame["team_id"].astype("int64").astype(str) + "|" + frame["season"].astype(str)
+    for _, idx in keys.groupby(keys).indices.items():
+        team_dates = np.unique(dates.to_numpy()[idx])  # sorted game dates of this team and season
+        now = np.searchsorted(team_dates, dates.to_numpy()[idx], side="left")
+        prev = last.to_numpy()[idx]
+        after_last = np.searchsorted(team_dates, prev, side="right")
+        out[idx] = np.where(pd.isna(prev), np.nan, np.maximum(now - after_last, 0))
+    return pd.Series(out, index=frame.index)
+
+
+def with_breakdown_inputs(scored: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """`scored` (a bundle's predictions, rows in the order of `features`) with the BREAKDOWN_INPUTS it lacks."""
+    out = scored.copy()
+    for col in BREAKDOWN_INPUTS:
+        if col not in out.columns and col in features.columns:
+            out[col] = features[col].to_numpy()
+    return out
+
+
+def breakdowns(frame: pd.DataFrame, p10: str = "minutes_p10", p50: str = "minutes_p50", p90: str = "minutes_p90",
+               starter_col: str = "is_starter", baselines: tuple[str, ...] = ()) -> dict:
+    """{split: {group: stats}} over the evaluation rows (module docstring); a split whose input columns the
+    frame lacks is left out. stats: rows, played_rows, mae, mae_played, coverage, coverage_played and
+    baselines {name: mae}; None where a group has no rows."""
+    mask = evaluation_rows(frame)
+    rows = frame[mask]
+    y = rows["minutes"].astype(float).to_numpy()
+    pred = rows[p50].astype(float).to_numpy()
+    inside = (y >= rows[p10].astype(float).to_numpy()) & (y <= rows[p90].astype(float).to_numpy())
+    played = y > 0
+    base = {b: rows[b].astype(float).to_numpy() for b in baselines}
+
+    def mean(values: np.ndarray, sel: np.ndarray) -> float | None:
+        return float(np.mean(values[sel])) if sel.any() else None
+
+    def stats(sel: np.ndarray) -> dict:
+        sel = np.asarray(sel, bool)
+        return {"rows": int(sel.sum()), "played_rows": int((sel & played).sum()),
+                "mae": mean(np.abs(pred - y), sel), "mae_played": mean(np.abs(pred - y), sel & played),
+                "coverage": mean(inside, sel), "coverage_played": mean(inside, sel & played),
+                "baselines": {b: mean(np.abs(v - y), sel) for b, v in base.items()}}
+
+    splits: dict[str, list[tuple[str, np.ndarray]]] = {
+        "actual_minutes": [(label, (y >= lo) & (y < hi)) for lo, hi, label in BUCKETS]}
+    if ROLE_COLUMN in rows.columns:
+        role = role_bucket(rows[ROLE_COLUMN]).to_numpy()
+        splits["pregame_role"] = [(label, role == label) for label in [b[2] for b in ROLE_BUCKETS] + [NO_HISTORY]]
+    if all(c in frame.columns for c in ("team_id", "season", "game_date", "days_since_last")):
+        missed = missed_team_games(frame)[mask].to_numpy()
+        splits["first_game_back"] = [(f"after >= {n} missed game{'s' if n > 1 else ''}", missed >= n)
+                                     for n in ABSENCE_MIN_GAMES]
+        splits["first_game_back"].append(("not after an absence", ~(missed >= 1)))
+    if starter_col in rows.columns:
+        st = rows[starter_col].fillna(False).astype(bool).to_numpy()
+        splits["starter"] = [("starter", st), ("bench", ~st)]
+    if "game_date" in rows.columns:
+        month = pd.to_datetime(rows["game_date"]).dt.strftime("%Y-%m").to_numpy()
+        splits["month"] = [(m, month == m) for m in sorted(set(month))]
+    return {name: {label: stats(sel) for label, sel in groups} for name, groups in splits.items()}
 
 
 def add_baselines(frame: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import platform
 import resource
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,10 +27,10 @@ import pandas as pd
 import sklearn
 
 from foundation import settings
-from scoring.bundle import MinutesBundle, lgb_threads, load_bundle
+from scoring.bundle import MinutesBundle, lgb_threads, lgb_workers, load_bundle
 from scoring.contract import PROJECT_ROOT
 from scoring.features import as_float_array, build_matrix, feature_spec
-from scoring.metrics import evaluate, evaluation_rows
+from scoring.metrics import evaluate, evaluation_rows, with_breakdown_inputs
 from scoring.reconcile import ReconcileConfig
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -150,8 +151,11 @@ def _git_commit() -> str | None:
 def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_window: Window | None = None,
                  cal_window: Window | None = None, reconcile: ReconcileConfig | None = None,
                  bundle_id: str | None = None, threads: int | None = None, quantile_rounds: int = QUANTILE_ROUNDS,
-                 play_rounds: int = PLAY_ROUNDS) -> Path:
-    """Train, calibrate and save a bundle under `out_dir/<bundle_id>`; returns the bundle directory."""
+                 play_rounds: int = PLAY_ROUNDS, workers: int | None = None) -> Path:
+    """Train, calibrate and save a bundle under `out_dir/<bundle_id>`; returns the bundle directory.
+
+    `threads`: LightGBM threads per model (default `lgb_threads()`); `workers`: models trained at once
+    (default `lgb_workers()`). Neither changes the models: each model's params are the same either way."""
     started = time.time()
     if train_window is None or cal_window is None:
         dtrain, dcal = default_windows(features)
@@ -174,21 +178,31 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     played = y > 0
     names = spec["columns"]
     n_models = len(QUANTILE_LEVELS) + 1
-    log.info("train: %s rows (%s played) x %d features, window %s..%s; %d quantile models + play model, %d threads",
-             f"{len(train):,}", f"{int(played.sum()):,}", len(names), train_window[0], train_window[1],
-             len(QUANTILE_LEVELS), params["num_threads"])
-    quantile_models = []
-    for i, level in enumerate(QUANTILE_LEVELS, start=1):
+    n_workers = min(workers or lgb_workers(params["num_threads"]), n_models)
+    log.info("train: %s rows (%s played) x %d features, window %s..%s; %d quantile models + play model, %d threads "
+             "each, %d at once", f"{len(train):,}", f"{int(played.sum()):,}", len(names), train_window[0],
+             train_window[1], len(QUANTILE_LEVELS), params["num_threads"], n_workers)
+    # the models are independent: they train concurrently (LightGBM releases the GIL), each with the same
+    # params as alone, so the bundle is the same whatever the number of workers (tests/python/scoring)
+    played_X, played_y = X[played], y[played]
+    jobs = [(f"quantile {level:.2f}", {**params, "objective": "quantile", "alpha": level}, played_X, played_y,
+             quantile_rounds) for level in QUANTILE_LEVELS]
+    jobs.append(("play probability", {**params, "objective": "binary"}, X, played.astype(float), play_rounds))
+
+    def fit(job: tuple) -> tuple[lgb.Booster, float]:
+        _, job_params, job_X, job_y, rounds = job
         t0 = time.perf_counter()
-        ds = lgb.Dataset(X[played], y[played], feature_name=names, free_raw_data=False)
-        quantile_models.append(lgb.train({**params, "objective": "quantile", "alpha": level}, ds, quantile_rounds))
-        log.info("train: model %d/%d quantile %.2f, %d rounds in %.1f s", i, n_models, level, quantile_rounds,
-                 time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    ds = lgb.Dataset(X, played.astype(float), feature_name=names, free_raw_data=False)
-    play_model = lgb.train({**params, "objective": "binary"}, ds, play_rounds)
-    log.info("train: model %d/%d play probability, %d rounds in %.1f s", n_models, n_models, play_rounds,
-             time.perf_counter() - t0)
+        ds = lgb.Dataset(job_X, job_y, feature_name=names, free_raw_data=False)
+        return lgb.train(job_params, ds, rounds), time.perf_counter() - t0
+
+    boosters = []
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        futures = [pool.submit(fit, job) for job in jobs]
+        for i, (job, future) in enumerate(zip(jobs, futures, strict=True), start=1):  # logged in model order
+            booster, seconds = future.result()
+            boosters.append(booster)
+            log.info("train: model %d/%d %s, %d rounds in %.1f s", i, n_models, job[0], job[4], seconds)
+    quantile_models, play_model = boosters[:-1], boosters[-1]
     rcfg = reconcile or ReconcileConfig()
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
                            play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
@@ -198,7 +212,7 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     cal_final = bundle.predict(features[cal_mask])
     log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
              cal_window[0], cal_window[1], time.perf_counter() - t0)
-    bundle.metrics = {"calibration_window": evaluate(cal_final)}
+    bundle.metrics = {"calibration_window": evaluate(with_breakdown_inputs(cal_final, features[cal_mask]))}
     bundle_id = bundle_id or f"minutes_v1_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
     bundle.meta = {
         "bundle_id": bundle_id,
