@@ -183,9 +183,10 @@ def main() -> None:
     work = Path(ns.work or tempfile.mkdtemp(prefix="minutes-live-bench-"))
     work.mkdir(parents=True, exist_ok=True)
 
-    def env_for(store: Path) -> dict:
-        return {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"), "MINUTES_LIVE_DUCKDB": str(store),
-                "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
+    def env_for(store: Path, roots: str = "") -> dict:
+        """The stage environment: one store; `roots` keeps the run directories of another store apart."""
+        return {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / f"data{roots}"), "MINUTES_LIVE_DUCKDB": str(store),
+                "MINUTES_LIVE_ARTIFACTS": str(work / f"artifacts{roots}"), "MINUTES_LIVE_REPORTS": str(work / f"reports{roots}")}
 
     store5 = work / "data" / "bench.duckdb"
     env = env_for(store5)
@@ -220,12 +221,12 @@ def main() -> None:
         for n in (1, 3):
             sub = subset_dataset(Path(dataset_dir), work / f"nba_{n}", REAL_SEASONS[-n:])
             store = work / "data" / f"bench_{n}.duckdb"
-            sub_args = {**args, "dataset_dir": str(sub)}
-            stage("ingest_backfill", f"ingest_backfill_{n}_seasons", sub_args, env_for(store))
+            sub_args, sub_env = {**args, "dataset_dir": str(sub)}, env_for(store, f"_{n}_seasons")
+            stage("ingest_backfill", f"ingest_backfill_{n}_seasons", sub_args, sub_env)
             stage("history", f"history_{n}_seasons", {**sub_args, "run_as_of_ts": (tip - timedelta(minutes=180)).isoformat()},
-                  env_for(store))
+                  sub_env)
             print(f"[bench] live_job_{n}_seasons x3 ...", flush=True)
-            results[f"live_job_{n}_seasons"] = live_runs(sub_args, env_for(store), tip)
+            results[f"live_job_{n}_seasons"] = live_runs(sub_args, sub_env, tip)
             scaling[n] = results[f"live_job_{n}_seasons"]["wall_seconds"]
     features = results["live_job"].get("features_path")
     if features:
