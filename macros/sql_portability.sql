@@ -53,3 +53,15 @@
 {% macro stable_double(expression) -%}
     cast(round(cast({{ expression }} as double), 9) as double)
 {%- endmacro %}
+
+{#- One row per whole day 0..max_days (max_days: an integer SQL expression over `relation`, e.g. a
+    run_context column): day_offset, to expand a date into the window of dates before it as an equi-join. -#}
+{% macro day_offsets(relation, max_days) %}
+    {{ return(adapter.dispatch('day_offsets', 'minutes_live')(relation, max_days)) }}
+{% endmacro %}
+{% macro default__day_offsets(relation, max_days) -%}
+    select explode(sequence(0, {{ max_days }})) as day_offset from {{ relation }}
+{%- endmacro %}
+{% macro duckdb__day_offsets(relation, max_days) -%}
+    select cast(unnest(range(0, {{ max_days }} + 1)) as integer) as day_offset from {{ relation }}
+{%- endmacro %}

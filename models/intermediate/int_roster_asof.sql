@@ -10,11 +10,27 @@ rosters as (
 
 ),
 
+-- only the games being cut off (a live run: the slate), each expanded into the roster dates it may use
+-- (its date and the roster_fallback_days before it), so rosters are read by an equi-join on (team, date)
+cutoff_games as (
+
+    select games.game_id, games.game_date, games.home_team_id, games.away_team_id
+    from {{ ref('int_games') }} as games
+    where games.game_id in (select cutoffs.game_id from {{ ref('int_game_cutoffs') }} as cutoffs)
+
+),
+
 game_teams as (
 
-    select game_id, game_date, home_team_id as team_id from {{ ref('int_games') }}
+    select game_id, game_date, home_team_id as team_id from cutoff_games
     union all
-    select game_id, game_date, away_team_id as team_id from {{ ref('int_games') }}
+    select game_id, game_date, away_team_id as team_id from cutoff_games
+
+),
+
+offsets as (
+
+    {{ day_offsets(ref('run_context'), 'roster_fallback_days') }}
 
 ),
 
@@ -34,11 +50,11 @@ candidates as (
         rosters.snapshot_ts,
         rosters.ingested_at,
         rosters.content_hash
-    from rosters
-    inner join game_teams
+    from game_teams
+    cross join offsets
+    inner join rosters
         on rosters.team_id = game_teams.team_id
-        and rosters.game_date <= game_teams.game_date
-        and rosters.game_date >= game_teams.game_date - {{ run_value('roster_fallback_days') }}
+        and rosters.game_date = game_teams.game_date - offsets.day_offset
 
 ),
 
