@@ -31,6 +31,15 @@ history as (
 
 ),
 
+-- the 10 most recent history rows of a target are seq prior_seq - 9 .. prior_seq: expand each target into
+-- those 10 sequence numbers and equi-join, instead of a range join over the player's whole history
+recency as (
+
+    select 1 as recency_rank union all select 2 union all select 3 union all select 4 union all select 5
+    union all select 6 union all select 7 union all select 8 union all select 9 union all select 10
+
+),
+
 windowed as (
 
     select
@@ -38,7 +47,7 @@ windowed as (
         targets.game_id,
         targets.player_id,
         targets.team_id,
-        targets.prior_seq - history.seq + 1 as recency_rank,
+        recency.recency_rank,
         history.minutes_clipped,
         history.starter,
         history.role_changed,
@@ -46,9 +55,10 @@ windowed as (
         targets.game_date,
         (history.team_id = targets.team_id and history.season = targets.season) as same_team_season
     from targets
+    cross join recency
     inner join history
         on targets.player_id = history.player_id
-        and history.seq between targets.prior_seq - 9 and targets.prior_seq
+        and history.seq = targets.prior_seq - recency.recency_rank + 1
         and history.tip_ts >= {{ ts_minus('targets.cutoff_ts', run_value('history_days'), 'day') }}
 
 ),
