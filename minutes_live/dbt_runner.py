@@ -81,10 +81,14 @@ def dbt_executable() -> str:
 
 
 def _first_line(text: str | None) -> str:
-    for line in (text or "").splitlines():
-        if line.strip():
-            return " ".join(line.split())
-    return ""
+    """The first non-empty line; when it is only dbt's header ("Runtime Error in model x (path)"), the cause
+    on the next line is added ("...: Catalog Error: Table with name odds does not exist!")."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if len(lines) > 1 and re.match(r"^[\w ]*Error in \w+ \S+ \(.*\)$", lines[0]):
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0]
 
 
 def read_failures(target_path: Path) -> list[DbtNodeFailure] | None:
