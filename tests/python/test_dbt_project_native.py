@@ -36,7 +36,7 @@ LEGACY_SELECTIONS = {
 # dbt ls --resource-type all counts (models, seeds, sources, tests). Since the history split (issue 12) the
 # full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
 NODE_COUNTS = {"live_slate": 90, "gold_features": 91, "overnight_gold": 98, "parity": 110,
-               "live_slate_on_history": 59, "gold_on_history": 60, "history": 27}
+               "live_slate_on_history": 60, "gold_on_history": 61, "history": 27}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_history_state"}

@@ -231,8 +231,9 @@ def test_dbt_heartbeat_while_dbt_runs(tmp_path: Path, monkeypatch, caplog, resto
     messages = [r.getMessage() for r in caplog.records if r.name == "minutes_live.dbt_runner"]
     beats = [m for m in messages if re.fullmatch(r"dbt build --selector live_slate: \d+ s, .+", m)]
     assert beats, messages
-    assert any(re.search(r": \d+ s, \d+/82 nodes", m) for m in beats), beats
-    assert re.fullmatch(r"dbt build --selector live_slate: ok, 82/82 nodes in \d+\.\d s", messages[-1]), messages
+    assert any(re.search(r": \d+ s, \d+/\d+ nodes", m) for m in beats), beats
+    done = re.fullmatch(r"dbt build --selector live_slate: ok, (\d+)/(\d+) nodes in \d+\.\d s", messages[-1])
+    assert done and done.group(1) == done.group(2) and int(done.group(1)) > 50, messages
 
 
 # --- the demo's summary ------------------------------------------------------------------------------------
