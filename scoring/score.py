@@ -32,10 +32,10 @@ from foundation.guardrails import InvalidInput, ScoringInputError
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.run_directory import read_json, run_id_for
+from scoring.active_bundle import resolve_bundle_dir
 from scoring.bundle import BundleError, MinutesBundle, load_bundle
 from scoring.features import SchemaMismatchError
 from scoring.metrics import TEAM_BAND
-from scoring.train import resolve_bundle_dir
 
 OUTPUT_COLUMNS = (
     "game_date", "tip_ts", "game_id", "player_id", "player_name", "team_id", "team_name", "team_tricode",

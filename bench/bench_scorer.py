@@ -1,0 +1,170 @@
+"""Benchmark: the `score_minutes_v1` console script as a cold process, scoring one slate.
+
+    python bench/bench_scorer.py                                   # builds a slate on the synthetic league first
+    python bench/bench_scorer.py --features-path F --date D --bundle-config C [--runs 5] [--importtime]
+
+Each run is a new process of the real console script (`score_minutes_v1 --mode live --replace`), so imports,
+model loading, scoring, writing and publishing are all timed, as an operator's cron line would pay them.
+Prints min / median wall seconds and the peak RSS over the runs (`--importtime`: also the slowest imports of
+one extra run, from `python -X importtime`).
+
+The runs write nothing where the inputs are: the features run (its directory, so that the score run takes
+its id) is copied into a scratch directory, and the data, artifacts and reports roots point there too.
+Without inputs, `minutes-live demo` builds the synthetic league, a bundle and a features run in a scratch
+directory first (about 1-2 minutes).
+
+`measure_scorer()` is the function bench/run_benchmarks.py can call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scorer_command() -> list[str]:
+    """The installed console script, next to this interpreter (the project's virtualenv)."""
+    script = Path(sys.executable).parent / "score_minutes_v1"
+    if not script.exists():
+        raise SystemExit(f"{script} not found: install the project first (./dev lint creates .venv)")
+    return [str(script)]
+
+
+def _scratch_copy(features_path: Path, day: str, scratch: Path) -> Path:
+    """Copy the features run of `features_path` (or the file alone) under `scratch`; return the copy's path."""
+    features_path = Path(features_path).resolve()
+    run_dir = features_path.parent
+    if run_dir.name.startswith("run=") and (run_dir / "summary.json").exists():
+        target = scratch / "features" / day / run_dir.name
+        shutil.copytree(run_dir, target)
+        return target / features_path.name
+    target = scratch / "input" / features_path.name
+    target.parent.mkdir(parents=True)
+    shutil.copy2(features_path, target)
+    return target
+
+
+def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds and peak RSS (MiB) of one process. The child is reaped with os.wait4, whose rusage is
+    that child's alone (RUSAGE_CHILDREN would be the maximum over every child so far)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=tempfile.gettempdir(), stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(cmd, proc.returncode, out.read().decode(), err.read().decode())
+    return wall, usage.ru_maxrss / 1024, done
+
+
+def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: int = 5,
+                   command: list[str] | None = None) -> dict:
+    """Run `score_minutes_v1` `runs` times as a cold process on one slate; wall seconds and peak RSS.
+
+    `command` replaces the console script (e.g. another checkout's entry point, to compare before/after)."""
+    cmd = command or scorer_command()
+    with tempfile.TemporaryDirectory(prefix="bench-scorer-") as tmp:
+        scratch = Path(tmp)
+        features = _scratch_copy(Path(features_path), date, scratch)
+        env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(scratch / "data"),
+               "MINUTES_LIVE_ARTIFACTS": str(scratch / "artifacts"), "MINUTES_LIVE_REPORTS": str(scratch / "reports")}
+        args = ["--date", date, "--mode", "live", "--features-path", str(features), "--bundle-config",
+                str(Path(bundle_config).resolve()), "--artifact-root", str(scratch / "scores"), "--replace"]
+        walls, rss, first = [], [], None
+        for _ in range(runs):
+            wall, peak, done = _run_once(cmd + args, env)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
+            walls.append(wall)
+            rss.append(peak)
+            first = first or done.stdout
+    rows = re.search(r"scored (\d+) rows", first or "")
+    return {
+        "command": cmd[-1], "date": date, "features_path": str(features_path), "runs": runs,
+        "rows": int(rows.group(1)) if rows else None,
+        "wall_s": [round(w, 3) for w in walls], "wall_min_s": round(min(walls), 3),
+        "wall_median_s": round(statistics.median(walls), 3), "peak_rss_mb": round(max(rss), 1),
+    }
+
+
+def import_breakdown(features_path: Path, date: str, bundle_config: Path, top: int = 15) -> list[tuple[str, float]]:
+    """The `top` slowest imports of one cold run (cumulative seconds of each module imported at top level,
+    and of the first level below it), from `python -X importtime`."""
+    with tempfile.TemporaryDirectory(prefix="bench-scorer-") as tmp:
+        scratch = Path(tmp)
+        features = _scratch_copy(Path(features_path), date, scratch)
+        env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(scratch / "data"),
+               "MINUTES_LIVE_ARTIFACTS": str(scratch / "artifacts"), "MINUTES_LIVE_REPORTS": str(scratch / "reports")}
+        cmd = [sys.executable, "-X", "importtime", *scorer_command(), "--date", date, "--mode", "live",
+               "--features-path", str(features), "--bundle-config", str(Path(bundle_config).resolve()),
+               "--artifact-root", str(scratch / "scores"), "--replace"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
+    rows = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( {0,2})(\S+)$", line)
+        if m:
+            rows.append((("  " if m.group(2) else "") + m.group(3), int(m.group(1)) / 1e6))
+    return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+def demo_inputs(work: Path) -> tuple[Path, str, Path]:
+    """A features run and a bundle on the synthetic league, made by `minutes-live demo` under `work`."""
+    env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"),
+           "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
+    env.pop("MINUTES_LIVE_DUCKDB", None)
+    cli = Path(sys.executable).parent / "minutes-live"
+    print(f"building a slate on the synthetic league in {work} (minutes-live demo, 1-2 min) ...", file=sys.stderr)
+    subprocess.run([str(cli), "demo", "--show", "0"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    runs = sorted((work / "data" / "live" / "features_minutes_v1").glob("*/run=*/features.parquet"))
+    if not runs:
+        raise SystemExit(f"minutes-live demo wrote no features run under {work}")
+    features = runs[-1]
+    return features, features.parent.parent.name, work / "data" / "synthetic_league" / "minutes_current_run.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--features-path", type=Path, help="a features.parquet (of a features run, ideally)")
+    ap.add_argument("--date", help="the slate date YYYY-MM-DD (default: the features run's date folder)")
+    ap.add_argument("--bundle-config", type=Path, help="the active-bundle pointer JSON")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--importtime", action="store_true", help="also list the slowest imports of one run")
+    ap.add_argument("--json", type=Path, help="also write the result here")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-scorer-demo-") as work:
+        if args.features_path is None:
+            features, day, config = demo_inputs(Path(work))
+        else:
+            if args.bundle_config is None:
+                ap.error("--features-path needs --bundle-config")
+            features, config = args.features_path, args.bundle_config
+            day = args.date or features.resolve().parent.parent.name
+        result = measure_scorer(features, args.date or day, config, runs=args.runs)
+        if args.importtime:
+            result["imports"] = import_breakdown(features, args.date or day, config)
+    print(f"score_minutes_v1, {result['rows']} rows ({result['date']}), {result['runs']} cold runs: "
+          f"min {result['wall_min_s']:.2f} s, median {result['wall_median_s']:.2f} s, "
+          f"peak RSS {result['peak_rss_mb']:.0f} MiB")
+    for name, seconds in result.get("imports", []):
+        print(f"  import {name:40s} {seconds:6.3f} s")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
