@@ -98,6 +98,8 @@ def resolve_features_source(req: ScoreRequest) -> Path:
         path = root if root.is_file() else root / f"season={season_of(req.day)}" / "features.parquet"
     if not path.exists():
         raise ScoreInputError(f"features file not found: {path}")
+    if path.is_dir():
+        raise ScoreInputError(f"features path {path} is a directory: pass one features parquet file")
     return path
 
 

@@ -70,10 +70,14 @@ def lean_process() -> None:
       0.6 s) whenever it is installed, only to offer sklearn-style estimators; scoring loads text models into
       `lgb.Booster` and needs none of that. A None entry in sys.modules makes `import sklearn` raise
       ImportError, which lightgbm treats as "not installed".
+    - pyarrow.dataset (and its query engine, acero) likewise: pandas reads the one features file through
+      `pyarrow.parquet.read_table`, which falls back on `ParquetFile` when pyarrow.dataset is unavailable
+      (the same table, without loading the dataset machinery that a single local file does not need).
     - OpenMP starts `lgb_threads()` threads (unless OMP_NUM_THREADS is set): predictions already use that
       many, and parsing the bundle's text models with more threads than that only spins on a shared machine.
     Only this console script does this; training and the job import scikit-learn as usual."""
     sys.modules.setdefault("sklearn", None)
+    sys.modules.setdefault("pyarrow.dataset", None)
     os.environ.setdefault("OMP_NUM_THREADS", str(lgb_threads()))
 
 
