@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -230,21 +231,25 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: 
     """score_minutes_v1: score one slate into a run with the features run's id and publish it."""
     if req.mode not in ("historical", "live"):
         raise InvalidInput(f"--mode must be historical or live, got {req.mode!r}")
-    path = resolve_features_source(req)
-    slate = read_slate(path, req.day)
-    source = resolve_run(req, path, slate)
-    if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
-        roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
-    else:
-        roots = Roots.default(features=source.features_root, scores=req.artifact_root)
-    pub = Publication(roots, req.day)
-    with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
-                     features_source=str(path)) as run:
-        bundle = bundle or load_active_bundle(req)
-        result = score_into(run.stage("scores"), req, source, slate, bundle)
-        outcome = run.publish()
-        run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
-                           warnings=result.summary["warnings"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # LightGBM parses the bundle's text models in C, without the GIL: they load while the slate is read.
+        # A bundle error still surfaces where it always did (inside the attempt, after the features checks).
+        loading = pool.submit(load_active_bundle, req) if bundle is None else None
+        path = resolve_features_source(req)
+        slate = read_slate(path, req.day)
+        source = resolve_run(req, path, slate)
+        if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
+            roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
+        else:
+            roots = Roots.default(features=source.features_root, scores=req.artifact_root)
+        pub = Publication(roots, req.day)
+        with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
+                         features_source=str(path)) as run:
+            bundle = bundle or loading.result()
+            result = score_into(run.stage("scores"), req, source, slate, bundle)
+            outcome = run.publish()
+            run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
+                               warnings=result.summary["warnings"])
     result.run_dir = pub.run_dir("scores", source.run_id)
     result.summary["publication"] = outcome.describe(req.day)
     return result
