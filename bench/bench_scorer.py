@@ -5,8 +5,8 @@
 
 Each run is a new process of the real console script (`score_minutes_v1 --mode live --replace`), so imports,
 model loading, scoring, writing and publishing are all timed, as an operator's cron line would pay them.
-Prints min / median wall seconds and the peak RSS over the runs (`--importtime`: also the slowest imports of
-one extra run, from `python -X importtime`).
+Prints min / median wall seconds and the peak RSS over the runs (`--importtime`: also the import seconds of
+one extra run by package, from `python -X importtime`).
 
 The runs write nothing where the inputs are: the features run (its directory, so that the score run takes
 its id) is copied into a scratch directory, and the data, artifacts and reports roots point there too.
@@ -55,6 +55,17 @@ def _scratch_copy(features_path: Path, day: str, scratch: Path) -> Path:
     return target
 
 
+def _scratch_env(scratch: Path) -> dict[str, str]:
+    """Every root a score run writes (registry, scores, reports) under `scratch`."""
+    return {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(scratch / "data"),
+            "MINUTES_LIVE_ARTIFACTS": str(scratch / "artifacts"), "MINUTES_LIVE_REPORTS": str(scratch / "reports")}
+
+
+def _scorer_args(features: Path, date: str, bundle_config: Path, scratch: Path) -> list[str]:
+    return ["--date", date, "--mode", "live", "--features-path", str(features), "--bundle-config",
+            str(Path(bundle_config).resolve()), "--artifact-root", str(scratch / "scores"), "--replace"]
+
+
 def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall seconds and peak RSS (MiB) of one process. The child is reaped with os.wait4, whose rusage is
     that child's alone (RUSAGE_CHILDREN would be the maximum over every child so far)."""
@@ -72,20 +83,18 @@ def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subpro
 
 def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: int = 5,
                    command: list[str] | None = None) -> dict:
-    """Run `score_minutes_v1` `runs` times as a cold process on one slate; wall seconds and peak RSS.
+    """Run `score_minutes_v1` `runs` times as a cold process on one slate: wall seconds of each run
+    (`wall_s`, `wall_min_s`, `wall_median_s`), the peak RSS over the runs (`peak_rss_mb`) and the rows scored.
 
     `command` replaces the console script (e.g. another checkout's entry point, to compare before/after)."""
     cmd = command or scorer_command()
     with tempfile.TemporaryDirectory(prefix="bench-scorer-") as tmp:
         scratch = Path(tmp)
         features = _scratch_copy(Path(features_path), date, scratch)
-        env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(scratch / "data"),
-               "MINUTES_LIVE_ARTIFACTS": str(scratch / "artifacts"), "MINUTES_LIVE_REPORTS": str(scratch / "reports")}
-        args = ["--date", date, "--mode", "live", "--features-path", str(features), "--bundle-config",
-                str(Path(bundle_config).resolve()), "--artifact-root", str(scratch / "scores"), "--replace"]
+        args = _scorer_args(features, date, bundle_config, scratch)
         walls, rss, first = [], [], None
         for _ in range(runs):
-            wall, peak, done = _run_once(cmd + args, env)
+            wall, peak, done = _run_once(cmd + args, _scratch_env(scratch))
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
             walls.append(wall)
@@ -101,30 +110,48 @@ def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: in
 
 
 def import_breakdown(features_path: Path, date: str, bundle_config: Path, top: int = 15) -> list[tuple[str, float]]:
-    """The `top` slowest imports of one cold run (cumulative seconds of each module imported at top level,
-    and of the first level below it), from `python -X importtime`."""
+    """Import seconds of one cold run per package (see `_attribute`), slowest first, from `python -X importtime`."""
     with tempfile.TemporaryDirectory(prefix="bench-scorer-") as tmp:
         scratch = Path(tmp)
         features = _scratch_copy(Path(features_path), date, scratch)
-        env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(scratch / "data"),
-               "MINUTES_LIVE_ARTIFACTS": str(scratch / "artifacts"), "MINUTES_LIVE_REPORTS": str(scratch / "reports")}
-        cmd = [sys.executable, "-X", "importtime", *scorer_command(), "--date", date, "--mode", "live",
-               "--features-path", str(features), "--bundle-config", str(Path(bundle_config).resolve()),
-               "--artifact-root", str(scratch / "scores"), "--replace"]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
-    rows = []
-    for line in done.stderr.splitlines():
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( {0,2})(\S+)$", line)
-        if m:
-            rows.append((("  " if m.group(2) else "") + m.group(3), int(m.group(1)) / 1e6))
-    return sorted(rows, key=lambda r: -r[1])[:top]
+        cmd = [sys.executable, "-X", "importtime", *scorer_command(), *_scorer_args(features, date, bundle_config, scratch)]
+        done = subprocess.run(cmd, env=_scratch_env(scratch), capture_output=True, text=True, cwd=tmp)
+    if done.returncode != 0:
+        raise RuntimeError(f"score_minutes_v1 exited {done.returncode}: {done.stderr.strip().splitlines()[-1:]}")
+    rows = [(int(m.group(1)), len(m.group(2)) // 2, m.group(3))  # (self us, depth, module)
+            for m in re.finditer(r"^import time:\s+(\d+) \|\s+\d+ \| ( *)(\S+)$", done.stderr, re.M)]
+    return sorted(_attribute(rows).items(), key=lambda kv: -kv[1])[:top]
+
+
+def _attribute(rows: list[tuple[int, int, str]]) -> dict[str, float]:
+    """Seconds per package: each module's self time goes to its top-level package; a standard-library module
+    goes to the package that imported it (so `pandas` includes the stdlib modules pandas pulls in). The
+    project's own packages are one row. `-X importtime` prints a module after the modules it imports."""
+    own = ("foundation", "scoring", "minutes_live", "snapshots_ingest")
+    owner: list[str] = [""] * len(rows)
+    parents: list[int] = []  # indices of rows not yet given a parent, deepest last
+    parent_of: dict[int, int] = {}
+    for i, (_, depth, _) in enumerate(rows):
+        while parents and rows[parents[-1]][1] > depth:
+            parent_of[parents.pop()] = i
+        parents.append(i)
+    totals: dict[str, float] = {}
+    for i in reversed(range(len(rows))):  # parents come after their children: resolve owners top-down
+        top = rows[i][2].split(".")[0]
+        if top in own:
+            owner[i] = "(project: " + ", ".join(own) + ")"
+        elif top.lstrip("_") in sys.stdlib_module_names or top in sys.builtin_module_names:
+            owner[i] = owner[parent_of[i]] if i in parent_of else "(standard library, at start-up)"
+        else:
+            owner[i] = top
+        totals[owner[i]] = totals.get(owner[i], 0.0) + rows[i][0] / 1e6
+    return totals
 
 
 def demo_inputs(work: Path) -> tuple[Path, str, Path]:
     """A features run and a bundle on the synthetic league, made by `minutes-live demo` under `work`."""
-    env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"),
-           "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
-    env.pop("MINUTES_LIVE_DUCKDB", None)
+    env = _scratch_env(work)
+    env.pop("MINUTES_LIVE_DUCKDB", None)  # the demo's store goes under `work` too
     cli = Path(sys.executable).parent / "minutes-live"
     print(f"building a slate on the synthetic league in {work} (minutes-live demo, 1-2 min) ...", file=sys.stderr)
     subprocess.run([str(cli), "demo", "--show", "0"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -141,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--date", help="the slate date YYYY-MM-DD (default: the features run's date folder)")
     ap.add_argument("--bundle-config", type=Path, help="the active-bundle pointer JSON")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--importtime", action="store_true", help="also list the slowest imports of one run")
+    ap.add_argument("--importtime", action="store_true", help="also list the import seconds of one run by package")
     ap.add_argument("--json", type=Path, help="also write the result here")
     args = ap.parse_args(argv)
 
@@ -152,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.bundle_config is None:
                 ap.error("--features-path needs --bundle-config")
             features, config = args.features_path, args.bundle_config
+            in_run = features.resolve().parent.name.startswith("run=")
+            if args.date is None and not in_run:
+                ap.error("--date is required for a features file outside a features run (<date>/run=<id>/)")
             day = args.date or features.resolve().parent.parent.name
         result = measure_scorer(features, args.date or day, config, runs=args.runs)
         if args.importtime:
@@ -159,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"score_minutes_v1, {result['rows']} rows ({result['date']}), {result['runs']} cold runs: "
           f"min {result['wall_min_s']:.2f} s, median {result['wall_median_s']:.2f} s, "
           f"peak RSS {result['peak_rss_mb']:.0f} MiB")
+    if "imports" in result:
+        print(f"imports of one more run, by package ({sum(s for _, s in result['imports']):.2f} s in these):")
     for name, seconds in result.get("imports", []):
-        print(f"  import {name:40s} {seconds:6.3f} s")
+        print(f"  {name:50s} {seconds:6.3f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
