@@ -5,7 +5,7 @@
 
 Each run is a new process of the real console script (`score_minutes_v1 --mode live --replace`), so imports,
 model loading, scoring, writing and publishing are all timed, as an operator's cron line would pay them.
-Prints min / median wall seconds and the peak RSS over the runs (`--importtime`: also the import seconds of
+Prints min / median wall seconds, median CPU seconds and the peak RSS over the runs (`--importtime`: also the import seconds of
 one extra run by package, from `python -X importtime`).
 
 The runs write nothing where the inputs are: the features run (its directory, so that the score run takes
@@ -66,9 +66,9 @@ def _scorer_args(features: Path, date: str, bundle_config: Path, scratch: Path) 
             str(Path(bundle_config).resolve()), "--artifact-root", str(scratch / "scores"), "--replace"]
 
 
-def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (MiB) of one process. The child is reaped with os.wait4, whose rusage is
-    that child's alone (RUSAGE_CHILDREN would be the maximum over every child so far)."""
+def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one process. The child is reaped with
+    os.wait4, whose rusage is that child's alone (RUSAGE_CHILDREN would add up every child so far)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=tempfile.gettempdir(), stdout=out, stderr=err)
@@ -78,13 +78,15 @@ def _run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subpro
         out.seek(0)
         err.seek(0)
         done = subprocess.CompletedProcess(cmd, proc.returncode, out.read().decode(), err.read().decode())
-    return wall, usage.ru_maxrss / 1024, done
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, done
 
 
 def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: int = 5,
                    command: list[str] | None = None) -> dict:
     """Run `score_minutes_v1` `runs` times as a cold process on one slate: wall seconds of each run
-    (`wall_s`, `wall_min_s`, `wall_median_s`), the peak RSS over the runs (`peak_rss_mb`) and the rows scored.
+    (`wall_s`, `wall_min_s`, `wall_median_s`), their median CPU seconds (`cpu_median_s`: on a shared machine
+    wall time also counts waiting for a core; `load_average_1m` says how busy it was), the peak RSS over the
+    runs (`peak_rss_mb`) and the rows scored.
 
     `command` replaces the console script (e.g. another checkout's entry point, to compare before/after)."""
     cmd = command or scorer_command()
@@ -92,12 +94,13 @@ def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: in
         scratch = Path(tmp)
         features = _scratch_copy(Path(features_path), date, scratch)
         args = _scorer_args(features, date, bundle_config, scratch)
-        walls, rss, first = [], [], None
+        walls, cpus, rss, first = [], [], [], None
         for _ in range(runs):
-            wall, peak, done = _run_once(cmd + args, _scratch_env(scratch))
+            wall, cpu, peak, done = _run_once(cmd + args, _scratch_env(scratch))
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
             walls.append(wall)
+            cpus.append(cpu)
             rss.append(peak)
             first = first or done.stdout
     rows = re.search(r"scored (\d+) rows", first or "")
@@ -105,7 +108,8 @@ def measure_scorer(features_path: Path, date: str, bundle_config: Path, runs: in
         "command": cmd[-1], "date": date, "features_path": str(features_path), "runs": runs,
         "rows": int(rows.group(1)) if rows else None,
         "wall_s": [round(w, 3) for w in walls], "wall_min_s": round(min(walls), 3),
-        "wall_median_s": round(statistics.median(walls), 3), "peak_rss_mb": round(max(rss), 1),
+        "wall_median_s": round(statistics.median(walls), 3), "cpu_median_s": round(statistics.median(cpus), 3),
+        "peak_rss_mb": round(max(rss), 1), "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -187,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.importtime:
             result["imports"] = import_breakdown(features, args.date or day, config)
     print(f"score_minutes_v1, {result['rows']} rows ({result['date']}), {result['runs']} cold runs: "
-          f"min {result['wall_min_s']:.2f} s, median {result['wall_median_s']:.2f} s, "
+          f"min {result['wall_min_s']:.2f} s, median {result['wall_median_s']:.2f} s wall "
+          f"(median CPU {result['cpu_median_s']:.2f} s; load average {result['load_average_1m']:.1f}), "
           f"peak RSS {result['peak_rss_mb']:.0f} MiB")
     if "imports" in result:
         print(f"imports of one more run, by package ({sum(s for _, s in result['imports']):.2f} s in these):")
