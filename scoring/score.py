@@ -232,7 +232,7 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: 
     if req.mode not in ("historical", "live"):
         raise InvalidInput(f"--mode must be historical or live, got {req.mode!r}")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # LightGBM parses the bundle's text models in C, without the GIL: they load while the slate is read.
+        # LightGBM parses the text models in native code, without the GIL: they load while the slate is read.
         # A bundle error still surfaces where it always did (inside the attempt, after the features checks).
         loading = pool.submit(load_active_bundle, req) if bundle is None else None
         path = resolve_features_source(req)

@@ -74,7 +74,8 @@ def lean_process() -> None:
       `pyarrow.parquet.read_table`, which falls back on `ParquetFile` when pyarrow.dataset is unavailable
       (the same table, without loading the dataset machinery that a single local file does not need).
     - OpenMP starts `lgb_threads()` threads (unless OMP_NUM_THREADS is set): predictions already use that
-      many, and parsing the bundle's text models with more threads than that only spins on a shared machine.
+      many, and parsing the bundle's text models with more threads than that only spins on a shared machine
+      (numpy's OpenBLAS reads the same variable; the scorer does no linear algebra worth threads).
     Only this console script does this; training and the job import scikit-learn as usual."""
     sys.modules.setdefault("sklearn", None)
     sys.modules.setdefault("pyarrow.dataset", None)
