@@ -53,7 +53,8 @@ def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
 
 def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
     from minutes_live.gold import build_gold_features
-    from scoring.train import promote, resolve_bundle_dir, train_bundle
+    from scoring.active_bundle import resolve_bundle_dir
+    from scoring.train import promote, train_bundle
 
     try:
         bundle_dir = resolve_bundle_dir(config_path)

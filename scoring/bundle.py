@@ -27,6 +27,7 @@ import pandas as pd
 
 from scoring.features import as_float_array, build_matrix, check_schema, is_out, spec_hash, starter_signal
 from scoring.reconcile import ReconcileConfig, reconcile_team_minutes
+from scoring.threads import lgb_threads
 
 MAX_MINUTES = 48.0
 PUBLISHED_LEVELS = {"minutes_p10": 0.10, "minutes_p50": 0.50, "minutes_p90": 0.90}
@@ -35,12 +36,6 @@ PASSTHROUGH = (
     "opponent_team_name", "opponent_team_tricode", "season", "game_date", "game_type", "tip_ts", "status",
     "is_confirmed_starter", "is_projected_starter", "feature_as_of_ts",
 )
-
-
-def lgb_threads() -> int:
-    """LightGBM threads (env MINUTES_LIVE_LGB_THREADS, max 2; default 1: on a shared machine OpenMP spinning
-    makes 2 threads slower than 1)."""
-    return min(2, max(1, int(os.environ.get("MINUTES_LIVE_LGB_THREADS", "1"))))
 
 
 def lgb_workers(threads_per_model: int | None = None) -> int:

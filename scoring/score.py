@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,10 +33,10 @@ from foundation.guardrails import InvalidInput, ScoringInputError
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.run_directory import read_json, run_id_for
+from scoring.active_bundle import resolve_bundle_dir
 from scoring.bundle import BundleError, MinutesBundle, load_bundle
 from scoring.features import SchemaMismatchError
 from scoring.metrics import TEAM_BAND
-from scoring.train import resolve_bundle_dir
 
 OUTPUT_COLUMNS = (
     "game_date", "tip_ts", "game_id", "player_id", "player_name", "team_id", "team_name", "team_tricode",
@@ -98,6 +99,8 @@ def resolve_features_source(req: ScoreRequest) -> Path:
         path = root if root.is_file() else root / f"season={season_of(req.day)}" / "features.parquet"
     if not path.exists():
         raise ScoreInputError(f"features file not found: {path}")
+    if path.is_dir():
+        raise ScoreInputError(f"features path {path} is a directory: pass one features parquet file")
     return path
 
 
@@ -228,21 +231,25 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: 
     """score_minutes_v1: score one slate into a run with the features run's id and publish it."""
     if req.mode not in ("historical", "live"):
         raise InvalidInput(f"--mode must be historical or live, got {req.mode!r}")
-    path = resolve_features_source(req)
-    slate = read_slate(path, req.day)
-    source = resolve_run(req, path, slate)
-    if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
-        roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
-    else:
-        roots = Roots.default(features=source.features_root, scores=req.artifact_root)
-    pub = Publication(roots, req.day)
-    with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
-                     features_source=str(path)) as run:
-        bundle = bundle or load_active_bundle(req)
-        result = score_into(run.stage("scores"), req, source, slate, bundle)
-        outcome = run.publish()
-        run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
-                           warnings=result.summary["warnings"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # LightGBM parses the text models in native code, without the GIL: they load while the slate is read.
+        # A bundle error still surfaces where it always did (inside the attempt, after the features checks).
+        loading = pool.submit(load_active_bundle, req) if bundle is None else None
+        path = resolve_features_source(req)
+        slate = read_slate(path, req.day)
+        source = resolve_run(req, path, slate)
+        if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
+            roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
+        else:
+            roots = Roots.default(features=source.features_root, scores=req.artifact_root)
+        pub = Publication(roots, req.day)
+        with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
+                         features_source=str(path)) as run:
+            bundle = bundle or loading.result()
+            result = score_into(run.stage("scores"), req, source, slate, bundle)
+            outcome = run.publish()
+            run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
+                               warnings=result.summary["warnings"])
     result.run_dir = pub.run_dir("scores", source.run_id)
     result.summary["publication"] = outcome.describe(req.day)
     return result

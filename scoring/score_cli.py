@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,7 @@ import typer
 
 from foundation.cli_values import parse_date, parse_ts, writable_dir
 from foundation.guardrails import GuardrailError, InvalidInput
-from scoring.score import ScoreRequest, score_slate
+from scoring.threads import lgb_threads
 
 PROG = "score_minutes_v1"
 
@@ -45,6 +47,8 @@ def command(
         artifact_root = writable_dir(artifact_root, "--artifact-root")
     except InvalidInput as exc:
         _fail(str(exc), exc.exit_code)
+    from scoring.score import ScoreRequest, score_slate  # pandas and lightgbm: only once the values are good
+
     optional = {k: v for k, v in (("artifact_root", artifact_root), ("bundle_config", bundle_config)) if v is not None}
     req = ScoreRequest(day=day, mode=mode, features_path=features_path, features_root=features_root,
                        run_as_of_ts=ts, replace=replace, **optional)
@@ -59,9 +63,30 @@ def command(
         typer.echo(f"warning: {w}")
 
 
+def lean_process() -> None:
+    """Settings of the `score_minutes_v1` process, made before pandas and lightgbm are imported.
+
+    - scikit-learn is made unimportable: it is not a dependency of this project (nothing here uses it), but
+      when an environment has it, lightgbm's compat layer imports it (and scipy.stats with it, about 0.6 s)
+      only to offer sklearn-style estimators; scoring loads text models into `lgb.Booster` and needs none of
+      that. A None entry in sys.modules makes `import sklearn` raise ImportError, which lightgbm treats as
+      "not installed".
+    - pyarrow.dataset (and its query engine, acero) likewise: pandas reads the one features file through
+      `pyarrow.parquet.read_table`, which falls back on `ParquetFile` when pyarrow.dataset is unavailable
+      (the same table, without loading the dataset machinery that a single local file does not need).
+    - OpenMP starts `lgb_threads()` threads (unless OMP_NUM_THREADS is set): predictions already use that
+      many, and parsing the bundle's text models with more threads than that only spins on a shared machine
+      (numpy's OpenBLAS reads the same variable; the scorer does no linear algebra worth threads).
+    Only this console script does this."""
+    sys.modules.setdefault("sklearn", None)
+    sys.modules.setdefault("pyarrow.dataset", None)
+    os.environ.setdefault("OMP_NUM_THREADS", str(lgb_threads()))
+
+
 def main() -> None:
     from foundation import logs
 
+    lean_process()
     logs.ensure_setup()  # level from $MINUTES_LIVE_LOG_LEVEL (default INFO)
     typer.run(command)
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-import sklearn
 
 from foundation import settings
 from scoring.bundle import MinutesBundle, lgb_threads, lgb_workers, load_bundle
@@ -225,7 +224,7 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         "params": {"lightgbm": params, "quantile_rounds": quantile_rounds, "play_rounds": play_rounds,
                    "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL},
         "versions": {"python": platform.python_version(), "lightgbm": lgb.__version__, "numpy": np.__version__,
-                     "pandas": pd.__version__, "scikit-learn": sklearn.__version__},
+                     "pandas": pd.__version__},
         "git_commit": _git_commit(),
         "train_seconds": round(time.time() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -56,7 +56,7 @@ def test_fresh_clone_scoring_names_the_command_to_run(tmp_path: Path, features: 
 def test_pointer_naming_a_missing_bundle_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
     import pytest
 
-    from scoring.train import resolve_bundle_dir
+    from scoring.active_bundle import resolve_bundle_dir
 
     monkeypatch.setenv("MINUTES_LIVE_ARTIFACTS", str(tmp_path / "artifacts"))
     pointer = tmp_path / "artifacts" / "minutes_v1" / "current_run.json"

@@ -61,6 +61,8 @@ def test_missing_inputs_exit_2_or_14(setup: dict, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--features-path" in res.output
     res = runner.invoke(app, _args(setup) + ["--features-path", str(tmp_path / "nope.parquet")])
     assert res.exit_code == 14 and "nope.parquet" in res.output
+    res = runner.invoke(app, _args(setup) + ["--features-path", str(tmp_path)])  # a folder, not one parquet
+    assert res.exit_code == 14 and "is a directory" in res.output
     res = runner.invoke(app, _args(setup) + ["--bundle-config", str(tmp_path / "none.json")])
     assert res.exit_code == 14 and "no active Minutes V1 bundle" in res.output
     assert not (setup["root"] / setup["day"]).exists() or not list((setup["root"] / setup["day"]).glob("run=*"))
