@@ -152,6 +152,9 @@ def history_window(
         typer.echo(f"  {r['label']:>5} days: live build {r['live_build_seconds']:.1f} s, gold build {r['gold_build_seconds']:.1f} s, "
                    f"rows drifting {100 * r['drift']['share_rows_any_change']:.1f}%, MAE {r['mae']:.3f}, played "
                    f"{r['mae_played']:.3f}, coverage {r['coverage_p10_p90']:.3f}")
+    for f in m["failed_windows"]:
+        typer.echo(f"  {f['label']:>5} days: {f['stage']} failed: {f['error']}")
+    typer.echo(f"  drift measured against {m['reference']['label']} days (the longest window that builds)")
     rec = m["recommendation"]
     typer.echo(f"  recommendation: {'change the default to' if rec['change'] else 'keep the default'} {rec['label']}")
     typer.echo(f"  wall time {time.perf_counter() - started:.0f} s -> {res.report_dir / 'report.md'}")

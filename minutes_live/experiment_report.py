@@ -188,7 +188,8 @@ def render_what_if(m: dict) -> str:
               "Each row's inputs at the two cutoffs are compared and the row is attributed to the first change "
               "that holds: its own injury status; its pre-tip starter signal (confirmed lineup, else projected "
               "starters) flipped; its lineup role / confirmed-starter flags changed with the starter signal "
-              "unchanged (a projected starter confirmed); the game's odds (spread, total); any other model input of "
+              "unchanged (a projected starter confirmed, or the nightly roster's lineup role appearing); the game's "
+              "odds (spread, total); any other model input of "
               "its own; an input of a teammate in the same game (team context, vacancy and the team-minutes "
               "reconciliation move the row); nothing (the delta is then 0: a check on the attribution).", ""]
     for p in m["pairs"].values():
@@ -251,7 +252,8 @@ def write_history_window(m: dict, out: Path) -> None:
     ax = axes[1]
     ax.bar(x, [100 * r["drift"]["share_rows_any_change"] for r in rows], color="tab:purple")
     ax.set_xticks(x, labels)
-    ax.set(xlabel="history_days", ylabel="% of rows with any input != full history", title="Feature drift vs full history")
+    ref = m["reference"]["label"]
+    ax.set(xlabel="history_days", ylabel=f"% of rows with any input != {ref}", title=f"Feature drift vs {ref}")
     ax = axes[2]
     w = 0.38
     ax.bar(x - w / 2, [r["live_build_seconds"] for r in rows], w, label="live build (one slate)")
@@ -268,14 +270,16 @@ def render_history_window(m: dict) -> str:
     rows = m["windows"]
     rec = m["recommendation"]
     b = m["bundle"]
-    days = ",".join(r["label"] for r in rows)
+    ref = m["reference"]["label"]
+    days = ",".join(str(x) for x in m["asked_windows"])
     lines = [
         f"# Rolling-window history length (history_days), {m['season']}", "",
         f"history_days bounds how far back the rolling windows (last 1/3/5/10 games, 7-day sums, start share, "
         f"rest) look from each cutoff (models/intermediate/int_player_minutes_rolling.sql). \"full\" = "
         f"{m['full_history_days']} days, the largest value the project accepts (foundation/cli_values.py "
         f"FLAG_BOUNDS, macros/run_vars.sql), longer than the dataset ({m['dataset_span_days']} days), so nothing "
-        f"is cut. One bundle trained on full-history gold features (lead {m['lead']}, {', '.join(b['seasons'])}, "
+        f"is cut. One bundle trained on the gold features of the longest window that builds ({ref}; lead "
+        f"{m['lead']}, {', '.join(b['seasons'])}, "
         f"{b['rounds']} rounds) scores the season's gold features built with each window. Live build: one real "
         f"build of the {m['slate']['date']} slate ({m['slate']['games']} games) at {m['slate']['run_as_of_ts']} "
         f"(first tip - {m['lead']} min) on the dataset's store: one untimed build ingests the slate (replay) and "
@@ -284,17 +288,25 @@ def render_history_window(m: dict) -> str:
         "dbt build of the gold mart (five seasons), forced even when cached. Reproduce: "
         f"`minutes-live experiment history-window --season {m['season']} --days {days}`. "
         f"Wall time {m.get('wall_seconds', 'n/a')} s.", "",
-        "| history_days | live build s (dbt) | gold build s | rows with any input changed | inputs changed | MAE | played MAE | coverage | coverage (played) |",
+        f"| history_days | live build s (dbt) | gold build s | rows with any input != {ref} | inputs changed | MAE | played MAE | coverage | coverage (played) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(f"| {r['label']} | {r['live_build_seconds']} ({r['live_dbt_seconds']}) | {r['gold_build_seconds']} | "
                      f"{_f(100 * r['drift']['share_rows_any_change'], 1)}% | {r['drift']['columns_changed']} | {_f(r['mae'], 3)} | "
                      f"{_f(r['mae_played'], 3)} | {_f(r['coverage_p10_p90'], 3)} | {_f(r['coverage_played'], 3)} |")
+    for f in m["failed_windows"]:
+        lines.append(f"| {f['label']} | | failed after {f['seconds']} s | | | | | | |")
+    for f in m["failed_windows"]:
+        lines += ["", f"**{f['label']} ({f['days']} days) does not build**: {f['stage']}: `{f['error']}`. The marts' "
+                  "contract tests bound `days_since_last` to 0..400 (models/intermediate/_int__models.yml, "
+                  "models/marts/_marts__models.yml), which holds for any history_days <= 400 but not for a longer "
+                  "window when a player comes back after more than 400 days, so the largest window the project "
+                  "builds on every dataset is 400 days, not the 3650 that history_days accepts."]
     verdict = (f"change the default to {rec['label']}" if rec["change"] else f"keep the default {rec['label']}")
     lines += ["", f"**Recommendation: {verdict}.** Rule: {rec['rule']}. Qualifying: {', '.join(rec['qualifying'])}.",
-              "", f"![history window]({WINDOW_PNG})", "", "## Feature drift vs full history (per model input)", "",
-              "Share of the season's rows whose value differs from the full-history build, and the largest absolute "
+              "", f"![history window]({WINDOW_PNG})", "", f"## Feature drift vs {ref} (per model input)", "",
+              f"Share of the season's rows whose value differs from the {ref}-day build, and the largest absolute "
               "change (NULL <-> value counts as a change; rows where a value became NULL in parentheses).", ""]
     names = {c for r in rows for c in r["drift"]["columns"]}
     order = sorted(names, key=lambda c: -max(r["drift"]["columns"].get(c, {}).get("share_changed", 0) for r in rows))
@@ -308,7 +320,7 @@ def render_history_window(m: dict) -> str:
                              f"{100 * d['share_changed']:.1f}%, max {_f(d['max_abs_change'])} ({d['null_changed']:,})")
             lines.append(f"| `{c}` | " + " | ".join(cells) + " |")
     else:
-        lines.append("No input differs from full history in any window.")
+        lines.append(f"No input differs from {ref} in any window.")
     lines += ["", "## Breakdowns by window (scoring.metrics.breakdowns)"]
     lines += variant_breakdowns({r["label"]: r["breakdowns"] for r in rows})
     lines += ["", "## Cost", "", "| stage | seconds | what happened |", "| --- | --- | --- |"]

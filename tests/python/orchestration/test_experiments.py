@@ -89,6 +89,7 @@ def test_history_window_writes_a_report_with_a_row_per_window(lab) -> None:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     m = json.loads((out / "metrics.json").read_text())
     assert [w["label"] for w in m["windows"]] == ["30", "full"]
+    assert m["failed_windows"] == [] and m["reference"]["label"] == "full"
     assert m["dataset_span_days"] < m["full_history_days"] == 3650
     for w in m["windows"]:
         for k in ("live_build_seconds", "gold_build_seconds", "mae", "mae_played", "coverage_p10_p90"):
