@@ -81,7 +81,8 @@ def write_what_if(m: dict, deltas: dict[str, pd.DataFrame], scored: dict[int, pd
     ax.set_yscale("log")
     ax.set(xlabel="|p50 change| between the two cutoffs (minutes, clipped at 15)", ylabel="player-games (moved only)",
            title="How much p50 moves between leads")
-    ax.legend(fontsize=8)
+    if deltas:  # one lead: nothing to compare
+        ax.legend(fontsize=8)
     ax = axes[1]
     key = m["headline_pair"]
     if key:
