@@ -47,6 +47,8 @@ FLAG_BOUNDS: dict[str, tuple[int, int]] = {
     "--show": (0, 10000),
     "--lock-timeout": (0, 86400),
     "--min-delta": (0, 48),
+    "--live-dates": (0, 366),
+    "--rounds": (1, 5000),
 }
 # dbt vars that carry a flag's value (macros/run_vars.sql declares the same bounds)
 DBT_VAR_FLAGS: dict[str, str] = {
@@ -119,6 +121,31 @@ def parse_seasons(value: str | None, flag: str = "--seasons") -> list[str] | Non
     if not seasons:
         raise InvalidInput(f"{flag} {value!r} names no season (e.g. 2017-18,2018-19)")
     return [parse_season(s, flag) for s in seasons]
+
+
+def int_list(value: str | None, flag: str, bounds_flag: str | None = None, *,
+             words: dict[str, int] | None = None) -> list[int]:
+    """Comma-separated integers, each within the bounds of `bounds_flag` (FLAG_BOUNDS; default `flag`), in the
+    order given; no duplicates, at least one. `words` maps allowed names to values (e.g. full -> 3650)."""
+    lo, hi = _bounds(bounds_flag or flag, None)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{flag} {value!r} names no value (e.g. {flag} 30,60,120)")
+    out: list[int] = []
+    for item in value.split(","):
+        text = item.strip()
+        if words and text in words:
+            number = words[text]
+        elif re.fullmatch(r"[0-9]+", text, re.ASCII):
+            number = int(text)
+        else:
+            named = f" or {', '.join(words)}" if words else ""
+            raise InvalidInput(f"{flag} {value!r}: {text!r} is not a whole number in {lo}..{hi}{named}")
+        if not lo <= number <= hi:
+            raise InvalidInput(f"{flag} {value!r}: {number} is out of range: expected {lo}..{hi}")
+        if number in out:
+            raise InvalidInput(f"{flag} {value!r}: {text!r} is given twice (as {number})")
+        out.append(number)
+    return out
 
 
 def _bounds(flag: str, bounds: tuple[int, int] | None) -> tuple[int, int]:

@@ -157,6 +157,10 @@ app.command("dashboard")(dashboard_command)
 from minutes_live.runs_cli import runs_app  # noqa: E402
 
 app.add_typer(runs_app, name="runs")
+# the evaluation lab (what-if by lead, history window): reports under reports/experiments/
+from minutes_live.experiment_cli import experiment_app  # noqa: E402
+
+app.add_typer(experiment_app, name="experiment")
 
 
 @app.command()
