@@ -51,19 +51,6 @@ DERIVED_FEATURES = (
     "team_bench_roll10_sum",
 )
 
-# Minutes V1.1 candidates (docs/model.md, "V1.1 changes tried"); computed in build_matrix like the ones above,
-# they enter a bundle only when listed in its spec.
-CANDIDATE_FEATURES = {
-    # first games back: days since the player's last rotation-eligible game minus the team's days since its
-    # last game (the smallest days_since_last among its non-OUT players), i.e. how long he was away
-    "absence": ("days_absent", "absent_roll10"),
-    # vacated minutes: recent minutes (roll_mean_10) of the team's OUT players, all and those who usually start,
-    # and the OUT players' minutes in the player's own role group (starter / bench)
-    "vacated": ("team_out_roll10_sum", "team_out_starter_roll10_sum", "vacated_same_role_roll10"),
-    # rotation depth: active players with a recent 10+ minute role, and the player's rank against it
-    "depth": ("team_rotation_n", "rank_minus_rotation"),
-}
-
 
 def contract_feature_columns() -> list[tuple[str, str]]:
     """(name, logical type int|float|bool) of the contract columns the model reads, in contract order."""
@@ -140,28 +127,8 @@ def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X["roll10_role_share"] = (r10 / role_sum.where(role_sum > 0)).to_numpy()
     X["team_starter_roll10_sum"] = r10.where(starter).groupby(key).transform("sum").to_numpy()
     X["team_bench_roll10_sum"] = r10.where(~starter).groupby(key).transform("sum").to_numpy()
-    _candidate_features(X, features, key, active, starter, r10)
     return X[spec["columns"]].astype("float64")
 
-
-def _candidate_features(X: pd.DataFrame, features: pd.DataFrame, key: list, active: pd.Series, starter: pd.Series,
-                        r10: pd.Series) -> None:
-    """The CANDIDATE_FEATURES columns, from the same pre-tip rows of the player's team in the game."""
-    dsl = pd.to_numeric(features["days_since_last"], errors="coerce").astype(float).where(active)
-    team_rest = dsl.groupby(key).transform("min")
-    X["days_absent"] = (dsl - team_rest).to_numpy()
-    X["absent_roll10"] = (X["days_absent"].to_numpy() > 3) * r10.fillna(0.0).to_numpy()
-    r10_all = pd.to_numeric(features["roll_mean_10"], errors="coerce").astype(float).fillna(0.0)
-    out_r10 = r10_all.where(~active, 0.0)
-    X["team_out_roll10_sum"] = out_r10.groupby(key).transform("sum").to_numpy()
-    usual_starter = pd.to_numeric(features["recent_start_pct_10"], errors="coerce").fillna(0.0) >= 0.5
-    out_starter = out_r10.where(usual_starter, 0.0).groupby(key).transform("sum")
-    out_bench = out_r10.where(~usual_starter, 0.0).groupby(key).transform("sum")
-    X["team_out_starter_roll10_sum"] = out_starter.to_numpy()
-    X["vacated_same_role_roll10"] = np.where(starter.to_numpy(), out_starter.to_numpy(), out_bench.to_numpy())
-    rotation = (r10 >= 10.0).groupby(key).transform("sum").astype(float)
-    X["team_rotation_n"] = rotation.to_numpy()
-    X["rank_minus_rotation"] = X["roll10_rank_team"].to_numpy() - rotation.to_numpy()
 
 
 class SchemaMismatchError(ValueError):
