@@ -71,11 +71,14 @@ SHRINKAGE_BUDGET = 16.0
 MAX_LEARNING_RATE = 0.08
 
 
-def learning_rate(rounds: int) -> float:
-    return round(min(MAX_LEARNING_RATE, SHRINKAGE_BUDGET / max(rounds, 1)), 6)
 # Minutes V1.1 options (docs/model.md, "V1.1 changes tried")
-RECENCY_HALF_LIFE_DAYS: float | None = None  # sample weights halving this many days before the training end
+RECENCY_HALF_LIFE_DAYS: float | None = None  # sample weights halving this many days before the training end (not kept)
 REFIT_AFTER_CALIBRATION = True  # after calibrating, refit the models on the training + calibration windows
+
+
+def learning_rate(rounds: int) -> float:
+    """LightGBM learning rate for a model of `rounds` boosting rounds (SHRINKAGE_BUDGET / rounds, at most 0.08)."""
+    return round(min(MAX_LEARNING_RATE, SHRINKAGE_BUDGET / max(rounds, 1)), 6)
 
 Window = tuple[date, date]
 
