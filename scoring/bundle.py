@@ -9,8 +9,9 @@
 
 Publishing p10/p50/p90 (see docs/model.md): the conditional quantile function F_c^-1 is interpolated
 between the trained levels; minutes M are 0 with probability 1 - p and ~F_c otherwise, so the
-unconditional q-quantile is 0 when q <= 1 - p and F_c^-1((q - (1 - p)) / p) above. Then team
-reconciliation moves p50, and the calibrated interval is p50 -/+ s * (p50 - p10, p90 - p50).
+unconditional q-quantile is 0 when q <= 1 - p and F_c^-1((q - (1 - p)) / p) above, with p scaled by the
+injury-report status (scoring/status.py). Then team reconciliation moves p50, and the calibrated interval is
+p50 -/+ s * (p50 - p10, p90 - p50), s per pre-game role bucket (Minutes V1.1; V1 bundles: starter / bench).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from scoring.features import as_float_array, build_matrix, check_schema, is_out, spec_hash, starter_signal
+from scoring.metrics import ROLE_COLUMN, role_bucket
 from scoring.reconcile import ReconcileConfig, reconcile_team_minutes
+from scoring.status import status_play_rate
 from scoring.threads import lgb_threads
 
 MAX_MINUTES = 48.0
@@ -99,10 +102,14 @@ def mixture_quantile(levels: list[float], cond_q: np.ndarray, play_prob: np.ndar
     return np.where(played, val, 0.0)
 
 
-def apply_calibration(frame: pd.DataFrame, calibration: dict) -> pd.DataFrame:
-    """Scale each interval's halves around p50 by its bucket's (s_lo, s_hi); clip and order."""
+def apply_calibration(frame: pd.DataFrame, calibration: dict, role_minutes: pd.Series | None = None) -> pd.DataFrame:
+    """Scale each interval's halves around p50 by its bucket's (s_lo, s_hi); clip and order. Buckets:
+    `calibration["bucket_by"]` (V1 bundles: starter / bench; V1.1: pre-game role from `role_minutes`)."""
     f = frame
-    bucket = np.where(f["is_starter"].to_numpy(bool), "starter", "bench")
+    if calibration.get("bucket_by", "starter") == "role" and role_minutes is not None:
+        bucket = role_bucket(pd.Series(np.asarray(role_minutes, float))).to_numpy()
+    else:
+        bucket = np.where(f["is_starter"].to_numpy(bool), "starter", "bench")
     s_lo = np.array([calibration["buckets"].get(b, calibration["global"])["s_lo"] for b in bucket])
     s_hi = np.array([calibration["buckets"].get(b, calibration["global"])["s_hi"] for b in bucket])
     p10, p50, p90 = (f[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
@@ -151,8 +158,16 @@ class MinutesBundle:
         cond = _monotone(quantiles)
         for name, q in (("minutes_p10_cond", 0.1), ("minutes_p50_cond", 0.5), ("minutes_p90_cond", 0.9)):
             out[name] = mixture_quantile(self.levels, cond, np.ones(len(X)), q)
+        # status layer (scoring/status.py): the models never saw Q / D / PROBABLE, so the status scales the play
+        # probability here, and a listed player's p90 stays at least his unlisted p90 (cleared -> usual minutes)
+        rates = self.meta.get("status_layer", {}).get("play_rate")
+        status_rate = status_play_rate(features["status"], rates)
+        unlisted_p90 = mixture_quantile(self.levels, cond, play, PUBLISHED_LEVELS["minutes_p90"])
+        play = play * status_rate
         for name, q in PUBLISHED_LEVELS.items():
             out[name] = mixture_quantile(self.levels, cond, play, q)
+        listed = status_rate < 1.0
+        out.loc[listed, "minutes_p90"] = np.maximum(out["minutes_p90"].to_numpy(), unlisted_p90)[listed]
         out["play_prob"] = play
         out_mask = is_out(features)
         out.loc[out_mask, ["play_prob", *PUBLISHED_LEVELS, "minutes_p10_cond", "minutes_p50_cond", "minutes_p90_cond"]] = 0.0
@@ -160,7 +175,8 @@ class MinutesBundle:
             cfg = ReconcileConfig(**{k: v for k, v in self.reconcile.items() if k != "enabled"})
             out = reconcile_team_minutes(out, cfg)
         if calibrate and self.calibration:
-            out = apply_calibration(out, self.calibration)
+            out = apply_calibration(out, self.calibration, features.get(ROLE_COLUMN))
+            out.loc[listed, "minutes_p90"] = np.maximum(out["minutes_p90"].to_numpy(), unlisted_p90)[listed]
         out.loc[out_mask, list(PUBLISHED_LEVELS)] = 0.0
         return out
 

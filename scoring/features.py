@@ -25,7 +25,10 @@ EXCLUDED = {
     "away_team_id": "team id (an identifier, not a quantity)",
     "opponent_team_id": "team id (an identifier, not a quantity)",
     "minutes": "label",
-    "prior_play_prob": "hand-set status prior; status enters through is_q / is_prob",
+    "prior_play_prob": "hand-set status prior; status acts through the post-model status layer (scoring/status.py)",
+    "is_q": "status acts through the post-model status layer (scoring/status.py): real training data has no Q rows",
+    "is_prob": "status acts through the post-model status layer (scoring/status.py): real training data has no "
+               "PROBABLE rows",
     "is_out": "OUT rows are not modelled: they are removed from training and forced to 0 at scoring",
     "starter_flag": "gold value is the top-5-by-actual-minutes label (leaky); use is_confirmed/projected_starter",
     "role_change_rate_10g": "original definition includes the current game's starter label (leaky)",
@@ -125,6 +128,7 @@ def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X["team_starter_roll10_sum"] = r10.where(starter).groupby(key).transform("sum").to_numpy()
     X["team_bench_roll10_sum"] = r10.where(~starter).groupby(key).transform("sum").to_numpy()
     return X[spec["columns"]].astype("float64")
+
 
 
 class SchemaMismatchError(ValueError):

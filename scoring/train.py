@@ -1,4 +1,4 @@
-"""Train a Minutes V1 bundle from a gold features frame, and promote a bundle to active.
+"""Train a Minutes V1.1 bundle from a gold features frame, and promote a bundle to active.
 
 Recipe (docs/model.md): rows = non-OUT player-games with a label. Train window: a play-probability classifier
 (minutes > 0) on all rows, and LightGBM quantile models of conditional minutes at several levels on played
@@ -29,13 +29,15 @@ from foundation import settings
 from scoring.bundle import MinutesBundle, lgb_threads, lgb_workers, load_bundle
 from scoring.contract import PROJECT_ROOT
 from scoring.features import as_float_array, build_matrix, feature_spec
-from scoring.metrics import evaluate, evaluation_rows, with_breakdown_inputs
+from scoring.metrics import ROLE_COLUMN, evaluate, evaluation_rows, role_bucket, with_breakdown_inputs
 from scoring.reconcile import ReconcileConfig
+from scoring.status import layer_meta as status_layer_meta
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 TARGET_TAIL = 0.10
 TARGET_COVERAGE = 0.80
 MAX_UPPER_TAIL = 0.14
+MODEL_VERSION = "Minutes V1.1"
 PROMOTE_COMMAND = "minutes-live train --dataset-dir ../shared/data/nba --promote"
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,22 @@ def lgb_params(seed: int, threads: int = 2) -> dict:
 
 QUANTILE_ROUNDS = 200
 PLAY_ROUNDS = 200
+# The learning rate shrinks as rounds grow past 200, keeping V1's budget of rounds x rate (200 x 0.08 = 16).
+# 600 smaller steps lowered MAE by 0.028 on the tuning season but by 0.008 (within seed noise) on the confirm
+# season, at ~6x the training time (twice, with the refit): not kept, so the backtest loop stays under 90 s
+# (docs/model.md, "V1.1 changes tried"); the default 200 rounds train at 0.08 as in V1
+SHRINKAGE_BUDGET = 16.0
+MAX_LEARNING_RATE = 0.08
+
+
+# Minutes V1.1 options (docs/model.md, "V1.1 changes tried")
+RECENCY_HALF_LIFE_DAYS: float | None = None  # sample weights halving this many days before the training end (not kept)
+REFIT_AFTER_CALIBRATION = True  # after calibrating, refit the models on the training + calibration windows
+
+
+def learning_rate(rounds: int) -> float:
+    """LightGBM learning rate for a model of `rounds` boosting rounds (SHRINKAGE_BUDGET / rounds, at most 0.08)."""
+    return round(min(MAX_LEARNING_RATE, SHRINKAGE_BUDGET / max(rounds, 1)), 6)
 
 Window = tuple[date, date]
 
@@ -110,32 +128,60 @@ def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str, t
     return round(hi, 4)
 
 
-def fit_calibration(scored: pd.DataFrame, min_rows: int = 300) -> dict:
-    """Per-bucket (starter / bench) tail scales on calibration rows (non-OUT, labelled).
+# Minutes V1.1: interval scales per pre-game role bucket (last-10 average, scoring.metrics.ROLE_BUCKETS), fitted
+# on the calibration window's played rows; V1 used starter / bench buckets over all rows (DNPs included)
+CALIBRATION_BUCKETS = "role"  # "role" | "starter"
+CALIBRATION_ROWS = "played"  # "played" | "all" | "split" (lower scale on all rows, upper on played rows)
 
+
+def calibration_bucket(scored: pd.DataFrame, role_minutes: pd.Series | np.ndarray | None, bucket_by: str) -> np.ndarray:
+    """Bucket label of each scored row: pre-game role (from last-10 mean minutes) or pre-tip starter / bench."""
+    if bucket_by == "role" and role_minutes is not None:
+        return role_bucket(pd.Series(np.asarray(role_minutes, float))).to_numpy()
+    return np.where(scored["is_starter"].to_numpy(bool), "starter", "bench")
+
+
+def fit_calibration(scored: pd.DataFrame, min_rows: int = 300, role_minutes: pd.Series | np.ndarray | None = None,
+                    bucket_by: str | None = None, rows_used: str | None = None) -> dict:
+    """Per-bucket tail scales on calibration rows (non-OUT, labelled; `rows_used="played"`: minutes > 0 only).
+
+    Buckets (`bucket_by`): "role" = pre-game role from `role_minutes` (last-10 mean), "starter" = starter /
+    bench; a bucket under `min_rows` rows uses the global scales. Fitting on played rows aims each bucket's
+    played coverage at 80%: with all rows a bucket full of DNPs (p10 = 0, actual 0: inside) gets narrow
+    intervals that miss its played rows.
     The lower tail is fitted to TARGET_TAIL first. It often cannot get there: a player with DNP risk has
     p10 = 0 and an actual 0 is inside, and scaling p50 - p10 below 1 would put every such DNP outside at once.
     The upper tail then takes what is left of 1 - TARGET_COVERAGE (capped at MAX_UPPER_TAIL), so the interval
     aims at 80% coverage overall rather than at two 10% tails that cannot both be met.
     """
-    rows = scored[evaluation_rows(scored)]
+    bucket_by = bucket_by or CALIBRATION_BUCKETS
+    rows_used = rows_used or CALIBRATION_ROWS
+    mask = evaluation_rows(scored).to_numpy()
+    bucket = calibration_bucket(scored, role_minutes, bucket_by)
+    if rows_used == "played":
+        mask &= scored["minutes"].fillna(0).to_numpy(float) > 0
+    rows, bucket = scored[mask], bucket[mask]
 
     def fit(part: pd.DataFrame) -> dict:
         y = part["minutes"].to_numpy(float)
         p10, p50, p90 = (part[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
         s_lo = _fit_scale(y, p50, p50 - p10, "lo")
         lower_miss = _miss(y, p50, p50 - p10, "lo", s_lo)
-        upper_target = float(np.clip(1 - TARGET_COVERAGE - lower_miss, TARGET_TAIL, MAX_UPPER_TAIL))
-        s_hi = _fit_scale(y, p50, p90 - p50, "hi", upper_target)
+        # "split": the lower scale on all rows (a DNP under p10 is a miss), the upper one on played rows only
+        sel = y > 0 if rows_used == "split" else np.ones(len(y), bool)
+        upper_base = _miss(y[sel], p50[sel], (p50 - p10)[sel], "lo", s_lo)
+        upper_target = float(np.clip(1 - TARGET_COVERAGE - upper_base, TARGET_TAIL, MAX_UPPER_TAIL))
+        s_hi = _fit_scale(y[sel], p50[sel], (p90 - p50)[sel], "hi", upper_target)
         return {"s_lo": s_lo, "s_hi": s_hi, "rows": len(part), "lower_miss": round(lower_miss, 4),
                 "upper_target": round(upper_target, 4)}
 
     calibration = {"method": "split-conformal tail scaling around p50", "target_tail": TARGET_TAIL,
-                   "target_coverage": TARGET_COVERAGE,
+                   "target_coverage": TARGET_COVERAGE, "bucket_by": bucket_by, "rows": rows_used,
                    "global": fit(rows), "buckets": {}}
-    for name, sel in (("starter", rows["is_starter"].astype(bool)), ("bench", ~rows["is_starter"].astype(bool))):
+    for name in sorted(set(bucket)):
+        sel = bucket == name
         if sel.sum() >= min_rows:
-            calibration["buckets"][name] = fit(rows[sel])
+            calibration["buckets"][str(name)] = fit(rows[sel])
     return calibration
 
 
@@ -145,6 +191,53 @@ def _git_commit() -> str | None:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def _sample_weights(rows: pd.DataFrame, window: Window) -> np.ndarray | None:
+    """Recency weights (RECENCY_HALF_LIFE_DAYS before the window's end halves a row's weight); None = equal."""
+    if not RECENCY_HALF_LIFE_DAYS:
+        return None
+    age = (pd.Timestamp(window[1]) - pd.to_datetime(rows["game_date"])).dt.days.to_numpy(float)
+    return np.power(0.5, age / RECENCY_HALF_LIFE_DAYS)
+
+
+def _fit_models(X_all: pd.DataFrame, train: pd.DataFrame, names: list[str], params: dict, n_workers: int,
+                quantile_rounds: int, play_rounds: int, window: Window,
+                stage: str = "train") -> tuple[list[lgb.Booster], lgb.Booster, np.ndarray]:
+    """The quantile models (played rows of `train`) and the play classifier (all rows of `train`); log lines
+    start with `stage` ("train", or "refit" for the refit on training + calibration windows)."""
+    X = as_float_array(X_all.loc[train.index])
+    y = train["minutes"].to_numpy(float)
+    w = _sample_weights(train, window)
+    played = y > 0
+    n_models = len(QUANTILE_LEVELS) + 1
+    log.info("%s: %s rows (%s played) x %d features, window %s..%s; %d quantile models + play model, %d threads "
+             "each, %d at once", stage, f"{len(train):,}", f"{int(played.sum()):,}", len(names), window[0],
+             window[1], len(QUANTILE_LEVELS), params["num_threads"], n_workers)
+    # the models are independent: they train concurrently (LightGBM releases the GIL), each with the same
+    # params as alone, so the bundle is the same whatever the number of workers (tests/python/scoring)
+    played_X, played_y = X[played], y[played]
+    played_w = None if w is None else w[played]
+    q_params = {**params, "learning_rate": learning_rate(quantile_rounds)}
+    jobs = [(f"quantile {level:.2f}", {**q_params, "objective": "quantile", "alpha": level}, played_X, played_y,
+             played_w, quantile_rounds) for level in QUANTILE_LEVELS]
+    jobs.append(("play probability", {**params, "objective": "binary", "learning_rate": learning_rate(play_rounds)},
+                 X, played.astype(float), w, play_rounds))
+
+    def fit(job: tuple) -> tuple[lgb.Booster, float]:
+        _, job_params, job_X, job_y, job_w, rounds = job
+        t0 = time.perf_counter()
+        ds = lgb.Dataset(job_X, job_y, weight=job_w, feature_name=names, free_raw_data=False)
+        return lgb.train(job_params, ds, rounds), time.perf_counter() - t0
+
+    boosters = []
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        futures = [pool.submit(fit, job) for job in jobs]
+        for i, (job, future) in enumerate(zip(jobs, futures, strict=True), start=1):  # logged in model order
+            booster, seconds = future.result()
+            boosters.append(booster)
+            log.info("%s: model %d/%d %s, %d rounds in %.1f s", stage, i, n_models, job[0], job[-1], seconds)
+    return boosters[:-1], boosters[-1], played
 
 
 def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_window: Window | None = None,
@@ -171,58 +264,47 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         raise ValueError(f"too few rows: train {len(train)}, calibration {int(evaluation_rows(features[cal_mask]).sum())}")
     # team context must see whole teams (incl. OUT players), so the matrix is built before row filtering
     X_all = build_matrix(features, spec)
-    X = as_float_array(X_all.loc[train.index])
-    y = train["minutes"].to_numpy(float)
     params = lgb_params(seed, threads or lgb_threads())
-    played = y > 0
     names = spec["columns"]
-    n_models = len(QUANTILE_LEVELS) + 1
-    n_workers = min(workers or lgb_workers(params["num_threads"]), n_models)
-    log.info("train: %s rows (%s played) x %d features, window %s..%s; %d quantile models + play model, %d threads "
-             "each, %d at once", f"{len(train):,}", f"{int(played.sum()):,}", len(names), train_window[0],
-             train_window[1], len(QUANTILE_LEVELS), params["num_threads"], n_workers)
-    # the models are independent: they train concurrently (LightGBM releases the GIL), each with the same
-    # params as alone, so the bundle is the same whatever the number of workers (tests/python/scoring)
-    played_X, played_y = X[played], y[played]
-    jobs = [(f"quantile {level:.2f}", {**params, "objective": "quantile", "alpha": level}, played_X, played_y,
-             quantile_rounds) for level in QUANTILE_LEVELS]
-    jobs.append(("play probability", {**params, "objective": "binary"}, X, played.astype(float), play_rounds))
-
-    def fit(job: tuple) -> tuple[lgb.Booster, float]:
-        _, job_params, job_X, job_y, rounds = job
-        t0 = time.perf_counter()
-        ds = lgb.Dataset(job_X, job_y, feature_name=names, free_raw_data=False)
-        return lgb.train(job_params, ds, rounds), time.perf_counter() - t0
-
-    boosters = []
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        futures = [pool.submit(fit, job) for job in jobs]
-        for i, (job, future) in enumerate(zip(jobs, futures, strict=True), start=1):  # logged in model order
-            booster, seconds = future.result()
-            boosters.append(booster)
-            log.info("train: model %d/%d %s, %d rounds in %.1f s", i, n_models, job[0], job[4], seconds)
-    quantile_models, play_model = boosters[:-1], boosters[-1]
+    n_workers = min(workers or lgb_workers(params["num_threads"]), len(QUANTILE_LEVELS) + 1)
+    quantile_models, play_model, played = _fit_models(X_all, train, names, params, n_workers, quantile_rounds,
+                                                      play_rounds, train_window)
     rcfg = reconcile or ReconcileConfig()
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
                            play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
     t0 = time.perf_counter()
     cal_scored = bundle.predict(features[cal_mask], calibrate=False)
-    bundle.calibration = fit_calibration(cal_scored)
+    bundle.calibration = fit_calibration(cal_scored, role_minutes=features.loc[cal_mask, ROLE_COLUMN])
     cal_final = bundle.predict(features[cal_mask])
     log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
              cal_window[0], cal_window[1], time.perf_counter() - t0)
     bundle.metrics = {"calibration_window": evaluate(with_breakdown_inputs(cal_final, features[cal_mask]))}
-    bundle_id = bundle_id or f"minutes_v1_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
+    refit_window = None
+    if REFIT_AFTER_CALIBRATION:
+        # the calibration window is the most recent data: after the scales are fitted on it (held out), the
+        # models are refitted with it; the scales are kept (the metrics above are the held-out ones)
+        refit_window = (train_window[0], cal_window[1])
+        refit_rows = labelled[_in_window(labelled, refit_window)]
+        bundle.quantile_models, bundle.play_model, _ = _fit_models(X_all, refit_rows, names, params, n_workers,
+                                                                   quantile_rounds, play_rounds, refit_window, "refit")
+    bundle_id = bundle_id or f"minutes_v11_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
     bundle.meta = {
         "bundle_id": bundle_id,
-        "model": "lightgbm conditional quantiles + play probability (mixture), reconciled, conformal-scaled",
+        "model_version": MODEL_VERSION,
+        "model": "lightgbm conditional quantiles + play probability (mixture), injury-status layer, reconciled, "
+                 "conformal-scaled per pre-game role",
+        "status_layer": status_layer_meta(),
         "created_at": datetime.now(UTC).isoformat(),
         "seed": seed,
-        "windows": {"train": [str(d) for d in train_window], "calibration": [str(d) for d in cal_window]},
+        "windows": {"train": [str(d) for d in train_window], "calibration": [str(d) for d in cal_window],
+                    **({"refit": [str(d) for d in refit_window]} if refit_window else {})},
         "rows": {"train": int(len(train)), "train_played": int(played.sum()),
                  "calibration": int(evaluation_rows(features[cal_mask]).sum())},
-        "params": {"lightgbm": params, "quantile_rounds": quantile_rounds, "play_rounds": play_rounds,
-                   "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL},
+        "params": {"lightgbm": {**params, "learning_rate": {"quantile": learning_rate(quantile_rounds),
+                                                              "play": learning_rate(play_rounds)}},
+                   "quantile_rounds": quantile_rounds, "play_rounds": play_rounds,
+                   "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL,
+                   "recency_half_life_days": RECENCY_HALF_LIFE_DAYS, "refit_after_calibration": REFIT_AFTER_CALIBRATION},
         "versions": {"python": platform.python_version(), "lightgbm": lgb.__version__, "numpy": np.__version__,
                      "pandas": pd.__version__},
         "git_commit": _git_commit(),
