@@ -37,6 +37,7 @@ from minutes_live.dbt_runner import BUILD_SELECTORS
 log = logging.getLogger(__name__)
 
 STATE_TABLE = "main.int_history_state"
+HISTORY_TABLES = ("int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history")
 # the files whose content defines what the history tables hold
 PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds")
 
@@ -125,6 +126,11 @@ def plan(db_path: Path, run_as_of_ts: datetime | None) -> HistoryPlan:
         state = _state(con)
         if state is None:
             return HistoryPlan(as_of, True, "no stored history (first build, or the last one did not finish)")
+        stored = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+        missing = [t for t in HISTORY_TABLES if t not in stored]
+        if missing:
+            return HistoryPlan(as_of, True, f"history table(s) {', '.join(missing)} missing from the store")
         if state["project_sha"] != project_sha():
             return HistoryPlan(as_of, True, "the dbt project changed since history was built")
         if (state["cap"] is None) != (cap is None) or (cap is not None and state["cap"] != cap):

@@ -161,6 +161,15 @@ def test_history_state_is_dropped_before_a_rebuild_so_a_failed_build_leaves_none
     assert "no stored history" in history.plan(db, None).reason
 
 
+def test_a_missing_history_table_means_rebuild(league_store, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(league_store["db"], db)
+    with connected(db) as con:
+        con.execute("drop table main.int_player_history")
+    plan = history.plan(db, None)
+    assert plan.rebuild and "int_player_history missing" in plan.reason, plan
+
+
 def test_a_project_change_invalidates_history(tmp_path):
     proj = tmp_path / "proj"
     for name in ("models", "macros", "seeds"):
