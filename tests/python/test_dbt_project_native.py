@@ -20,7 +20,10 @@ MINUTES_LIVE_PY = PROJECT_ROOT / "minutes_live"
 
 # What the Python code ran before the selectors existed (run_dbt added --indirect-selection cautious to every
 # build): the selectors must select exactly these nodes.
-ON_HISTORY_EXCLUDES = ["tag:history", "tag:staging", "resource_type:seed", "test_type:unit"]
+# a selector drops a test when it excludes one of its parents; --exclude on the command line does not, so the
+# one test reading staging views is named here (it runs in the full selections)
+ON_HISTORY_EXCLUDES = ["tag:history", "tag:staging", "resource_type:seed", "test_type:unit",
+                       "assert_asof_matches_brute_force"]
 LEGACY_SELECTIONS = {
     "live_slate": ["--select", "+features_minutes_v1_live", "int_history_state",
                    "--exclude", "features_minutes_v1", "test_type:unit"],
@@ -36,7 +39,7 @@ LEGACY_SELECTIONS = {
 # dbt ls --resource-type all counts (models, seeds, sources, tests). Since the history split (issue 12) the
 # full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
 NODE_COUNTS = {"live_slate": 90, "gold_features": 91, "overnight_gold": 98, "parity": 110,
-               "live_slate_on_history": 60, "gold_on_history": 61, "history": 27}
+               "live_slate_on_history": 59, "gold_on_history": 60, "history": 27}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_history_state"}
