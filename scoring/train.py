@@ -38,7 +38,6 @@ TARGET_TAIL = 0.10
 TARGET_COVERAGE = 0.80
 MAX_UPPER_TAIL = 0.14
 MODEL_VERSION = "Minutes V1.1"
-PROMOTE_COMMAND = "minutes-live train --dataset-dir ../shared/data/nba --promote"
 
 log = logging.getLogger(__name__)
 
@@ -339,30 +338,3 @@ def promote(bundle_dir: Path, config_path: Path | None = None) -> dict:
     finally:
         tmp.unlink(missing_ok=True)
     return payload
-
-
-def resolve_bundle_dir(config_path: Path | None = None) -> Path:
-    """The bundle directory named by the active-bundle pointer (relative paths are from the project root).
-
-    Raises FileNotFoundError naming the command to run when there is no pointer (a fresh clone) or when it
-    names a bundle directory that is not there; ValueError when the pointer is not usable JSON."""
-    config_path = Path(config_path) if config_path is not None else settings.bundle_config_path()
-    if not config_path.exists():
-        raise FileNotFoundError(
-            f"no active Minutes V1 bundle ({config_path} does not exist): train and promote one with `{PROMOTE_COMMAND}`"
-        )
-    try:
-        payload = json.loads(config_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"active bundle pointer {config_path} is not JSON ({exc}): promote a bundle again "
-                         f"(`minutes-live promote <bundle dir>`)") from None
-    if not isinstance(payload, dict) or "bundle_dir" not in payload:
-        raise ValueError(f"active bundle pointer {config_path} has no 'bundle_dir'")
-    path = Path(payload["bundle_dir"])
-    path = path if path.is_absolute() else PROJECT_ROOT / path
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"the active bundle pointer {config_path} names bundle directory {path}, which does not exist: "
-            f"train and promote one with `{PROMOTE_COMMAND}`"
-        )
-    return path
