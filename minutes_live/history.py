@@ -22,9 +22,8 @@ dropped: a build that fails half-way leaves no state, and the next run rebuilds 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -38,33 +37,28 @@ log = logging.getLogger(__name__)
 
 STATE_TABLE = "main.int_history_state"
 HISTORY_TABLES = ("int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history")
-# the files whose content defines what the history tables hold
-PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds")
 
 @dataclass(frozen=True)
 class HistoryPlan:
     history_as_of: str  # all | run
     rebuild: bool
     reason: str
+    project_sha: str = ""  # the project version the build records (set by plan())
 
     def selector(self, kind: str) -> str:
         stale, fresh = BUILD_SELECTORS[kind]
         return stale if self.rebuild else fresh
 
     def params(self) -> dict:
-        return {"history_as_of": self.history_as_of, "project_sha": project_sha()}
+        return {"history_as_of": self.history_as_of, "project_sha": self.project_sha}
 
 
 def project_sha(root: Path = PROJECT_ROOT) -> str:
-    """sha256 over the dbt project's model, macro and seed files and dbt_project.yml (paths and bytes)."""
-    digest = hashlib.sha256()
-    for name in PROJECT_FILES:
-        base = root / name
-        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
-        for path in files:
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """The dbt project's version: the gold cache's hash (models, macros, seeds, dbt tests, dbt_project.yml,
+    selectors, profile, the runner, dbt and DuckDB versions), so both stores of derived state agree on it."""
+    from minutes_live.gold_cache import project_sha256
+
+    return project_sha256(root)
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, cap: datetime | None) -> tuple:
@@ -116,6 +110,11 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 def plan(db_path: Path, run_as_of_ts: datetime | None) -> HistoryPlan:
     """How a build at `run_as_of_ts` (None = gold: every stored row) gets its history; read-only."""
+    sha = project_sha()
+    return replace(_plan(db_path, run_as_of_ts, sha), project_sha=sha)
+
+
+def _plan(db_path: Path, run_as_of_ts: datetime | None, sha: str) -> HistoryPlan:
     with connected(db_path, read_only=True) as con:
         try:
             later = 0 if run_as_of_ts is None else later_changes(con, run_as_of_ts)
@@ -131,7 +130,7 @@ def plan(db_path: Path, run_as_of_ts: datetime | None) -> HistoryPlan:
         missing = [t for t in HISTORY_TABLES if t not in stored]
         if missing:
             return HistoryPlan(as_of, True, f"history table(s) {', '.join(missing)} missing from the store")
-        if state["project_sha"] != project_sha():
+        if state["project_sha"] != sha:
             return HistoryPlan(as_of, True, "the dbt project changed since history was built")
         if (state["cap"] is None) != (cap is None) or (cap is not None and state["cap"] != cap):
             what = "every stored box score" if cap is None else f"box scores known at {cap.isoformat()}"
@@ -160,7 +159,7 @@ def build(kind: str, params: dict, *, db_path: Path) -> HistoryPlan:
     as_of = params.get("run_as_of_ts")
     history = plan(db_path, datetime.fromisoformat(str(as_of)) if as_of else None)
     if kind == "overnight" and not history.rebuild:
-        history = HistoryPlan(history.history_as_of, True, "the overnight build rebuilds history")
+        history = replace(history, rebuild=True, reason="the overnight build rebuilds history")
     log.info("history: %s -> %s (--selector %s)", history.reason,
              "rebuild" if history.rebuild else "reuse", history.selector(kind))
     prepare(db_path, history)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from foundation.publication import sha256_file
+
 # The code a backfill's rows depend on: a change here re-ingests (new rows are appended, equal rows deduped).
 REPLAY_MODULES = ("dataset.py", "replay.py", "ingest.py", "raw_store.py", "extract.py", "ids.py")
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -64,14 +66,6 @@ class BackfillCheck:
     reason: str  # one line for the log: why it is (not) current
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def replay_code_sha256() -> str:
     digest = hashlib.sha256()
     for name in REPLAY_MODULES:
@@ -83,7 +77,7 @@ def fingerprint(dataset_dir: Path) -> DatasetFingerprint:
     """Name, size and sha256 of every file the dataset reader can read, plus the replay code's hash."""
     root = Path(dataset_dir)
     paths = sorted([*root.glob("*.parquet"), *([root / "dataset.json"] if (root / "dataset.json").exists() else [])])
-    files = tuple((p.name, p.stat().st_size, _sha256(p)) for p in paths if p.is_file())
+    files = tuple((p.name, p.stat().st_size, sha256_file(p)) for p in paths if p.is_file())
     return DatasetFingerprint(files=files, code_sha256=replay_code_sha256())
 
 
