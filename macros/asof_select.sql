@@ -20,7 +20,7 @@
 {%- for col in partition_by %}{% do partition_cols.append('asof_snapshots.' ~ col) %}{% endfor -%}
 {{ latest_row(
     '(select asof_snapshots.*, asof_cutoffs.cutoff_kind, asof_cutoffs.cutoff_ts, asof_cutoffs.tip_ts, '
-        ~ '(' ~ max_age_minutes ~ ' / 60.0) as max_age_hours'
+        ~ '(' ~ max_age_minutes ~ ' / 60.0e0) as max_age_hours'
         ~ ' from ' ~ snapshots ~ ' as asof_snapshots'
         ~ ' inner join ' ~ cutoffs ~ ' as asof_cutoffs on asof_snapshots.game_id = asof_cutoffs.game_id'
         ~ ' where asof_snapshots.snapshot_ts <= asof_cutoffs.cutoff_ts'

@@ -163,7 +163,7 @@
 {#- SQL literals for models. -#}
 {% macro run_as_of_ts_sql() %}
     {%- set v = run_as_of_ts_value() -%}
-    {{- return("cast(null as timestamp with time zone)" if v is none else "cast('" ~ v ~ "' as timestamp with time zone)") -}}
+    {{- return("cast(null as " ~ timestamptz_type() ~ ")" if v is none else "cast('" ~ v ~ "' as " ~ timestamptz_type() ~ ")") -}}
 {% endmacro %}
 
 {% macro target_date_sql() %}

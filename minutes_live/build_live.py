@@ -39,7 +39,7 @@ from foundation.guardrails import (
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live import history
+from minutes_live import history, spark_engine
 from minutes_live.dbt_runner import DbtError
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,10 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
 
 
 def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+    """A mart as the last build of this process's dbt target left it: the store's table, or on Spark the
+    parquet export its post-hook wrote (minutes_live/spark_engine.py), read the same way (DuckDB, UTC)."""
+    if spark_engine.is_spark():
+        return spark_engine.query_mart(db_path, mart, f"select * from {{mart}} {where}", params)
     with connected(db_path, read_only=True) as con:
         return con.execute(f"select * from main.{mart} {where}", params or []).df()
 

@@ -282,11 +282,19 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     the partial-parse cache is shared with the project's target/ so unchanged projects parse fast).
     dbt's output is read as it comes: a heartbeat log line every $MINUTES_LIVE_HEARTBEAT_SECONDS (15) with
     the nodes done so far, one line at the end, and (at DEBUG, `--verbose`) every line dbt prints."""
+    from minutes_live import spark_engine
+
+    dbt_target = args[args.index("--target") + 1] if "--target" in args else spark_engine.dbt_target()
+    # one partial-parse cache per dbt target (a change of target makes dbt parse everything again)
+    shared_cache = PROJECT_ROOT / "target" / PARTIAL_PARSE if dbt_target == "embedded" else \
+        PROJECT_ROOT / "target" / dbt_target / PARTIAL_PARSE
     own_target = "--target-path" not in args
     target = Path(tempfile.mkdtemp(prefix="dbt-target-")) if own_target else Path(args[args.index("--target-path") + 1])
     if own_target:
-        _share_partial_parse(PROJECT_ROOT / "target" / PARTIAL_PARSE, target / PARTIAL_PARSE)
+        _share_partial_parse(shared_cache, target / PARTIAL_PARSE)
     cmd = [dbt_executable(), *args, "--profiles-dir", str(PROJECT_ROOT / "profiles"), "--project-dir", str(PROJECT_ROOT)]
+    if "--target" not in args and dbt_target != "embedded":
+        cmd += ["--target", dbt_target]
     if own_target:
         cmd += ["--target-path", str(target)]
     if args and args[0] == "build" and "--select" in args and "--indirect-selection" not in args:
@@ -303,6 +311,8 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
     env.pop(RUN_PARAMS_ENV, None)  # only this call's parameters, never an inherited one
+    if dbt_target != "embedded":
+        env.update(spark_engine.dbt_env(store))
     if params is not None:
         env[RUN_PARAMS_ENV] = json.dumps(params, default=str, sort_keys=True)
     what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
@@ -317,7 +327,7 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
             raise DbtError(args, returncode, failures or [], detail)
     finally:
         if own_target:
-            _share_partial_parse(target / PARTIAL_PARSE, PROJECT_ROOT / "target" / PARTIAL_PARSE)
+            _share_partial_parse(target / PARTIAL_PARSE, shared_cache)
             shutil.rmtree(target, ignore_errors=True)
     if not quiet:
         log.info("dbt output (last lines):\n%s", stdout[-2000:].rstrip())

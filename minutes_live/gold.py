@@ -20,7 +20,7 @@ import pandas as pd
 
 from foundation import settings
 from foundation.store import StoreDataset, connected, ensure_store_usable
-from minutes_live import gold_cache, history
+from minutes_live import gold_cache, history, spark_engine
 
 GOLD_MART = "features_minutes_v1"
 GOLD_ORDER = "game_date, game_id, team_id, player_id"
@@ -112,8 +112,10 @@ def gold_features(
     stages["ingest"]["seconds"] = round(t1 - t0, 2)
     dbt_vars = {"gold_lead_minutes": int(gold_lead_minutes), **(extra_vars or {})}
     # the key is read before dbt runs: rows ingested meanwhile make the next key differ (a rebuild, never a stale hit)
+    # a mart built on another dbt target is another cache entry
+    key_vars = dbt_vars if not spark_engine.is_spark() else {**dbt_vars, "dbt_target": spark_engine.dbt_target()}
     with connected(db_path, read_only=True) as con:
-        key = gold_cache.GoldKey(GOLD_MART, int(gold_lead_minutes), dbt_vars, gold_cache.raw_state(con),
+        key = gold_cache.GoldKey(GOLD_MART, int(gold_lead_minutes), key_vars, gold_cache.raw_state(con),
                                  gold_cache.project_sha256())
     cached = gold_cache.lookup(db_path, key) if reuse else None
     if cached is not None:
@@ -124,7 +126,8 @@ def gold_features(
         reason = "asked to rebuild" if not reuse else f"no mart built from these raw rows, dbt project and vars yet (key {key.digest})"
         history.build("gold", dbt_vars, db_path=db_path)
         with connected(db_path, read_only=True) as con:
-            cached = gold_cache.save(con, db_path, key, GOLD_ORDER)
+            relation = spark_engine.mart_relation(db_path, GOLD_MART) if spark_engine.is_spark() else None
+            cached = gold_cache.save(con, db_path, key, GOLD_ORDER, relation)
         stages["dbt"] = {"action": "built", "reason": reason, "path": str(cached)}
     t2 = time.perf_counter()
     stages["dbt"]["seconds"] = round(t2 - t1, 2)

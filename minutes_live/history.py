@@ -154,15 +154,27 @@ def build(kind: str, params: dict, *, db_path: Path) -> HistoryPlan:
     """One `dbt build` of `kind` (live | gold | overnight | parity) with run parameters `params` (the keys of
     the dbt vars), on stored history when it is fresh; the overnight build always rebuilds it.
     Raises minutes_live.dbt_runner.DbtError as run_dbt does."""
+    from minutes_live import spark_engine
     from minutes_live.dbt_runner import run_dbt
 
     as_of = params.get("run_as_of_ts")
     history = plan(db_path, datetime.fromisoformat(str(as_of)) if as_of else None)
     if kind == "overnight" and not history.rebuild:
         history = replace(history, rebuild=True, reason="the overnight build rebuilds history")
+    on_spark = spark_engine.is_spark()
+    if on_spark:
+        # the state check reads DuckDB's history tables; a Spark build computes its own every time
+        # (history_as_of is still decided from the raw store, which both engines read)
+        spark_engine.check_installed()
+        history = replace(history, rebuild=True, reason=f"target {spark_engine.dbt_target()}: history is built "
+                                                        "in the Spark warehouse on every build")
     log.info("history: %s -> %s (--selector %s)", history.reason,
              "rebuild" if history.rebuild else "reuse", history.selector(kind))
-    prepare(db_path, history)
+    if on_spark:
+        spark_engine.export_raw(db_path)
+        spark_engine.clear_exports(db_path)
+    else:
+        prepare(db_path, history)
     run_dbt(["build", "--selector", history.selector(kind)], params={**params, **history.params()},
             db_path=db_path, quiet=True)
     return history

@@ -204,9 +204,9 @@ positioned as (
             when listed_pos like '%C%' or listed_pos like '%PF%' then 'BIG'
             when listed_pos like '%F%' then 'W'
             when listed_pos like '%G%' then 'G'
-            when profile_minutes >= 150 and (36.0 * profile_trb / profile_minutes >= 9.5
-                                              or 36.0 * profile_blk / profile_minutes >= 1.5) then 'BIG'
-            when profile_minutes >= 150 and 36.0 * profile_ast / profile_minutes >= 4.5 then 'G'
+            when profile_minutes >= 150 and (36.0e0 * profile_trb / profile_minutes >= 9.5e0
+                                              or 36.0e0 * profile_blk / profile_minutes >= 1.5e0) then 'BIG'
+            when profile_minutes >= 150 and 36.0e0 * profile_ast / profile_minutes >= 4.5e0 then 'G'
             when profile_minutes >= 150 then 'W'
             else 'UNK'
         end as pos_bucket,
@@ -308,19 +308,19 @@ select
     opponent_team_name,
     opponent_team_tricode,
     status,
-    coalesce(regexp_matches(lower(injury_reason), 'restrict|limit|minutes|conditioning'), false) as restriction_flag,
-    coalesce(regexp_matches(lower(injury_reason), 'ramp|recover|return to (play|competition)|reconditioning'), false)
+    coalesce({{ regex_contains('lower(injury_reason)', 'restrict|limit|minutes|conditioning') }}, false) as restriction_flag,
+    coalesce({{ regex_contains('lower(injury_reason)', 'ramp|recover|return to (play|competition)|reconditioning') }}, false)
         as ramp_flag,
     cast(games_since_return as bigint) as games_since_return,
     cast(days_since_return as bigint) as days_since_return,
     injury_as_of_ts,
     cast(case status
-        when 'OUT' then 0.0
-        when 'DOUBTFUL' then 0.25
-        when 'QUESTIONABLE' then 0.55
-        when 'PROBABLE' then 0.78
-        when 'AVAILABLE' then 0.97
-        else 0.82
+        when 'OUT' then 0.0e0
+        when 'DOUBTFUL' then 0.25e0
+        when 'QUESTIONABLE' then 0.55e0
+        when 'PROBABLE' then 0.78e0
+        when 'AVAILABLE' then 0.97e0
+        else 0.82e0
     end as double) as prior_play_prob,
     cast(case when status = 'OUT' then 1 else 0 end as bigint) as is_out,
     cast(case when status = 'QUESTIONABLE' then 1 else 0 end as bigint) as is_q,
@@ -329,15 +329,15 @@ select
     spread_home,
     total,
     odds_as_of_ts,
-    round(greatest(0, abs(coalesce(spread_home, 0)) / 10.0 + (coalesce(total, 220) - 220) / 100.0), 4)
+    round(greatest(0, abs(coalesce(spread_home, 0)) / 10.0e0 + (coalesce(total, 220) - 220) / 100.0e0), 4)
         as blowout_index,
-    case when spread_home is null then 0.5 else least(1.0, greatest(0.0, abs(spread_home) - 8) / 12.0) end
+    case when spread_home is null then 0.5e0 else least(1.0e0, greatest(0.0e0, abs(spread_home) - 8) / 12.0e0) end
         as blowout_risk_score,
-    case when spread_home is null then 0.5 else least(1.0, greatest(0.0, 8 - abs(spread_home)) / 8.0) end
+    case when spread_home is null then 0.5e0 else least(1.0e0, greatest(0.0e0, 8 - abs(spread_home)) / 8.0e0) end
         as close_game_score,
-    cast(available_b as bigint) as "available_B",
-    cast(available_g as bigint) as "available_G",
-    cast(available_w as bigint) as "available_W",
+    cast(available_b as bigint) as {{ adapter.quote("available_B") }},
+    cast(available_g as bigint) as {{ adapter.quote("available_G") }},
+    cast(available_w as bigint) as {{ adapter.quote("available_W") }},
     cast(depth_same_pos_active as bigint) as depth_same_pos_active,
     archetype,
     pos_bucket,
@@ -362,7 +362,7 @@ select
     {{ stable_double('rotation_minutes_std_5g') }} as rotation_minutes_std_5g,
     {{ stable_double('z_vs_10') }} as z_vs_10,
     {{ stable_double('role_change_rate_10g') }} as role_change_rate_10g,
-    least(1.0, greatest(0.0, {{ days_between('season_start_date', 'game_date') }} / 180.0)) as season_phase,
+    least(1.0e0, greatest(0.0e0, {{ days_between('season_start_date', 'game_date') }} / 180.0e0)) as season_phase,
     -- pre-tip lineup only (never the game's own box score): lineup role when the roster row has one,
     -- else the previous game's start
     cast(case

@@ -23,7 +23,7 @@ history as (
 events as (
 
     select player_id, game_id, team_id, available_ts as event_ts, 0 as event_order,
-           cast(null as varchar) as cutoff_kind, seq
+           cast(null as {{ string_type() }}) as cutoff_kind, seq
     from history
     union all
     select player_id, game_id, team_id, cutoff_ts as event_ts, 1 as event_order,

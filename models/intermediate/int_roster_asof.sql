@@ -91,7 +91,7 @@ select
     selected.roster_game_date,
     case
         when selected.roster_game_date = selected.game_date then 'target_date'
-        else 'fallback:' || cast(selected.roster_game_date as varchar)
+        else 'fallback:' || cast(selected.roster_game_date as {{ string_type() }})
     end as roster_game_date_source,
     selected.snapshot_ts,
     selected.ingested_at,

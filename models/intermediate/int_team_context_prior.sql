@@ -21,7 +21,7 @@ history as (
 
 events as (
 
-    select team_id, game_id, available_ts as event_ts, 0 as event_order, cast(null as varchar) as cutoff_kind, seq
+    select team_id, game_id, available_ts as event_ts, 0 as event_order, cast(null as {{ string_type() }}) as cutoff_kind, seq
     from history
     union all
     select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, cutoff_kind, cast(null as bigint) as seq
@@ -61,9 +61,9 @@ select
     case when history.season = targets.season then history.season_possessions / history.season_games end
         as team_pace_szn,
     case when history.season = targets.season and history.season_possessions > 0
-        then 100.0 * history.season_points / history.season_possessions end as team_off_rtg_szn,
+        then 100.0e0 * history.season_points / history.season_possessions end as team_off_rtg_szn,
     case when history.season = targets.season and history.season_opponent_possessions > 0
-        then 100.0 * history.season_points_allowed / history.season_opponent_possessions end as team_def_rtg_szn,
+        then 100.0e0 * history.season_points_allowed / history.season_opponent_possessions end as team_def_rtg_szn,
     history.minutes_dispersion as team_minutes_dispersion_prior
 from targets
 left join history

@@ -20,7 +20,7 @@ team_totals as (
         min(game_date) as game_date,
         min(available_ts) as available_ts,
         min(overtimes) as overtimes,
-        sum(coalesce(fga, 0)) + 0.44 * sum(coalesce(fta, 0)) - sum(coalesce(orb, 0)) + sum(coalesce(tov, 0))
+        sum(coalesce(fga, 0)) + 0.44e0 * sum(coalesce(fta, 0)) - sum(coalesce(orb, 0)) + sum(coalesce(tov, 0))
             as possessions,
         sum(coalesce(pts, 0)) as points,
         sum(minutes) as team_minutes,

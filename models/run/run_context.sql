@@ -18,7 +18,7 @@ select
     -- or every stored one ('all': the runner's choice when nothing stored after run_as_of_ts changes a game
     -- published before it; minutes_live/history.py)
     {% if history_as_of == 'all' -%}
-    cast(null as timestamp with time zone)
+    cast(null as {{ timestamptz_type() }})
     {%- else -%}
     {{ run_as_of_ts_sql() }}
     {%- endif %} as history_cap_ts,
@@ -33,4 +33,4 @@ select
     {{ 'true' if bool_var('allow_missing_odds') else 'false' }} as allow_missing_odds,
     cast({{ non_negative_int_var('min_active_roster') }} as integer) as min_active_roster,
     {{ 'true' if bool_var('build_gold') else 'false' }} as build_gold,
-    {{ "'" ~ project_sha ~ "'" if project_sha is not none else 'cast(null as varchar)' }} as project_sha
+    {{ "'" ~ project_sha ~ "'" if project_sha is not none else 'cast(null as ' ~ string_type() ~ ')' }} as project_sha

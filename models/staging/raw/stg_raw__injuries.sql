@@ -29,15 +29,15 @@ renamed as (
         coalesce(status_vocabulary.status, 'UNK') as status,
         coalesce(status_vocabulary.is_player_status, false) as is_player_status,
         source.reason,
-        cast(source.snapshot_ts as timestamp with time zone) as snapshot_ts,
-        cast(source.ingested_at as timestamp with time zone) as ingested_at,
+        cast(source.snapshot_ts as {{ timestamptz_type() }}) as snapshot_ts,
+        cast(source.ingested_at as {{ timestamptz_type() }}) as ingested_at,
         source.run_id,
         source.source as source_name,
         source.content_hash
 
     from source
     left join status_vocabulary
-        on upper(trim(regexp_replace(source.status_raw, '\s+', ' ', 'g'))) = status_vocabulary.status_raw_key
+        on upper(trim({{ regex_replace_all('source.status_raw', '\\s+', ' ') }})) = status_vocabulary.status_raw_key
 
 )
 

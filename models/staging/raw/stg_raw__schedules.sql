@@ -13,7 +13,7 @@ renamed as (
         source_game_id,
         season,
         cast(game_date as date) as game_date,
-        cast(tip_ts as timestamp with time zone) as tip_ts,
+        cast(tip_ts as {{ timestamptz_type() }}) as tip_ts,
         lower(trim(game_type)) as game_type,
         lower(trim(game_status)) as game_status,
         cast(home_team_id as bigint) as home_team_id,
