@@ -120,17 +120,6 @@ def timed_command(cmd: list[str], env: dict) -> dict:
             "last_line": proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""}
 
 
-def subset_dataset(src: Path, dst: Path, seasons: tuple[str, ...]) -> Path:
-    """A dataset directory of symlinks holding only `seasons` (box scores, lines, rosters, schedules)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for path in src.iterdir():
-        keep = path.name == "teams_crosswalk.parquet" or path.name == "injury_pdfs" or any(
-            path.name.endswith(f"_{s}.parquet") and not path.name.startswith("schedule_fixturedownload") for s in seasons)
-        if keep and not (dst / path.name).exists():
-            (dst / path.name).symlink_to(path)
-    return dst
-
-
 def first_tip(db: Path, day: str) -> datetime:
     from foundation.store import connected
 
@@ -225,8 +214,10 @@ def main() -> None:
     print(f"[bench] live_job: median {results['live_job']['wall_seconds']} s", flush=True)
     scaling = {len(REAL_SEASONS) if real else 2: results["live_job"]["wall_seconds"]}
     if real and not ns.quick:
+        from snapshots_ingest import dataset
+
         for n in (1, 3):
-            sub = subset_dataset(Path(dataset_dir), work / f"nba_{n}", REAL_SEASONS[-n:])
+            sub = dataset.subset_dataset(Path(dataset_dir), work / f"nba_{n}", REAL_SEASONS[-n:])
             store = work / "data" / f"bench_{n}.duckdb"
             sub_args, sub_env = {**args, "dataset_dir": str(sub)}, env_for(store, f"_{n}_seasons")
             stage("ingest_backfill", f"ingest_backfill_{n}_seasons", sub_args, sub_env)

@@ -120,9 +120,15 @@ def command(
         help="The parity build's instant, after the date's last tip (required with --parity-check-date).")] = None,
     lock_timeout: Annotated[float, typer.Option(help=bounded(
         "--lock-timeout", "Seconds to wait for another job or process holding the store."))] = 600.0,
+    target: Annotated[str | None, typer.Option(
+        metavar="embedded|spark|spark_cluster",
+        help="dbt target (default $MINUTES_LIVE_DBT_TARGET or embedded DuckDB); docs/scale_out.md.")] = None,
 ) -> None:
     """Build live features for one slate as of run_as_of_ts and publish an immutable run directory."""
     try:
+        from minutes_live import spark_engine
+
+        spark_engine.select_target(target)
         lock_timeout = cli_values.lock_timeout(lock_timeout)
         if parity_check_date is not None:
             from minutes_live.parity import run_parity

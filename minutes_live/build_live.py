@@ -244,6 +244,7 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
         "run_id": cfg.run_id,
         "mode": mode,
         "source": cfg.source,
+        "dbt_target": spark_engine.dbt_target(),  # embedded (DuckDB) | spark | spark_cluster
         "rows": int(len(features)),
         "games": sorted(int(g) for g in features["game_id"].unique()) if len(features) else [],
         "teams": int(features["team_id"].nunique()) if len(features) else 0,

@@ -41,6 +41,10 @@ def main(
         "--verbose", "-v", help="Debug logging: every stage detail and every line dbt prints.")] = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Warnings and errors only: no progress, heartbeat or stage lines.")] = False,
+    target: Annotated[str | None, typer.Option(
+        metavar="embedded|spark|spark_cluster",
+        help="dbt target of every build (profiles/profiles.yml; default $MINUTES_LIVE_DBT_TARGET or embedded "
+             "DuckDB). spark needs pip install -e '.[spark]' and Java 17: docs/scale_out.md.")] = None,
 ) -> None:
     """Operator commands. Logging: --verbose / --quiet here (before the command), else $MINUTES_LIVE_LOG_LEVEL
     (DEBUG | INFO | WARNING | ERROR; default INFO). Results go to stdout, progress and log lines to stderr."""
@@ -52,6 +56,12 @@ def main(
     except logs.InvalidLogLevel as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    from minutes_live import spark_engine
+
+    try:
+        spark_engine.select_target(target)
+    except GuardrailError as exc:
+        raise _fail(exc) from None
 
 
 def _fail(exc: GuardrailError) -> typer.Exit:

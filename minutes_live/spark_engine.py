@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from foundation.guardrails import DbtBuildError
 from foundation.store import connected
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,9 @@ RAW_TABLES = ("schedule", "box_scores", "injuries", "odds", "roster")  # the dbt
 EXPORT_STATE = "_export.json"
 
 
-class SparkTargetError(RuntimeError):
-    """The Spark target cannot run here (extra not installed, no Java) or its export is unusable."""
+class SparkTargetError(DbtBuildError):
+    """The Spark target cannot build here (extra not installed, no Java, unknown target name) or left no
+    export of a mart: exit 10, as a dbt build that could not run."""
 
 
 def dbt_target() -> str:
@@ -42,6 +44,19 @@ def dbt_target() -> str:
     target = os.environ.get(TARGET_ENV, "embedded").strip() or "embedded"
     if target not in TARGETS:
         raise SparkTargetError(f"{TARGET_ENV}={target!r}: expected one of {', '.join(TARGETS)}")
+    return target
+
+
+def select_target(target: str | None) -> str:
+    """Validate a `--target` flag and make it this process's dbt target (every dbt call, every mart read);
+    None keeps MINUTES_LIVE_DBT_TARGET or the default. Raises InvalidInput (exit 2) for an unknown name."""
+    from foundation.guardrails import InvalidInput
+
+    if target is None:
+        return dbt_target()
+    if target not in TARGETS:
+        raise InvalidInput(f"--target {target!r} is not one of {', '.join(TARGETS)}")
+    os.environ[TARGET_ENV] = target
     return target
 
 

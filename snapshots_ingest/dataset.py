@@ -521,3 +521,15 @@ def _injuries(inj, games, namespace, problems, reader) -> pd.DataFrame:
             f"is not in the schedule (e.g. {out.loc[~known, 'source_game_id'].iloc[0]})"
         )
     return out
+
+
+def subset_dataset(src: Path, dst: Path, seasons: tuple[str, ...]) -> Path:
+    """A dataset directory of symlinks to `src` holding only `seasons` (file suffixes such as 2021_22: box
+    scores, lines, rosters, schedules), the team crosswalk and the injury PDFs (benchmarks, full-run tests)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir():
+        keep = path.name == "teams_crosswalk.parquet" or path.name == "injury_pdfs" or any(
+            path.name.endswith(f"_{s}.parquet") and not path.name.startswith("schedule_fixturedownload") for s in seasons)
+        if keep and not (dst / path.name).exists():
+            (dst / path.name).symlink_to(path)
+    return dst

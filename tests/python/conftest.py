@@ -22,10 +22,26 @@ def require_real_dataset() -> Path:
     pytest.skip(message)
 
 
+def require_spark() -> None:
+    """The Spark target's extra and Java, or skip (fail under CI, which installs both)."""
+    from minutes_live import spark_engine
+
+    try:
+        spark_engine.check_installed()
+    except spark_engine.SparkTargetError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc}; Spark tests must run in CI (.ci/run installs the extra and Java)")
+        pytest.skip(str(exc))
+
+
 @pytest.fixture(autouse=True)
 def _require_real_data(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("real_data") is not None:
         require_real_dataset()
+    if request.node.get_closest_marker("spark") is not None:
+        require_spark()
+    if request.node.get_closest_marker("full_run") is not None and os.environ.get("MINUTES_LIVE_FULL_RUN") != "1":
+        pytest.skip("a full-run test: MINUTES_LIVE_FULL_RUN=1 ./dev test -m full_run")
 
 
 @pytest.fixture(scope="session")
