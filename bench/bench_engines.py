@@ -1,0 +1,134 @@
+"""DuckDB vs Spark (local session): the same builds on the same store, one process per stage, in one run.
+
+    ./dev bench-engines                   # real data: a store holding the 2021-22 season (../shared/data/nba)
+    ./dev bench-engines --dataset synthetic
+
+Stages: backfill the store; then per engine (embedded DuckDB, spark) the live slate of --date as of 17:00 ET
+(minutes_live.history.build "live", what the job runs) twice, and the whole gold season (build "gold",
+lead 60) once. DuckDB's first live build computes history and its second reuses it; Spark computes
+history in every build (docs/scale_out.md). Each row: wall seconds and peak RSS of the stage process and
+its children (dbt, and the JVM dbt starts). Needs the Spark extra (MINUTES_LIVE_WITH_SPARK=1 ./dev ...).
+Writes bench/results/<timestamp>_engines_<dataset>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _stage_body(stage: str, args: dict) -> dict:
+    from minutes_live import engine_parity
+
+    db = Path(args["db"])
+    if stage == "backfill":
+        from minutes_live.gold import dataset_end
+        from snapshots_ingest.ingest import ingest_replay
+
+        end = dataset_end(Path(args["dataset_dir"]))
+        ingest_replay(Path(args["dataset_dir"]), end.date(), end, backfill=True, db_path=db,
+                      data_root=Path(args["data_root"]))
+        return {}
+    if stage == "live":
+        params = {"target_date": args["date"], "run_as_of_ts": args["run_as_of_ts"], "build_gold": False,
+                  "allow_missing_injuries": True, "allow_missing_odds": True}
+        build = engine_parity.build_on(args["target"], "live", params, db_path=db)
+        return {"rows": len(build.marts["features_minutes_v1_live"]), "history": build.history}
+    if stage == "gold":
+        build = engine_parity.build_on(args["target"], "gold", {"gold_lead_minutes": 60}, db_path=db)
+        return {"rows": len(build.marts["features_minutes_v1"]), "history": build.history}
+    raise SystemExit(f"unknown stage {stage}")
+
+
+def run_stage(stage: str, args: dict, env: dict) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--_stage", stage, "--_args", json.dumps(args)],
+                          env=env, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"stage {stage} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall_seconds"] = round(wall, 2)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", choices=["real", "synthetic"], default="real")
+    ap.add_argument("--work", default=None, help="Scratch dir (default a temp dir)")
+    ap.add_argument("--_stage")
+    ap.add_argument("--_args")
+    ns = ap.parse_args()
+    if ns._stage:
+        out = _stage_body(ns._stage, json.loads(ns._args))
+        peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        out["peak_rss_mb"] = round(peak / 1024, 1)
+        print(json.dumps(out, default=str))
+        return
+
+    from foundation import settings
+    from minutes_live import spark_engine
+    from snapshots_ingest.dataset import subset_dataset
+
+    spark_engine.check_installed()
+    work = Path(ns.work or tempfile.mkdtemp(prefix="minutes-live-bench-engines-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if ns.dataset == "real":
+        dataset_dir = subset_dataset(settings.real_dataset_dir(), work / "nba_2021_22", ("2021_22",))
+        date, as_of = "2022-01-15", "2022-01-15T22:00:00+00:00"
+    else:
+        from snapshots_ingest.synthetic_league import generate_league
+
+        dataset_dir = work / "synthetic_league"
+        generate_league(dataset_dir, seed=7)
+        date, as_of = "2025-01-15", "2025-01-15T22:00:00+00:00"
+    db = work / "data" / "bench.duckdb"
+    env = {**os.environ, "MINUTES_LIVE_DATA_ROOT": str(work / "data"), "MINUTES_LIVE_DUCKDB": str(db),
+           "MINUTES_LIVE_ARTIFACTS": str(work / "artifacts"), "MINUTES_LIVE_REPORTS": str(work / "reports")}
+    env.pop(spark_engine.TARGET_ENV, None)
+    args = {"db": str(db), "dataset_dir": str(dataset_dir), "data_root": str(work / "data"), "date": date,
+            "run_as_of_ts": as_of}
+    rows: list[tuple[str, dict]] = []
+
+    def stage(label: str, name: str, **extra) -> None:
+        print(f"[bench-engines] {label} ...", flush=True)
+        result = run_stage(name, {**args, **extra}, env)
+        print(f"[bench-engines] {label}: {result['wall_seconds']} s, peak {result['peak_rss_mb']} MB", flush=True)
+        rows.append((label, result))
+
+    stage("backfill (DuckDB raw store)", "backfill")
+    for target in ("embedded", "spark"):
+        engine = "DuckDB" if target == "embedded" else "Spark local"
+        stage(f"{engine}: live slate, 1st build", "live", target=target)
+        stage(f"{engine}: live slate, 2nd build", "live", target=target)
+        stage(f"{engine}: gold season (lead 60)", "gold", target=target)
+
+    print(f"\nDuckDB vs Spark, {ns.dataset} data, slate {date} as of {as_of} ({platform.machine()}, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    print(f"| {'stage':<36} | {'wall s':>7} | {'peak RSS MB':>11} | {'rows':>7} |")
+    print(f"| {'-' * 36} | {'-' * 7}:| {'-' * 11}:| {'-' * 7}:|")
+    for label, r in rows:
+        print(f"| {label:<36} | {r['wall_seconds']:>7} | {r['peak_rss_mb']:>11} | {r.get('rows', ''):>7} |")
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"{stamp}_engines_{ns.dataset}.json"
+    path.write_text(json.dumps({"dataset": ns.dataset, "date": date, "run_as_of_ts": as_of,
+                                "stages": dict(rows)}, indent=2, default=str) + "\n")
+    print(f"\nresults: {path}")
+
+
+if __name__ == "__main__":
+    main()
