@@ -7,7 +7,7 @@ Stages: backfill the store; then per engine (embedded DuckDB, spark) the live sl
 (minutes_live.history.build "live", what the job runs) twice, and the whole gold season (build "gold",
 lead 60) once. DuckDB's first live build computes history and its second reuses it; Spark computes
 history in every build (docs/scale_out.md). Each row: wall seconds and peak RSS of the stage process and
-its children (dbt, and the JVM dbt starts). Needs the Spark extra (MINUTES_LIVE_WITH_SPARK=1 ./dev ...).
+its descendants (dbt, and the JVM dbt starts), sampled every 0.2 s. Needs the Spark extra (MINUTES_LIVE_WITH_SPARK=1 ./dev ...).
 Writes bench/results/<timestamp>_engines_<dataset>.json.
 """
 
@@ -21,6 +21,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,15 +53,52 @@ def _stage_body(stage: str, args: dict) -> dict:
     raise SystemExit(f"unknown stage {stage}")
 
 
+def _tree_rss_mb(root_pid: int) -> float:
+    """Summed RSS of a process and all its descendants now (from /proc; 0 when it is gone)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 2**20
+
+
 def run_stage(stage: str, args: dict, env: dict) -> dict:
+    """One stage in its own process; peak RSS of its whole process tree sampled every 0.2 s (the JVM that
+    dbt-spark starts is not a waited-for child, so getrusage would not see it)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--_stage", stage, "--_args", json.dumps(args)],
-                          env=env, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, __file__, "--_stage", stage, "--_args", json.dumps(args)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(0.2):
+            peak = max(peak, _tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    stop.set()
+    sampler.join()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"stage {stage} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"stage {stage} failed:\n{stdout[-2000:]}\n{stderr[-3000:]}")
+    out = json.loads(stdout.strip().splitlines()[-1])
     out["wall_seconds"] = round(wall, 2)
+    out["peak_rss_mb"] = round(max(peak, out["peak_rss_mb"]), 1)
     return out
 
 

@@ -18,6 +18,10 @@ History is fresh when int_history_state matches the raw store now: the same cap,
 scores and of the schedule states of played games; raw tables are append-only). A late box-score
 correction adds a row, so the next run rebuilds. Before a build that rebuilds history, the state table is
 dropped: a build that fails half-way leaves no state, and the next run rebuilds again.
+
+On the Spark target (minutes_live/spark_engine.py) the state check does not apply: it reads DuckDB's tables,
+so every Spark build runs the full selector and computes history in the Spark warehouse; `history_as_of` is
+still decided here, from the raw store both engines read.
 """
 
 from __future__ import annotations
