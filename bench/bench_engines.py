@@ -1,11 +1,12 @@
 """DuckDB vs Spark (local session): the same builds on the same store, one process per stage, in one run.
 
     ./dev bench-engines                   # real data: a store holding the 2021-22 season (../shared/data/nba)
+    ./dev bench-engines --seasons 5       # a store holding 2017-18 .. 2021-22
     ./dev bench-engines --dataset synthetic
 
 Stages: backfill the store; then per engine (embedded DuckDB, spark) the live slate of --date as of 17:00 ET
 (minutes_live.history.build "live", what the job runs) twice, and the whole gold season (build "gold",
-lead 60) once. DuckDB's first live build computes history and its second reuses it; Spark computes
+lead 60) once (with --seasons N: every stored season). DuckDB's first live build computes history and its second reuses it; Spark computes
 history in every build (docs/scale_out.md). Each row: wall seconds and peak RSS of the stage process and
 its descendants (dbt, and the JVM dbt starts), sampled every 0.2 s. Needs the Spark extra (MINUTES_LIVE_WITH_SPARK=1 ./dev ...).
 Writes bench/results/<timestamp>_engines_<dataset>.json.
@@ -106,6 +107,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", choices=["real", "synthetic"], default="real")
     ap.add_argument("--work", default=None, help="Scratch dir (default a temp dir)")
+    ap.add_argument("--seasons", type=int, default=1, choices=range(1, 6), metavar="1..5",
+                    help="Real data: the store holds the last N seasons up to 2021-22 (default 1)")
     ap.add_argument("--_stage")
     ap.add_argument("--_args")
     ns = ap.parse_args()
@@ -124,7 +127,8 @@ def main() -> None:
     work = Path(ns.work or tempfile.mkdtemp(prefix="minutes-live-bench-engines-"))
     work.mkdir(parents=True, exist_ok=True)
     if ns.dataset == "real":
-        dataset_dir = subset_dataset(settings.real_dataset_dir(), work / "nba_2021_22", ("2021_22",))
+        seasons = ("2017_18", "2018_19", "2019_20", "2020_21", "2021_22")[-ns.seasons:]
+        dataset_dir = subset_dataset(settings.real_dataset_dir(), work / f"nba_{ns.seasons}", seasons)
         date, as_of = "2022-01-15", "2022-01-15T22:00:00+00:00"
     else:
         from snapshots_ingest.synthetic_league import generate_league
@@ -147,13 +151,15 @@ def main() -> None:
         rows.append((label, result))
 
     stage("backfill (DuckDB raw store)", "backfill")
+    gold = "gold season (lead 60)" if ns.dataset == "synthetic" or ns.seasons == 1 else f"gold, {ns.seasons} seasons (lead 60)"
     for target in ("embedded", "spark"):
         engine = "DuckDB" if target == "embedded" else "Spark local"
         stage(f"{engine}: live slate, 1st build", "live", target=target)
         stage(f"{engine}: live slate, 2nd build", "live", target=target)
-        stage(f"{engine}: gold season (lead 60)", "gold", target=target)
+        stage(f"{engine}: {gold}", "gold", target=target)
 
-    print(f"\nDuckDB vs Spark, {ns.dataset} data, slate {date} as of {as_of} ({platform.machine()}, "
+    held = f"{ns.seasons} season(s) stored" if ns.dataset == "real" else "two synthetic seasons"
+    print(f"\nDuckDB vs Spark, {ns.dataset} data ({held}), slate {date} as of {as_of} ({platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
     print(f"| {'stage':<36} | {'wall s':>7} | {'peak RSS MB':>11} | {'rows':>7} |")
     print(f"| {'-' * 36} | {'-' * 7}:| {'-' * 11}:| {'-' * 7}:|")
@@ -163,7 +169,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"{stamp}_engines_{ns.dataset}.json"
-    path.write_text(json.dumps({"dataset": ns.dataset, "date": date, "run_as_of_ts": as_of,
+    path.write_text(json.dumps({"dataset": ns.dataset, "seasons": ns.seasons, "date": date, "run_as_of_ts": as_of,
                                 "stages": dict(rows)}, indent=2, default=str) + "\n")
     print(f"\nresults: {path}")
 

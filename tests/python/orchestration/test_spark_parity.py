@@ -9,12 +9,18 @@ Real data (full run, MINUTES_LIVE_FULL_RUN=1): the replayed 2022-01-15 slate and
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from foundation import run_directory as rd
 from minutes_live import engine_parity
 from minutes_live.build_live import GOLD_MART, LIVE_MART
 
@@ -53,6 +59,44 @@ def test_synthetic_slate_and_gold_are_the_same_on_duckdb_and_spark(world, tmp_pa
     projections = [bundle.predict(build.marts[LIVE_MART])[PROJECTION_COLUMNS] for build in (duck, spark)]
     pd.testing.assert_frame_equal(projections[0], projections[1], check_exact=True)
     assert projections[0]["minutes_p50"].gt(0).sum() > 50
+
+
+def _job(world, db: Path, root: Path, target: str) -> dict:
+    """`minutes-live --target <target> job morning` as an operator runs it, in its own roots on store `db`."""
+    artifacts = root / "artifacts" / "minutes_v1"
+    artifacts.mkdir(parents=True)
+    pointer = json.loads(world["config"].read_text())
+    pointer["bundle_dir"] = str(Path(pointer["bundle_dir"]).resolve())
+    (artifacts / "current_run.json").write_text(json.dumps(pointer))
+    env = {**world["env"], "MINUTES_LIVE_DUCKDB": str(db), "MINUTES_LIVE_DATA_ROOT": str(root / "data"),
+           "MINUTES_LIVE_ARTIFACTS": str(root / "artifacts"), "MINUTES_LIVE_REPORTS": str(root / "reports")}
+    exe = str(Path(sys.executable).with_name("minutes-live"))
+    proc = subprocess.run(
+        [exe, "--target", target, "job", "morning", "--date", world["day"].isoformat(),
+         "--run-as-of-ts", world["as_of"].isoformat(), "--source", "synthetic", "--dataset-dir", str(world["league"]),
+         "--allow-missing-odds", "--allow-missing-injuries"],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = f"run={rd.run_id_for(world['as_of'])}"
+    features = root / "data" / "live" / "features_minutes_v1" / world["day"].isoformat() / run
+    scores = root / "artifacts" / "minutes_v1" / "daily" / world["day"].isoformat() / run
+    return {"summary": json.loads((features / "summary.json").read_text()),
+            "features": pd.read_parquet(features / "features.parquet"),
+            "minutes": pd.read_parquet(scores / "minutes.parquet"), "stdout": proc.stdout}
+
+
+def test_the_live_job_runs_end_to_end_on_spark_and_publishes_what_duckdb_publishes(world, tmp_path):
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(world["env"]["MINUTES_LIVE_DUCKDB"], db)
+    duck = _job(world, db, tmp_path / "duckdb", "embedded")
+    spark = _job(world, db, tmp_path / "spark", "spark")
+
+    assert (duck["summary"]["dbt_target"], spark["summary"]["dbt_target"]) == ("embedded", "spark")
+    assert f"morning run {rd.run_id_for(world['as_of'])}" in spark["stdout"]
+    comparison = engine_parity.compare_marts(LIVE_MART, duck["features"], spark["features"])
+    assert comparison.ok, "\n".join(comparison.problems)
+    pd.testing.assert_frame_equal(duck["minutes"], spark["minutes"], check_exact=True)
+    assert len(spark["minutes"]) > 100
 
 
 def test_compare_marts_reports_each_kind_of_difference():
