@@ -22,42 +22,44 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation.guardrails import DbtBuildError
+from foundation.guardrails import DbtBuildError, InvalidInput
 from foundation.store import connected
+from snapshots_ingest.raw_store import KINDS
 
 log = logging.getLogger(__name__)
 
 SPARK_DIR_ENV = "MINUTES_LIVE_SPARK_DIR"
 TARGET_ENV = "MINUTES_LIVE_DBT_TARGET"
 TARGETS = ("embedded", "spark", "spark_cluster")
-RAW_TABLES = ("schedule", "box_scores", "injuries", "odds", "roster")  # the dbt sources (schema raw)
+RAW_TABLES = KINDS  # the raw tables, which the dbt sources name (schema raw)
 EXPORT_STATE = "_export.json"
 
 
 class SparkTargetError(DbtBuildError):
-    """The Spark target cannot build here (extra not installed, no Java, unknown target name) or left no
-    export of a mart: exit 10, as a dbt build that could not run."""
+    """The Spark target cannot build here (extra not installed, no Java) or left no export of a mart:
+    exit 10, as a dbt build that could not run."""
 
 
 def dbt_target() -> str:
     """The dbt target of this process: MINUTES_LIVE_DBT_TARGET (embedded | spark | spark_cluster)."""
     target = os.environ.get(TARGET_ENV, "embedded").strip() or "embedded"
     if target not in TARGETS:
-        raise SparkTargetError(f"{TARGET_ENV}={target!r}: expected one of {', '.join(TARGETS)}")
+        raise InvalidInput(f"{TARGET_ENV}={target!r} is not one of {', '.join(TARGETS)}")
     return target
 
 
 def select_target(target: str | None) -> str:
-    """Validate a `--target` flag and make it this process's dbt target (every dbt call, every mart read);
-    None keeps MINUTES_LIVE_DBT_TARGET or the default. Raises InvalidInput (exit 2) for an unknown name."""
-    from foundation.guardrails import InvalidInput
-
-    if target is None:
-        return dbt_target()
-    if target not in TARGETS:
+    """Validate a `--target` flag (None: MINUTES_LIVE_DBT_TARGET, else embedded) and make it this process's
+    dbt target (every dbt call, every mart read). Before any work: an unknown name exits 2, a Spark target
+    without the Spark extra or Java exits 10 naming what to install."""
+    if target is not None and target not in TARGETS:
         raise InvalidInput(f"--target {target!r} is not one of {', '.join(TARGETS)}")
-    os.environ[TARGET_ENV] = target
-    return target
+    if target is not None:
+        os.environ[TARGET_ENV] = target
+    chosen = dbt_target()
+    if is_spark(chosen):
+        check_installed()
+    return chosen
 
 
 def is_spark(target: str | None = None) -> bool:
