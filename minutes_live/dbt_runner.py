@@ -370,9 +370,9 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     if own_target:
         cmd += ["--target-path", str(target)]
     structured = own_target and bool(args) and args[0] in STRUCTURED_COMMANDS and not (
-        {"--log-format", "--write-json", "--no-write-json"} & set(args))
-    if structured:
-        cmd += ["--no-write-json", "--log-format", "json"]
+        {"--log-format", "--log-format-file", "--write-json", "--no-write-json"} & set(args))
+    if structured:  # JSON on the console only: --log-format alone would make logs/dbt.log JSON too
+        cmd += ["--no-write-json", "--log-format", "json", "--log-format-file", "debug"]
     if args and args[0] == "build" and "--select" in args and "--indirect-selection" not in args:
         # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
         # when all of its parents are selected (the named selectors say the same in selectors.yml)
