@@ -3,15 +3,20 @@
     - dbt vars (`dbt build --vars '{target_date: ..., run_as_of_ts: ...}'`, defaults in dbt_project.yml);
     - the env var MINUTES_LIVE_RUN_PARAMS, a JSON object with the same keys, which is how the Python runner
       passes them (minutes_live/dbt_runner.py). dbt re-parses the whole project whenever --vars change
-      (dbt-core #6323); an env var is tracked per file, and only models/run_context.sql reads it, so a new
-      run re-parses one file. When it is set, run parameters given with --vars are refused.
+      (dbt-core #6323), and re-parses every file that read an env var at parse time whose value changed
+      (run_context.sql, and with it the models carrying tests that read run_context: about 1.2 s). So the
+      env var is read only when dbt executes (`execute`), never while parsing: a new run re-parses nothing.
+      When it is set, run parameters given with --vars are refused.
   Models never render run parameters into their SQL: they read the one-row table `run_context`
   (models/run_context.sql) at run time, so their compiled SQL is the same for every run. A malformed value
   fails when run_context compiles, before any model that depends on it runs, naming the parameter.
 -#}
 
-{#- The runner's parameters (a dict), or none when MINUTES_LIVE_RUN_PARAMS is unset or empty. -#}
+{#- The runner's parameters (a dict), or none when MINUTES_LIVE_RUN_PARAMS is unset or empty, or while dbt
+    parses (parsing renders run_context only for its refs and config, which no parameter changes; reading
+    the env var there would make dbt re-parse on every new value). -#}
 {% macro _env_run_params() %}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set text = env_var('MINUTES_LIVE_RUN_PARAMS', '') -%}
     {%- if text | trim == '' -%}{{ return(none) }}{%- endif -%}
     {%- set parsed = fromjson(text) -%}

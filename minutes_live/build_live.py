@@ -321,7 +321,7 @@ def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_m
 
 
 # dbt data tests that enforce a guardrail inside the build, by test name (a singular test's name or a
-# generic test's macro name, from run_results.json + manifest.json), and the exit they map to
+# generic test's macro name, from minutes_live.dbt_runner's DbtNodeFailure), and the exit they map to
 DBT_TEST_GUARDRAILS = (
     ("assert_live_slate_has_injury_report", InjuryCoverageError,
      "no qualifying injury report for any game of {day} (pass --allow-missing-injuries to run without)"),

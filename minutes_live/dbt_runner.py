@@ -1,10 +1,17 @@
 """Run dbt as its own subprocess (DuckDB allows one writer per file; dbt must exit before we read).
 
-Outcomes are read from the invocation's own `run_results.json` (each call gets a fresh `--target-path`, so a
-stale file of an earlier run is never read): every node that errored or failed becomes a `DbtNodeFailure`
-(unique_id, resource type, name, the test's name for data tests, status, first line of dbt's message).
-Only when dbt stopped before writing run_results.json (a compile error, e.g. an invalid var) is its text
-output used: the last error lines, as one line.
+Outcomes are the invocation's own (each call gets a fresh `--target-path`, so a stale file of an earlier
+run is never read): every node that errored or failed becomes a `DbtNodeFailure` (unique_id, resource type,
+name, the test's name for data tests, status, first line of dbt's message). A build, run, test, seed or
+snapshot in its own target path runs with `--no-write-json` (writing manifest.json twice and
+run_results.json cost about 0.5 s a run) and `--log-format json` on the console: its outcomes are then dbt's
+structured events (each node's result event with its final status, RunResultError with the message; the
+log file, logs/dbt.log, stays dbt's usual text), and the data tests' names and tested models come from the
+invocation's partial-parse file, read only when a node failed. The events' text is what the heartbeat and
+the returned output read, as with dbt's text console. With `--target-path` given by the caller, dbt writes
+run_results.json and manifest.json as usual, and they are read instead.
+Only when dbt stopped before running any node (a compile error, e.g. an invalid var) is its text output
+used: the last error lines, as one line.
 dbt opens the store itself: when it fails because of the file (another holder, a damaged or read-only
 store), the error is foundation.store's (exit 12 / 13), not a dbt build failure."""
 
@@ -55,8 +62,9 @@ class DbtNodeFailure:
 
 
 class DbtError(RuntimeError):
-    """dbt exited non-zero. `failures` lists the failed nodes (from run_results.json); `detail` is the last
-    error lines of dbt's output when it stopped before writing run_results.json. str() is one line."""
+    """dbt exited non-zero. `failures` lists the failed nodes (from run_results.json or dbt's JSON log);
+    `detail` is the last error lines of dbt's output when it stopped before running any node. str() is one
+    line."""
 
     def __init__(self, args: list[str], returncode: int, failures: list[DbtNodeFailure], detail: str = ""):
         self.dbt_args = list(args)
@@ -117,6 +125,59 @@ def read_failures(target_path: Path) -> list[DbtNodeFailure] | None:
         out.append(DbtNodeFailure(
             unique_id=uid, resource_type=resource_type, name=name, status=str(r["status"]).lower(),
             message=_first_line(r.get("message")) or "(no message)", test_name=test_name,
+            attached_node=node.get("attached_node"),
+        ))
+    return out
+
+
+def _parsed_nodes(partial_parse: Path) -> dict:
+    """unique_id -> node (name, resource_type, test_metadata, attached_node) from the invocation's partial-parse
+    file (the manifest it ran); {} when unreadable (names then come from dbt's events alone)."""
+    try:
+        import msgpack
+
+        state = msgpack.unpackb(partial_parse.read_bytes(), strict_map_key=False)
+        return {**state.get("nodes", {}), **state.get("unit_tests", {})}
+    except Exception:  # noqa: BLE001 - only a source of names: the failures are reported without them
+        return {}
+
+
+def read_failures_from_events(events: list[dict], partial_parse: Path | None = None) -> list[DbtNodeFailure] | None:
+    """Failed nodes from dbt's structured console events (`--log-format json`): a node's final status is the
+    node_status of its result event (LogModelResult, LogTestResult, ...), its message dbt's RunResultError
+    for it. None when no event reports a node's result (dbt stopped before running any node)."""
+    status: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    names: dict[str, dict] = {}
+    for event in events:
+        data = event.get("data") or {}
+        info = data.get("node_info") or {}
+        uid = info.get("unique_id")
+        if not uid:
+            continue
+        names.setdefault(uid, info)
+        if (event.get("info") or {}).get("name") == "RunResultError":
+            messages.setdefault(uid, str(data.get("msg", "")))
+        node_status = str(info.get("node_status") or "").lower()
+        if node_status and node_status not in ("none", "started", "compiling", "executing"):  # 'None': no status
+            status[uid] = node_status
+    if not status:
+        return None
+    failed = [uid for uid, st in status.items() if st in FAILED_STATUSES]
+    if not failed:
+        return []
+    nodes = _parsed_nodes(partial_parse) if partial_parse is not None else {}
+    out = []
+    for uid in failed:
+        node, info = nodes.get(uid, {}), names.get(uid, {})
+        resource_type = node.get("resource_type") or info.get("resource_type") or uid.split(".", 1)[0]
+        name = node.get("name") or info.get("node_name") or uid.split(".")[2 if uid.count(".") >= 2 else -1]
+        test_name = None
+        if resource_type == "test":
+            test_name = (node.get("test_metadata") or {}).get("name") or name
+        out.append(DbtNodeFailure(
+            unique_id=uid, resource_type=resource_type, name=name, status=status[uid],
+            message=_first_line(messages.get(uid)) or "(no message)", test_name=test_name,
             attached_node=node.get("attached_node"),
         ))
     return out
@@ -219,8 +280,23 @@ def _describe_selection(args: list[str]) -> str:
     return ""
 
 
-def _stream(pipe, sink: list[str], progress: DbtProgress | None) -> None:
+def _event_text(line: str, events: list[dict] | None) -> str:
+    """A console line as text: a JSON event (`--log-format json`) is kept in `events` and rendered as dbt's
+    text console prints it ('HH:MM:SS  msg'); any other line as is."""
+    if events is None or not line.startswith("{"):
+        return line
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    events.append(event)
+    info = event.get("info") or {}
+    return f"{str(info.get('ts', ''))[11:19]}  {info.get('msg', '')}\n"
+
+
+def _stream(pipe, sink: list[str], progress: DbtProgress | None, events: list[dict] | None = None) -> None:
     for line in iter(pipe.readline, ""):
+        line = _event_text(line, events)
         sink.append(line)
         if progress is not None:
             progress.feed(line)
@@ -228,16 +304,17 @@ def _stream(pipe, sink: list[str], progress: DbtProgress | None) -> None:
     pipe.close()
 
 
-def _run_streaming(cmd: list[str], env: dict, what: str) -> tuple[int, str, str]:
+def _run_streaming(cmd: list[str], env: dict, what: str, events: list[dict] | None = None) -> tuple[int, str, str]:
     """Run dbt, reading its output as it comes: a heartbeat line every heartbeat_seconds() (elapsed time
-    and nodes done), one line when it ends."""
+    and nodes done), one line when it ends. With `events`, console lines that are JSON events are collected
+    there (and read as their text)."""
     progress = DbtProgress()
     out: list[str] = []
     err: list[str] = []
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1)
-    readers = [threading.Thread(target=_stream, args=(proc.stdout, out, progress), daemon=True),
+    readers = [threading.Thread(target=_stream, args=(proc.stdout, out, progress, events), daemon=True),
                threading.Thread(target=_stream, args=(proc.stderr, err, None), daemon=True)]
     for r in readers:
         r.start()
@@ -268,6 +345,9 @@ def _run_streaming(cmd: list[str], env: dict, what: str) -> tuple[int, str, str]
 
 
 RUN_PARAMS_ENV = "MINUTES_LIVE_RUN_PARAMS"
+# commands whose outcomes are read from dbt's structured console events (--no-write-json --log-format json)
+# when the invocation owns its target path
+STRUCTURED_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 
 
 def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = None, db_path: Path | None = None,
@@ -275,8 +355,8 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError.
 
     Run parameters go in `params` (env var MINUTES_LIVE_RUN_PARAMS, read by models/run/run_context.sql
-    only): dbt then re-parses that one file between runs, where `--vars` (`vars`, kept for plain-dbt
-    parity tests) would make it re-parse the whole project (dbt-core #6323). Never both.
+    only, when dbt executes, never while it parses): a new run then re-parses nothing, where `--vars` (`vars`,
+    kept for plain-dbt parity tests) would make it re-parse the whole project (dbt-core #6323). Never both.
 
     Without `--target-path` in args the invocation gets its own temporary target path (removed afterwards;
     the partial-parse cache is shared with the project's target/ so unchanged projects parse fast).
@@ -297,6 +377,10 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
         cmd += ["--target", dbt_target]
     if own_target:
         cmd += ["--target-path", str(target)]
+    structured = own_target and bool(args) and args[0] in STRUCTURED_COMMANDS and not (
+        {"--log-format", "--log-format-file", "--write-json", "--no-write-json"} & set(args))
+    if structured:  # JSON on the console only: --log-format alone would make logs/dbt.log JSON too
+        cmd += ["--no-write-json", "--log-format", "json", "--log-format-file", "debug"]
     if args and args[0] == "build" and "--select" in args and "--indirect-selection" not in args:
         # a test that touches a model outside the selection (e.g. one comparing live and gold) runs only
         # when all of its parents are selected (the named selectors say the same in selectors.yml)
@@ -317,12 +401,13 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
         env[RUN_PARAMS_ENV] = json.dumps(params, default=str, sort_keys=True)
     what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
     try:
-        returncode, stdout, stderr = _run_streaming(cmd, env, what)
+        events: list[dict] = []
+        returncode, stdout, stderr = _run_streaming(cmd, env, what, events if structured else None)
         if returncode != 0:
             failure = store_error(stdout + "\n" + stderr, store)
             if failure is not None:  # the store file itself (busy, damaged): exit 12 / 13, not a dbt failure
                 raise failure
-            failures = read_failures(target)
+            failures = read_failures_from_events(events, target / PARTIAL_PARSE) if structured else read_failures(target)
             detail = "" if failures else error_lines(stdout, stderr)
             raise DbtError(args, returncode, failures or [], detail)
     finally:

@@ -32,14 +32,14 @@ LEGACY_SELECTIONS = {
     "parity": ["--select", "+features_minutes_v1_live", "+features_minutes_v1", "int_history_state",
                "--exclude", "test_type:unit"],
     "live_slate_on_history": ["--select", "+features_minutes_v1_live", "--exclude", "features_minutes_v1",
-                              *ON_HISTORY_EXCLUDES],
+                              *ON_HISTORY_EXCLUDES, "tag:repeated_on_live_mart"],
     "gold_on_history": ["--select", "+features_minutes_v1", "--exclude", *ON_HISTORY_EXCLUDES],
     "history": ["--select", "+tag:history", "resource_type:seed", "--exclude", "test_type:unit"],
 }
 # dbt ls --resource-type all counts (models, seeds, sources, tests). Since the history split (issue 12) the
 # full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
 NODE_COUNTS = {"live_slate": 90, "gold_features": 91, "overnight_gold": 98, "parity": 110,
-               "live_slate_on_history": 59, "gold_on_history": 60, "history": 27}
+               "live_slate_on_history": 52, "gold_on_history": 60, "history": 27}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_history_state"}
@@ -109,6 +109,40 @@ def test_selector_selects_the_same_nodes_as_the_old_select_strings(parsed, selec
         assert not any(uid.startswith("unit_test.") for uid in new)
     else:
         assert any(uid.startswith("unit_test.") for uid in new)
+
+
+# the live mart column an intermediate column reaches unchanged (models/intermediate/int_features.sql)
+LIVE_MART_COLUMN = {("int_roster_asof", "snapshot_ts"): "roster_as_of_ts",
+                    ("int_injury_status_asof", "snapshot_ts"): "injury_as_of_ts",
+                    ("int_odds_asof", "snapshot_ts"): "odds_as_of_ts"}
+
+
+def test_tests_left_out_of_the_live_run_are_checked_on_the_live_mart(parsed) -> None:
+    """live_slate_on_history leaves out the intermediate tests tagged repeated_on_live_mart: each must be the
+    same test (macro and arguments) on the live mart column it feeds, in that selection; the full live_slate
+    runs both."""
+    _, manifest, _ = parsed
+    tests = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"}
+    tagged = {uid for uid, n in tests.items() if "repeated_on_live_mart" in n.get("tags", [])}
+    assert len(tagged) == 7, sorted(tagged)
+    live = _ls(parsed, "--selector", "live_slate_on_history")
+    full = _ls(parsed, "--selector", "live_slate")
+    assert not tagged & live and tagged <= full
+
+    def args(node: dict) -> dict:
+        kwargs = dict(node["test_metadata"].get("kwargs") or {})
+        kwargs.pop("model", None)
+        kwargs.pop("column_name", None)
+        return kwargs
+
+    for uid in sorted(tagged):
+        node = tests[uid]
+        model = node["attached_node"].rsplit(".", 1)[-1]
+        column = LIVE_MART_COLUMN.get((model, node["column_name"]), node["column_name"])
+        twins = [u for u in live if u in tests and tests[u].get("attached_node") == "model.minutes_live.features_minutes_v1_live"
+                 and tests[u].get("column_name") == column
+                 and tests[u]["test_metadata"]["name"] == node["test_metadata"]["name"] and args(tests[u]) == args(node)]
+        assert twins, f"{uid}: no {node['test_metadata']['name']} test on features_minutes_v1_live.{column} in the live run"
 
 
 # --- project metadata -----------------------------------------------------------------------------------

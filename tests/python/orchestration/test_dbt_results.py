@@ -1,4 +1,5 @@
-"""dbt outcomes come from dbt's run_results.json (per invocation), not from searching its text output.
+"""dbt outcomes come from the invocation's own results (its structured events, or run_results.json), not from
+searching its text output.
 
 Real dbt builds on a small synthetic-league store: a slate replayed without its odds fails the guardrail
 test `assert_live_slate_has_odds` (exit 5, the test named); a store whose raw odds table is gone fails the
@@ -134,3 +135,40 @@ def test_var_error_before_any_node_names_the_var(league):
     guardrail = dbt_failure_to_guardrail(exc, cfg)
     assert isinstance(guardrail, DbtBuildError) and "invalid dbt var run_as_of_ts=" in str(guardrail)
     assert "\n" not in str(guardrail)
+
+
+def test_failures_from_structured_events_match_the_run_results_contract():
+    """dbt's console events (--log-format json, what run_dbt reads when it skips run_results.json): the final
+    node_status of a node's result event, the message of its RunResultError (dbt 1.11 sends node_status
+    'None' on the events after the result)."""
+    from minutes_live.dbt_runner import read_failures_from_events
+
+    def ev(name, uid, status, rtype="test", node="assert_live_slate_has_odds", **data):
+        return {"info": {"name": name, "msg": "", "ts": "2026-01-01T00:00:00Z"},
+                "data": {**data, "node_info": {"unique_id": uid, "resource_type": rtype, "node_name": node,
+                                               "node_status": status}}}
+
+    odds = "test.minutes_live.assert_live_slate_has_odds"
+    model = "model.minutes_live.int_odds_asof"
+    events = [
+        ev("LogStartLine", odds, "started"),
+        ev("LogTestResult", odds, "fail", num_failures=10),
+        ev("LogModelResult", model, "error", rtype="model", node="int_odds_asof"),
+        ev("SkippingDetails", "model.minutes_live.int_features", "skipped", rtype="model", node="int_features"),
+        ev("RunResultFailure", odds, "None"),
+        ev("RunResultError", odds, "None", msg="  Got 10 results, configured to fail if != 0"),
+        ev("RunResultError", model, "None", rtype="model", node="int_odds_asof",
+           msg="Runtime Error in model int_odds_asof (models/intermediate/int_odds_asof.sql)\n"
+               "  Catalog Error: Table with name odds does not exist!"),
+    ]
+    failures = {f.unique_id: f for f in read_failures_from_events(events)}
+    assert set(failures) == {odds, model}
+    f = failures[odds]
+    assert (f.resource_type, f.name, f.status, f.test_name) == ("test", "assert_live_slate_has_odds", "fail",
+                                                                "assert_live_slate_has_odds")
+    assert f.message == "Got 10 results, configured to fail if != 0"
+    m = failures[model]
+    assert (m.resource_type, m.name, m.status, m.test_name) == ("model", "int_odds_asof", "error", None)
+    assert m.message.endswith(": Catalog Error: Table with name odds does not exist!"), m.message
+    assert read_failures_from_events(events[:1]) is None  # no node finished: dbt stopped before running any
+    assert read_failures_from_events([ev("LogTestResult", odds, "pass")]) == []
