@@ -3,8 +3,9 @@ on DuckDB (the embedded default) and on Spark (profiles/profiles.yml `spark`). d
 
 `build_on(target, kind, params, db_path)` runs the one build the jobs run (minutes_live.history.build) on a
 target and reads the marts back the way the jobs read them; `compare_marts` compares two builds of a mart:
-the same columns in the same order with the same dtypes, the same keys, and every value equal (NULL equals
-NULL; numerics within 1e-9; keys, strings, booleans, dates and instants exactly).
+the same columns in the same order with the same dtypes, the same keys, and every value equal by the rule of
+the live/gold parity (minutes_live.parity.values_equal: NULL equals NULL, floats within 1e-9, keys, integers,
+strings, booleans, dates and instants exactly).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import pandas as pd
 
 from minutes_live import history, spark_engine
 from minutes_live.build_live import GOLD_MART, LIVE_MART, read_mart
-from minutes_live.parity import KEYS
+from minutes_live.parity import KEYS, values_equal
 
-NUMERIC_TOLERANCE = 1e-9
 KIND_MARTS = {"live": (LIVE_MART,), "gold": (GOLD_MART,), "parity": (LIVE_MART, GOLD_MART),
               "overnight": (GOLD_MART,)}
 
@@ -71,18 +71,6 @@ def build_on(target: str, kind: str, params: dict, *, db_path: Path) -> EngineBu
     return EngineBuild(target, marts, seconds, plan.reason)
 
 
-def _equal(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
-    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
-    if numeric:
-        av = a.astype("float64").to_numpy(na_value=np.nan)
-        bv = b.astype("float64").to_numpy(na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            same = np.abs(av - bv) <= NUMERIC_TOLERANCE
-    else:
-        same = np.array([x == y for x, y in zip(a.astype(object), b.astype(object), strict=True)], dtype=bool)
-    return (a_na & b_na) | (same & ~a_na & ~b_na)
-
-
 def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame) -> MartComparison:
     """Every difference between two builds of `mart`, one line each (empty: equal)."""
     out = MartComparison(mart, (len(first), len(second)))
@@ -109,11 +97,11 @@ def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame) -> MartC
         if col in KEYS:
             continue
         a, b = both[f"{col}_a"], both[f"{col}_b"]
-        numeric = pd.api.types.is_numeric_dtype(first[col]) and not pd.api.types.is_bool_dtype(first[col])
-        eq = _equal(a, b, numeric)
+        eq = values_equal(a, b)
         if not eq.all():
             i = int(np.argmax(~eq))
             r = both.iloc[i]
+            numeric = pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b)
             what = f"max |diff| {np.nanmax(np.abs(a.astype(float) - b.astype(float))):.3g}" if numeric else "values differ"
             out.problems.append(f"{mart}.{col}: {int((~eq).sum())} row(s) differ ({what}), e.g. game {r.game_id} "
                                 f"player {r.player_id}: {a.iloc[i]!r} vs {b.iloc[i]!r}")

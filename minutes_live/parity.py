@@ -41,8 +41,9 @@ class ParityResult:
     report_dir: Path
 
 
-def _equal(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Elementwise equality where NULL == NULL; floats compare within 1e-9."""
+def values_equal(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Elementwise equality where NULL == NULL; floats compare within 1e-9, everything else exactly
+    (also the engine parity of minutes_live/engine_parity.py)."""
     a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
     if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
         av = pd.to_numeric(a, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
@@ -64,7 +65,7 @@ def compare(live: pd.DataFrame, gold: pd.DataFrame, ignore: tuple[str, ...] = PA
     for col in live.columns:
         if col in KEYS or col in ignore or col not in gold.columns:
             continue
-        eq = _equal(both[f"{col}_live"].reset_index(drop=True), both[f"{col}_gold"].reset_index(drop=True))
+        eq = values_equal(both[f"{col}_live"].reset_index(drop=True), both[f"{col}_gold"].reset_index(drop=True))
         n = int((~eq).sum())
         if n:
             first = both.iloc[int(np.argmax(~eq))]
