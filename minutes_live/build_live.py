@@ -148,10 +148,8 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
 def read_mart(db_path: Path, mart: str, where: str = "", params: list | None = None) -> pd.DataFrame:
     """A mart as the last build of this process's dbt target left it: the store's table, or on Spark the
     parquet export its post-hook wrote (minutes_live/spark_engine.py), read the same way (DuckDB, UTC)."""
-    if spark_engine.is_spark():
-        return spark_engine.query_mart(db_path, mart, f"select * from {{mart}} {where}", params)
     with connected(db_path, read_only=True) as con:
-        return con.execute(f"select * from main.{mart} {where}", params or []).df()
+        return con.execute(f"select * from {spark_engine.mart_relation(db_path, mart)} {where}", params or []).df()
 
 
 def store_path(cfg: LiveBuildConfig) -> Path:

@@ -126,8 +126,7 @@ def gold_features(
         reason = "asked to rebuild" if not reuse else f"no mart built from these raw rows, dbt project and vars yet (key {key.digest})"
         history.build("gold", dbt_vars, db_path=db_path)
         with connected(db_path, read_only=True) as con:
-            relation = spark_engine.mart_relation(db_path, GOLD_MART) if spark_engine.is_spark() else None
-            cached = gold_cache.save(con, db_path, key, GOLD_ORDER, relation)
+            cached = gold_cache.save(con, db_path, key, GOLD_ORDER, spark_engine.mart_relation(db_path, GOLD_MART))
         stages["dbt"] = {"action": "built", "reason": reason, "path": str(cached)}
     t2 = time.perf_counter()
     stages["dbt"]["seconds"] = round(t2 - t1, 2)

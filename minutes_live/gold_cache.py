@@ -93,14 +93,14 @@ def lookup(db_path: Path, key: GoldKey) -> Path | None:
     return path if path.is_file() else None
 
 
-def save(con: duckdb.DuckDBPyConnection, db_path: Path, key: GoldKey, order_by: str, relation: str | None = None) -> Path:
-    """Export the store's mart (just built for `key`; `relation`: where to read it, default the store's
-    table) to its cache file; drop the lead's older files."""
+def save(con: duckdb.DuckDBPyConnection, db_path: Path, key: GoldKey, order_by: str, relation: str) -> Path:
+    """Export the mart just built for `key` (`relation`: where the build left it, spark_engine.mart_relation)
+    to its cache file; drop the lead's older files."""
     path = cache_path(db_path, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        con.execute(f"copy (select * from {relation or 'main.' + key.mart} order by {order_by}) to '{tmp}' (format parquet)")
+        con.execute(f"copy (select * from {relation} order by {order_by}) to '{tmp}' (format parquet)")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

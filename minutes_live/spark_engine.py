@@ -5,7 +5,8 @@ The ingestors write only the DuckDB raw store. Before a Spark build, `export_raw
 one parquet file under `<spark dir>/raw/<table>/` (the same rows, content hashes included: DuckDB's COPY,
 no transformation), and the on-run-start hook `register_raw_sources` (macros/spark_engine.sql) registers
 those directories as the tables of Spark database `raw`, which the dbt sources name. The marts' post-hook
-`export_mart` writes each built mart to `<spark dir>/export/<mart>/` as parquet, which `read_mart` reads.
+`export_mart` writes each built mart to `<spark dir>/export/<mart>/` as parquet, which the runner reads
+through `mart_relation` (build_live.read_mart, the gold cache).
 
 The Spark directory belongs to one DuckDB store: `<store's directory>/spark` (MINUTES_LIVE_SPARK_DIR
 overrides it). It holds the Derby metastore, the warehouse, the raw export and the mart exports.
@@ -19,8 +20,6 @@ import os
 import shutil
 import time
 from pathlib import Path
-
-import pandas as pd
 
 from foundation.guardrails import DbtBuildError, InvalidInput
 from foundation.store import connected
@@ -129,26 +128,15 @@ def export_path(db_path: Path, mart: str) -> Path:
 
 
 def mart_relation(db_path: Path, mart: str) -> str:
-    """SQL naming the parquet export of `mart` for DuckDB (read_parquet over its files)."""
+    """Where the runner reads `mart` after a build of this process's dbt target, as SQL for a connection to
+    the store: the store's table, or on Spark read_parquet over the export the post-hook wrote."""
+    if not is_spark():
+        return f"main.{mart}"
     path = export_path(db_path, mart)
     files = sorted(str(f) for f in path.glob("*.parquet"))
     if not files:
         raise SparkTargetError(f"no parquet export of {mart} under {path}: did the Spark build of it run?")
     return "read_parquet([" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "])"
-
-
-def query_mart(db_path: Path, mart: str, sql: str, params: list | None = None) -> pd.DataFrame:
-    """Run `sql` over the parquet export of `mart` (named `{mart}` in the SQL) with DuckDB (session time
-    zone UTC), as the runner queries the store's table on the embedded target."""
-    import duckdb
-
-    relation = mart_relation(db_path, mart)
-    con = duckdb.connect()
-    try:
-        con.execute("set TimeZone = 'UTC'")
-        return con.execute(sql.replace("{mart}", relation), params or []).df()
-    finally:
-        con.close()
 
 
 def clear_exports(db_path: Path) -> None:
