@@ -1,17 +1,19 @@
-"""The Minutes V1 bundle: a directory of LightGBM text models plus the JSON that makes them usable.
+"""The Minutes V1.2 bundle: a directory of LightGBM text models plus the JSON that makes them usable.
 
     <bundle>/feature_columns.json   ordered feature spec (contract inputs with types + derived columns)
     <bundle>/quantile_qXX.txt       conditional-minutes quantile models (trained on played rows)
     <bundle>/play_prob.txt          P(minutes > 0) classifier (non-OUT rows)
-    <bundle>/calibration.json       interval scaling per starter/bench bucket (fitted on the cal window)
-    <bundle>/meta.json              feature hash, windows, parameters, library versions, git commit
+    <bundle>/calibration.json       play-probability scaling, conditional level maps per pre-game role (played
+                                    rows), mixture levels per role x starter cell (all non-OUT rows)
+    <bundle>/meta.json              feature hash, windows, parameters, status rate table, reconciliation target,
+                                    library versions, git commit
     <bundle>/metrics.json           metrics on the calibration window
 
-Publishing p10/p50/p90 (see docs/model.md): the conditional quantile function F_c^-1 is interpolated
-between the trained levels; minutes M are 0 with probability 1 - p and ~F_c otherwise, so the
-unconditional q-quantile is 0 when q <= 1 - p and F_c^-1((q - (1 - p)) / p) above, with p scaled by the
-injury-report status (scoring/status.py). Then team reconciliation moves p50, and the calibrated interval is
-p50 -/+ s * (p50 - p10, p90 - p50), s per pre-game role bucket (Minutes V1.1; V1 bundles: starter / bench).
+What a bundle publishes (docs/model.md, "Minutes V1.2"): per player one two-part distribution
+(scoring/distribution.py): play_prob = calibrated model probability x P(cleared) from the injury status
+(scoring/status.py); minutes if he plays = the conditional quantile models, recalibrated per pre-game role on
+played rows; team reconciliation scales each team's conditional distributions so that expected minutes sum to
+240 + expected overtime (scoring/reconcile.py); then every published number is read from that distribution.
 """
 
 from __future__ import annotations
@@ -26,13 +28,22 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from scoring.distribution import (
+    KNOTS,
+    MAX_MINUTES,
+    conditional_mean,
+    extend_to_unit,
+    level_map_through,
+    mixture_quantile,
+    quantile_at,
+    remap_levels,
+)
 from scoring.features import as_float_array, build_matrix, check_schema, is_out, spec_hash, starter_signal
 from scoring.metrics import ROLE_COLUMN, role_bucket
-from scoring.reconcile import ReconcileConfig, reconcile_team_minutes
-from scoring.status import status_play_rate
+from scoring.reconcile import ReconcileConfig, Reconciled, reconcile_expected_minutes
+from scoring.status import clearance_probability
 from scoring.threads import lgb_threads
 
-MAX_MINUTES = 48.0
 PUBLISHED_LEVELS = {"minutes_p10": 0.10, "minutes_p50": 0.50, "minutes_p90": 0.90}
 PASSTHROUGH = (
     "game_id", "player_id", "team_id", "player_name", "team_name", "team_tricode", "opponent_team_id",
@@ -82,42 +93,50 @@ def _monotone(predictions: list[np.ndarray]) -> np.ndarray:
     return np.clip(np.sort(np.column_stack(predictions), axis=1), 0.0, MAX_MINUTES)
 
 
-def mixture_quantile(levels: list[float], cond_q: np.ndarray, play_prob: np.ndarray, q: float) -> np.ndarray:
-    """Unconditional q-quantile of the mixture 'DNP (0) with prob 1-p, else conditional minutes'."""
-    lv = np.asarray(levels, float)
-    # extend the quantile function to levels 0 and 1 linearly from the outermost trained levels
-    q_lo = np.clip(cond_q[:, 0] - (cond_q[:, 1] - cond_q[:, 0]) * lv[0] / (lv[1] - lv[0]), 0, MAX_MINUTES)
-    q_hi = np.clip(cond_q[:, -1] + (cond_q[:, -1] - cond_q[:, -2]) * (1 - lv[-1]) / (lv[-1] - lv[-2]), 0, MAX_MINUTES)
-    L = np.concatenate([[0.0], lv, [1.0]])
-    V = np.column_stack([q_lo, cond_q, q_hi])
-    p = np.clip(play_prob, 1e-6, 1.0)
-    u = (q - (1.0 - p)) / p
-    played = u > 0
-    u = np.clip(u, 0.0, 1.0)
-    j = np.clip(np.searchsorted(L, u, side="right"), 1, len(L) - 1)
-    rows = np.arange(len(u))
-    l0, l1 = L[j - 1], L[j]
-    v0, v1 = V[rows, j - 1], V[rows, j]
-    val = v0 + (u - l0) / (l1 - l0) * (v1 - v0)
-    return np.where(played, val, 0.0)
+CALIBRATION_FORMAT = "minutes-v1.2"
+COND_LEVELS = {"minutes_if_play_p10": 0.10, "minutes_if_play_p50": 0.50, "minutes_if_play_p90": 0.90}
+DISTRIBUTION_COLUMNS = ("play_prob", "minutes_mean", *PUBLISHED_LEVELS, *COND_LEVELS, "minutes_mean_raw")
 
 
-def apply_calibration(frame: pd.DataFrame, calibration: dict, role_minutes: pd.Series | None = None) -> pd.DataFrame:
-    """Scale each interval's halves around p50 by its bucket's (s_lo, s_hi); clip and order. Buckets:
-    `calibration["bucket_by"]` (V1 bundles: starter / bench; V1.1: pre-game role from `role_minutes`)."""
-    f = frame
-    if calibration.get("bucket_by", "starter") == "role" and role_minutes is not None:
-        bucket = role_bucket(pd.Series(np.asarray(role_minutes, float))).to_numpy()
-    else:
-        bucket = np.where(f["is_starter"].to_numpy(bool), "starter", "bench")
-    s_lo = np.array([calibration["buckets"].get(b, calibration["global"])["s_lo"] for b in bucket])
-    s_hi = np.array([calibration["buckets"].get(b, calibration["global"])["s_hi"] for b in bucket])
-    p10, p50, p90 = (f[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
-    lo = np.clip(p50 - s_lo * np.maximum(p50 - p10, 0), 0, MAX_MINUTES)
-    hi = np.clip(p50 + s_hi * np.maximum(p90 - p50, 0), 0, MAX_MINUTES)
-    f["minutes_p10"] = np.minimum(lo, p50)
-    f["minutes_p90"] = np.maximum(hi, p50)
-    return f
+def calibrated_play(raw: np.ndarray, play_cal: dict | None) -> np.ndarray:
+    """The model's play probability (a player not ruled out) through the bundle's isotonic map."""
+    if not play_cal:
+        return np.clip(raw, 0.0, 1.0)
+    return np.interp(np.clip(raw, 0.0, 1.0), play_cal["x"], play_cal["y"])
+
+
+def cell_of(role: np.ndarray, starter: np.ndarray) -> np.ndarray:
+    """Mixture-calibration cell of each row: pre-game role bucket x pre-tip starter / bench."""
+    return np.char.add(np.char.add(role.astype(str), "|"), np.where(starter, "starter", "bench"))
+
+
+def lookup(table: dict, keys: np.ndarray, fallback_keys: np.ndarray | None = None) -> list[dict]:
+    """table[key] per row, else table[fallback key], else table["global"]."""
+    out = []
+    for i, k in enumerate(keys):
+        entry = table.get(str(k))
+        if entry is None and fallback_keys is not None:
+            entry = table.get(str(fallback_keys[i]))
+        out.append(entry if entry is not None else table["global"])
+    return out
+
+
+@dataclass
+class Components:
+    """One scored frame before reconciliation: per row the model's (calibrated) play probability for a player
+    not ruled out, P(cleared) from his injury status, and his calibrated conditional quantiles at KNOTS."""
+
+    out: pd.DataFrame  # passthrough columns + is_starter
+    model_play: np.ndarray
+    clearance: np.ndarray
+    V: np.ndarray
+    out_mask: np.ndarray
+    role: np.ndarray
+    starter: np.ndarray
+
+    @property
+    def play_prob(self) -> np.ndarray:
+        return np.where(self.out_mask, 0.0, self.model_play * self.clearance)
 
 
 @dataclass
@@ -140,45 +159,84 @@ class MinutesBundle:
     def bundle_id(self) -> str:
         return self.meta.get("bundle_id") or (self.path.name if self.path else "unsaved")
 
-    def predict(self, features: pd.DataFrame, *, reconcile: bool = True, calibrate: bool = True) -> pd.DataFrame:
-        """Score a features frame (contract columns). OUT players get play_prob 0 and p10 = p50 = p90 = 0."""
+    @property
+    def reconcile_config(self) -> ReconcileConfig:
+        known = ReconcileConfig.__dataclass_fields__
+        return ReconcileConfig(**{k: v for k, v in self.reconcile.items() if k in known})
+
+    def components(self, features: pd.DataFrame, *, calibrate: bool = True) -> Components:
+        """Model outputs for a features frame (contract columns; a `scenario_id` column keeps worlds apart in
+        the team-context features), calibrated unless `calibrate=False`."""
         check_schema(features, self.spec, extra_required=("game_id", "team_id", "player_id", "status"))
         features = features.reset_index(drop=True)
-        X = as_float_array(build_matrix(features, self.spec))
         out = pd.DataFrame({c: features[c] for c in PASSTHROUGH if c in features.columns})
         if "minutes" in features.columns:
             out["minutes"] = features["minutes"]
-        out["is_starter"] = starter_signal(features).to_numpy()
-        if len(features) == 0:
-            for c in ("play_prob", "minutes_p10_cond", "minutes_p50_cond", "minutes_p90_cond", *PUBLISHED_LEVELS):
-                out[c] = pd.Series(dtype=float)
-            return out
+        starter = starter_signal(features).to_numpy()
+        out["is_starter"] = starter
+        role = role_bucket(pd.to_numeric(features.get(ROLE_COLUMN), errors="coerce")
+                           if ROLE_COLUMN in features else pd.Series(np.nan, index=features.index)).to_numpy()
+        n = len(features)
+        if n == 0:
+            return Components(out, np.zeros(0), np.zeros(0), np.zeros((0, len(KNOTS))), np.zeros(0, bool), role,
+                              starter)
+        X = as_float_array(build_matrix(features, self.spec))
         play, *quantiles = predict_models([self.play_model, *self.quantile_models], X)
-        play = np.clip(play, 0.0, 1.0)
-        cond = _monotone(quantiles)
-        for name, q in (("minutes_p10_cond", 0.1), ("minutes_p50_cond", 0.5), ("minutes_p90_cond", 0.9)):
-            out[name] = mixture_quantile(self.levels, cond, np.ones(len(X)), q)
-        # status layer (scoring/status.py): the models never saw Q / D / PROBABLE, so the status scales the play
-        # probability here, and a listed player's p90 stays at least his unlisted p90 (cleared -> usual minutes)
-        rates = self.meta.get("status_layer", {}).get("play_rate")
-        status_rate = status_play_rate(features["status"], rates)
-        unlisted_p90 = mixture_quantile(self.levels, cond, play, PUBLISHED_LEVELS["minutes_p90"])
-        play = play * status_rate
-        for name, q in PUBLISHED_LEVELS.items():
-            out[name] = mixture_quantile(self.levels, cond, play, q)
-        listed = status_rate < 1.0
-        out.loc[listed, "minutes_p90"] = np.maximum(out["minutes_p90"].to_numpy(), unlisted_p90)[listed]
-        out["play_prob"] = play
-        out_mask = is_out(features)
-        out.loc[out_mask, ["play_prob", *PUBLISHED_LEVELS, "minutes_p10_cond", "minutes_p50_cond", "minutes_p90_cond"]] = 0.0
+        L, V = extend_to_unit(self.levels, _monotone(quantiles))
+        cal = self.calibration if calibrate else {}
+        if cal.get("conditional"):
+            entries = lookup(cal["conditional"], role)
+            gmap = np.vstack([level_map_through({float(k): v for k, v in e["levels"].items()}) for e in entries])
+        else:
+            gmap = np.tile(KNOTS, (n, 1))
+        V_k = np.clip(remap_levels(L, V, gmap), 0.0, MAX_MINUTES)
+        rates = self.meta.get("status_layer", {}).get("play_rate_table")
+        return Components(out=out, model_play=calibrated_play(play, cal.get("play")),
+                          clearance=clearance_probability(features, rates), V=V_k,
+                          out_mask=is_out(features), role=role, starter=starter)
+
+    def mixture_levels(self, comps: Components, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Per row the levels read as minutes_p10 / minutes_p90 (fitted on all non-OUT rows per cell)."""
+        table = (self.calibration.get("mixture") if calibrate else None) or {}
+        n = len(comps.V)
+        if not table:
+            return np.full(n, PUBLISHED_LEVELS["minutes_p10"]), np.full(n, PUBLISHED_LEVELS["minutes_p90"])
+        entries = lookup(table, cell_of(comps.role, comps.starter), comps.role)
+        return np.array([e["lo"] for e in entries]), np.array([e["hi"] for e in entries])
+
+    def reconciled(self, comps: Components, groups: np.ndarray, reconcile: bool = True) -> Reconciled:
+        play = comps.play_prob
         if reconcile and self.reconcile.get("enabled", True):
-            cfg = ReconcileConfig(**{k: v for k, v in self.reconcile.items() if k != "enabled"})
-            out = reconcile_team_minutes(out, cfg)
-        if calibrate and self.calibration:
-            out = apply_calibration(out, self.calibration, features.get(ROLE_COLUMN))
-            out.loc[listed, "minutes_p90"] = np.maximum(out["minutes_p90"].to_numpy(), unlisted_p90)[listed]
-        out.loc[out_mask, list(PUBLISHED_LEVELS)] = 0.0
+            return reconcile_expected_minutes(comps.V, play, groups, self.reconcile_config)
+        raw = pd.Series(play * conditional_mean(comps.V)).groupby(groups).transform("sum").to_numpy()
+        return Reconciled(V=comps.V, factor=np.ones(len(play)), raw_sum=raw, final_sum=raw)
+
+    def publish(self, comps: Components, rec: Reconciled, calibrate: bool = True) -> pd.DataFrame:
+        """The published columns of one world (module docstring of scoring/distribution.py)."""
+        out = comps.out
+        play = comps.play_prob
+        lo, hi = self.mixture_levels(comps, calibrate)
+        out["play_prob"] = play
+        out["minutes_mean"] = play * conditional_mean(rec.V)
+        out["minutes_mean_raw"] = play * conditional_mean(comps.V)
+        for name, level in (("minutes_p10", lo), ("minutes_p50", 0.5), ("minutes_p90", hi)):
+            out[name] = mixture_quantile(rec.V, play, level)
+        for name, level in COND_LEVELS.items():
+            out[name] = quantile_at(KNOTS, rec.V, level)
+        out["team_minutes_raw"] = rec.raw_sum
+        out["team_minutes_factor"] = rec.factor
+        out.loc[comps.out_mask, list(DISTRIBUTION_COLUMNS)] = 0.0
         return out
+
+    def predict(self, features: pd.DataFrame, *, reconcile: bool = True, calibrate: bool = True) -> pd.DataFrame:
+        """Score a features frame (one world). OUT players get play_prob 0 and every minutes column 0."""
+        comps = self.components(features, calibrate=calibrate)
+        if len(comps.V) == 0:
+            for c in (*DISTRIBUTION_COLUMNS, "team_minutes_raw", "team_minutes_factor"):
+                comps.out[c] = pd.Series(dtype=float)
+            return comps.out
+        groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
+        return self.publish(comps, self.reconciled(comps, groups, reconcile), calibrate)
 
     def save(self, path: Path) -> Path:
         path = Path(path)
@@ -219,6 +277,11 @@ def load_bundle(path: Path) -> MinutesBundle:
             f"bundle {path}: feature_columns.json hash {actual[:12]} does not match the recorded "
             f"{(meta.get('feature_hash') or stored or 'none')[:12]}; the bundle was modified after training"
         )
+    if calibration.get("format") != CALIBRATION_FORMAT:
+        raise BundleError(
+            f"bundle {path} is a {meta.get('model_version', 'Minutes V1')} bundle: scoring publishes the Minutes V1.2 "
+            "distribution (play probability x minutes if he plays); train and promote a new bundle with "
+            "`minutes-live train ... --promote`")
     levels = [float(x) for x in meta["levels"]]
     models = [lgb.Booster(model_file=str(path / _model_file(lv))) for lv in levels]
     play = lgb.Booster(model_file=str(path / "play_prob.txt"))

@@ -82,11 +82,22 @@ def is_out(features: pd.DataFrame) -> pd.Series:
     return (status == "OUT").to_numpy() | (pd.to_numeric(features.get("is_out", 0), errors="coerce").fillna(0) == 1).to_numpy()
 
 
+WORLD_COLUMN = "scenario_id"  # rows of game-time-decision worlds (scoring/worlds.py): one team per world
+
+
+def team_key(features: pd.DataFrame) -> list[np.ndarray]:
+    """Grouping of a team's rows in one game (and one world, when the frame holds several)."""
+    key = [features["game_id"].to_numpy(), features["team_id"].to_numpy()]
+    if WORLD_COLUMN in features.columns:
+        key.append(features[WORLD_COLUMN].fillna(-1).to_numpy())
+    return key
+
+
 def starter_signal(features: pd.DataFrame) -> pd.Series:
     """Pre-tip starter knowledge: confirmed lineups when the team has them, else projected starters."""
     confirmed = features["is_confirmed_starter"].fillna(False).astype(bool)
     projected = features["is_projected_starter"].fillna(False).astype(bool)
-    team_has_confirmed = confirmed.groupby([features["game_id"], features["team_id"]]).transform("any")
+    team_has_confirmed = confirmed.groupby(team_key(features)).transform("any")
     return confirmed.where(team_has_confirmed, projected).astype(bool)
 
 
@@ -104,7 +115,7 @@ def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """
     X = _ordered(features, spec)
     out = is_out(features)
-    key = [features["game_id"].to_numpy(), features["team_id"].to_numpy()]
+    key = team_key(features)
     starter = starter_signal(features)
     active = pd.Series(~out, index=features.index)
     r10 = pd.to_numeric(features["roll_mean_10"], errors="coerce").fillna(0.0).where(active)

@@ -205,3 +205,66 @@ def add_baselines(frame: pd.DataFrame) -> pd.DataFrame:
     f.loc[order, "baseline_last5_played"] = last5.fillna(0.0).to_numpy()
     f.loc[order, "baseline_season_avg"] = season_avg.fillna(0.0).to_numpy()
     return f
+
+
+def play_reliability(play_prob: np.ndarray, played: np.ndarray, bins: int = 10) -> list[dict]:
+    """Deciles of play_prob (by rank, so ties never empty a bin): mean play_prob, observed play share, rows."""
+    p = np.asarray(play_prob, float)
+    y = np.asarray(played, float)
+    if len(p) == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    out = []
+    for k, idx in enumerate(np.array_split(order, bins)):
+        if len(idx):
+            out.append({"decile": k + 1, "rows": int(len(idx)), "mean_play_prob": float(p[idx].mean()),
+                        "observed": float(y[idx].mean()), "gap": float(y[idx].mean() - p[idx].mean())})
+    return out
+
+
+def distribution_checks(frame: pd.DataFrame, target_minutes: float | None) -> dict:
+    """Minutes V1.2 measures of one scored season (issue 18's table; definitions in docs/model.md):
+    calibration of play_prob, coverage of the published and of the minutes-if-he-plays interval, p50 against
+    the conditional median, team sums of expected minutes and their adjustment, MAE by season phase."""
+    rows = frame[evaluation_rows(frame)]
+    y = rows["minutes"].to_numpy(float)
+    played = y > 0
+    p = rows["play_prob"].to_numpy(float)
+    out: dict = {"brier": float(np.mean((p - played) ** 2)) if len(p) else None,
+                 "reliability": play_reliability(p, played)}
+    if "minutes_if_play_p10" in rows:
+        lo, hi = rows["minutes_if_play_p10"].to_numpy(float), rows["minutes_if_play_p90"].to_numpy(float)
+        inside = (y >= lo) & (y <= hi)
+        out["if_play_coverage_played"] = float(inside[played].mean()) if played.any() else None
+        if ROLE_COLUMN in rows:
+            role = role_bucket(rows[ROLE_COLUMN]).to_numpy()
+            out["if_play_coverage_played_by_role"] = {
+                label: (float(inside[played & (role == label)].mean()) if (played & (role == label)).any() else None)
+                for label in [b[2] for b in ROLE_BUCKETS] + [NO_HISTORY]}
+        status = frame["status"].astype("string").str.upper().fillna("")
+        live = frame[status != "OUT"]
+        out["p50_above_if_play_p50"] = int((live["minutes_p50"] > live["minutes_if_play_p50"] + 1e-9).sum())
+    if "minutes_mean" in frame:
+        status = frame["status"].astype("string").str.upper().fillna("")
+        teams = frame[status != "OUT"].groupby(["game_id", "team_id"])
+        mean_sum = teams["minutes_mean"].sum()
+        raw_sum = teams["minutes_mean_raw"].sum() if "minutes_mean_raw" in frame else mean_sum
+        adjustment = (mean_sum - raw_sum).abs()
+        out["team_expected_minutes"] = {
+            "target_minutes": target_minutes, "team_games": int(len(mean_sum)),
+            "share_within_0_5_of_target": (float(((mean_sum - target_minutes).abs() <= 0.5).mean())
+                                           if target_minutes is not None and len(mean_sum) else None),
+            "median_abs_adjustment": float(adjustment.median()) if len(adjustment) else None,
+            "p95_abs_adjustment": float(adjustment.quantile(0.95)) if len(adjustment) else None,
+            "raw_sum_mean": float(raw_sum.mean()) if len(raw_sum) else None,
+            "raw_sum_std": float(raw_sum.std()) if len(raw_sum) > 1 else None,
+        }
+    if "game_date" in rows:
+        month = pd.to_datetime(rows["game_date"]).dt.month.to_numpy()
+        err = np.abs(rows["minutes_p50"].to_numpy(float) - y)
+        april, regular = month == 4, (month >= 10) | (month <= 3)
+        out["mae_april"] = float(err[april].mean()) if april.any() else None
+        out["mae_oct_mar"] = float(err[regular].mean()) if regular.any() else None
+        out["april_minus_oct_mar"] = (out["mae_april"] - out["mae_oct_mar"]
+                                      if april.any() and regular.any() else None)
+    return out

@@ -1,10 +1,14 @@
-"""Team-minutes reconciliation: move each team's p50 sum into a realistic band around 240.
+"""Team-minutes reconciliation on expected minutes (Minutes V1.2).
 
-Per (game, team), over non-OUT players with p50 > 0, the gap to the band is spread in proportion to each
-player's uncertainty (p90 - p10): confident projections move little. Starters are protected when a team is
-over-allocated (they absorb a quarter of their share of any cut). Each p50 stays inside its own [p10, p90]
-(so the intervals stay ordered) and inside [0, 48]; if those bounds cannot absorb the gap the remainder is
-left (reported as a warning by the scorer). Tails are not moved: calibration is fitted after reconciliation.
+A team plays 240 minutes plus its overtime: `target_minutes` = 240 + the expected overtime minutes per team-game
+measured on the training seasons (recorded in the bundle). Per (world, game, team), the players' expected
+minutes `play_prob * E[minutes | plays]` are brought to that target by one factor `c` on every non-OUT player's
+conditional distribution (each conditional quantile times c, capped at 48): the adjustment is spread in
+proportion to each player's minutes, his play probability is untouched, and since every quantile moves by the
+same factor they stay ordered and p50 stays under his conditional p50. `c` is found by bisection within
+`factor_bounds`; a gap those bounds cannot absorb is left and reported (`reconcile_gap`).
+
+Never forced: p50 sums. They stay a sanity measure in the reports ([230, 260], scoring/metrics.py).
 """
 
 from __future__ import annotations
@@ -12,63 +16,71 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from scoring.distribution import MAX_MINUTES, conditional_mean
+
+REGULATION_MINUTES = 240.0
 
 
 @dataclass(frozen=True)
 class ReconcileConfig:
-    band_low: float = 236.0
-    band_high: float = 246.0
-    starter_cut_weight: float = 0.25
-    min_weight_width: float = 1.0
-    max_iterations: int = 20
+    target_minutes: float = REGULATION_MINUTES
+    factor_low: float = 0.5
+    factor_high: float = 2.0
+    tolerance: float = 0.01
+    max_iterations: int = 60
 
 
-def _fill(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, delta: float, iters: int) -> np.ndarray:
-    """Add `delta` in total to x, proportional to w, never leaving [lo, hi] (water-filling)."""
-    x = x.copy()
-    for _ in range(iters):
-        if abs(delta) < 1e-9:
-            break
-        room = (hi - x) if delta > 0 else (x - lo)
-        free = (room > 1e-12) & (w > 0)
-        if not free.any():
-            break
-        share = np.zeros_like(x)
-        share[free] = w[free] / w[free].sum() * delta
-        step = np.minimum(share, room) if delta > 0 else np.maximum(share, -room)
-        x += step
-        delta -= step.sum()
-    return x
+@dataclass
+class Reconciled:
+    V: np.ndarray  # conditional quantiles at KNOTS after the factor
+    factor: np.ndarray  # per row: its group's factor
+    raw_sum: np.ndarray  # per row: its group's sum of expected minutes before
+    final_sum: np.ndarray  # per row: its group's sum after
 
 
-def reconcile_team_minutes(frame: pd.DataFrame, config: ReconcileConfig | None = None,
-                           starter_col: str = "is_starter") -> pd.DataFrame:
-    """Return a copy with `minutes_p50` reconciled and `minutes_p50_raw` kept. Needs keys, status, p10/p50/p90."""
+OVERTIME_PERIOD_MINUTES = 25.0  # five players x five minutes
+
+
+def expected_overtime_minutes(frame) -> float:
+    """25 x the mean number of overtime periods per team-game of labelled training rows: a team-game's periods
+    are its players' minutes above 240 in units of 25, rounded (box-score seconds rounding stays below 12.5).
+    Team-games whose labels sum under 235 (incomplete box scores) are left out."""
+    labelled = frame[frame["minutes"].notna()]
+    sums = labelled.groupby(["game_id", "team_id"])["minutes"].sum()
+    sums = sums[sums >= 235.0]
+    if not len(sums):
+        return 0.0
+    periods = np.maximum(np.round((sums.to_numpy(float) - REGULATION_MINUTES) / OVERTIME_PERIOD_MINUTES), 0)
+    return float(OVERTIME_PERIOD_MINUTES * periods.mean())
+
+
+def reconcile_expected_minutes(V: np.ndarray, play_prob: np.ndarray, groups: np.ndarray,
+                               config: ReconcileConfig | None = None) -> Reconciled:
+    """Scale each group's conditional quantiles so that sum(play_prob * E[M | plays]) = target (module docstring).
+    `groups`: an integer label per row (one per world, game and team); rows with play_prob 0 do not count."""
     cfg = config or ReconcileConfig()
-    f = frame.copy()
-    f["minutes_p50_raw"] = f["minutes_p50"].astype(float)
-    status = f["status"].astype("string").str.upper().fillna("")
-    p10 = f["minutes_p10"].to_numpy(float)
-    p50 = f["minutes_p50"].to_numpy(float).copy()
-    p90 = f["minutes_p90"].to_numpy(float)
-    starter = f[starter_col].fillna(False).astype(bool).to_numpy() if starter_col in f else np.zeros(len(f), bool)
-    eligible = (status != "OUT").to_numpy() & (p50 > 0)
-    width = np.maximum(p90 - p10, cfg.min_weight_width)
-    lo_b, hi_b = np.clip(p10, 0, 48), np.clip(p90, 0, 48)
-    groups = f.groupby(["game_id", "team_id"], sort=False).indices
-    not_out = (status != "OUT").to_numpy()
-    for idx in groups.values():
-        total = p50[idx][not_out[idx]].sum()
-        if cfg.band_low <= total <= cfg.band_high:
-            continue
-        sel = idx[eligible[idx]]
-        if len(sel) == 0:
-            continue
-        delta = (cfg.band_low if total < cfg.band_low else cfg.band_high) - total
-        w = width[sel].copy()
-        if delta < 0:
-            w = np.where(starter[sel], w * cfg.starter_cut_weight, w)
-        p50[sel] = _fill(p50[sel], lo_b[sel], hi_b[sel], w, delta, cfg.max_iterations)
-    f["minutes_p50"] = np.clip(p50, 0, 48)
-    return f
+    p = np.asarray(play_prob, float)
+    codes, g = np.unique(groups, return_inverse=True)
+    n_groups = len(codes)
+
+    def sums(factor: np.ndarray) -> np.ndarray:
+        scaled = np.minimum(V * factor[g][:, None], MAX_MINUTES)
+        return np.bincount(g, weights=p * conditional_mean(scaled), minlength=n_groups)
+
+    raw = sums(np.ones(n_groups))
+    active = raw > 0
+    lo = np.full(n_groups, cfg.factor_low)
+    hi = np.full(n_groups, cfg.factor_high)
+    for _ in range(cfg.max_iterations):
+        mid = (lo + hi) / 2
+        s = sums(mid)
+        below = s < cfg.target_minutes
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+        if np.all(np.abs(s - cfg.target_minutes)[active] < cfg.tolerance / 10):
+            break
+    factor = np.where(active, (lo + hi) / 2, 1.0)
+    final = sums(factor)
+    return Reconciled(V=np.minimum(V * factor[g][:, None], MAX_MINUTES), factor=factor[g], raw_sum=raw[g],
+                      final_sum=final[g])

@@ -5,14 +5,17 @@ Inputs
   a directory laid out `<features-root>/season=<YYYY-YY>/features.parquet` (the season of the date, Aug-Jul);
   `--features-path` (one parquet) overrides the root. All rows of the date are scored.
 - live: `--features-path` is required (the live mart's features.parquet of a build run); `--features-root`
-  is ignored. QUESTIONABLE / PROBABLE players keep their projection (availability lives in play_prob).
+  is ignored. QUESTIONABLE / DOUBTFUL / PROBABLE players get their play probability from the measured status
+  table (scoring/status.py); when the features run holds game-time-decision worlds (`scenario_features.parquet`
+  beside features.parquet), their teams are published as mixtures of those worlds (scoring/worlds.py).
 
 In both modes OUT players are kept in the output with play_prob 0 and p10 = p50 = p90 = 0.
 Run identity: a score run takes the id of the features run it scores, never the clock. A features file
 inside a features run directory (`<root>/<date>/run=<id>/features.parquet` with its summary.json) gives
 the run id and run_as_of_ts; any other file (gold features) takes `--run-as-of-ts`, or else the newest
 `feature_as_of_ts` of the slate. Features newer than `--run-as-of-ts` are refused (exit 2).
-Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, summary.json}` (the summary records the
+Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, scenarios.parquet, summary.json}` (the
+summary records the per-team expected-minutes reconciliation and the
 sha256 of the features file it scored), staged and published under the `latest` rule of
 foundation/publication.py; the attempt is recorded in the registry (foundation/lifecycle.py).
 """
@@ -37,13 +40,18 @@ from scoring.active_bundle import resolve_bundle_dir
 from scoring.bundle import BundleError, MinutesBundle, load_bundle
 from scoring.features import SchemaMismatchError
 from scoring.metrics import TEAM_BAND
+from scoring.worlds import WorldsError
+from scoring.worlds import score_slate as score_worlds
 
 OUTPUT_COLUMNS = (
     "game_date", "tip_ts", "game_id", "player_id", "player_name", "team_id", "team_name", "team_tricode",
     "opponent_team_id", "opponent_team_name", "opponent_team_tricode", "status", "is_starter",
-    "is_confirmed_starter", "is_projected_starter", "play_prob", "minutes_p10", "minutes_p50", "minutes_p90",
-    "minutes_p10_cond", "minutes_p50_cond", "minutes_p90_cond", "minutes_p50_raw", "feature_as_of_ts",
+    "is_confirmed_starter", "is_projected_starter", "play_prob", "minutes_mean", "minutes_p10", "minutes_p50",
+    "minutes_p90", "minutes_if_play_p10", "minutes_if_play_p50", "minutes_if_play_p90", "minutes_mean_raw",
+    "feature_as_of_ts",
 )
+# the game-time-decision worlds' features, written by the live build next to features.parquet (scoring/worlds.py)
+SCENARIO_FEATURES = "scenario_features.parquet"
 
 
 class ScoreInputError(ScoringInputError):
@@ -117,6 +125,21 @@ def read_slate(path: Path, day: date) -> pd.DataFrame:
     return slate
 
 
+def read_scenarios(features_path: Path, day: date) -> pd.DataFrame | None:
+    """The game-time-decision worlds written beside a features file (SCENARIO_FEATURES), rows of `day`; None
+    when there is no such file (gold features, older runs)."""
+    path = Path(features_path).parent / SCENARIO_FEATURES
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise ScoreInputError(f"cannot read scenario features {path}: {exc}") from None
+    if frame.empty:
+        return frame
+    return frame[pd.to_datetime(frame["game_date"]).dt.date == day].reset_index(drop=True)
+
+
 def features_run_of(path: Path) -> dict | None:
     """The summary of the features run a file belongs to (`.../run=<id>/features.parquet`), or None."""
     if not path.parent.name.startswith("run="):
@@ -152,23 +175,33 @@ def resolve_run(req: ScoreRequest, path: Path, slate: pd.DataFrame) -> ScoreSour
     return ScoreSource(path, run_id_for(as_of), as_of, None)
 
 
-def team_minutes_check(scored: pd.DataFrame) -> dict:
+def team_minutes_check(scored: pd.DataFrame, target: float | None = None) -> dict:
+    """Per team-game: expected minutes after reconciliation (`mean_sum`, = the target), before it (`raw_mean_sum`)
+    and the adjustment; the p50 sum with its [230, 260] flag (a sanity measure, never a target)."""
     teams = scored.groupby(["game_id", "team_id"], sort=True)
     rows = []
     for (game_id, team_id), part in teams:
         total = float(part["minutes_p50"].sum())
+        mean_sum = float(part["minutes_mean"].sum()) if "minutes_mean" in part else None
+        raw = float(part["minutes_mean_raw"].sum()) if "minutes_mean_raw" in part else None
         rows.append({"game_id": int(game_id), "team_id": int(team_id),
                      "team_tricode": str(part["team_tricode"].iloc[0]) if "team_tricode" in part else None,
+                     "mean_sum": None if mean_sum is None else round(mean_sum, 2),
+                     "raw_mean_sum": None if raw is None else round(raw, 2),
+                     "adjustment": None if raw is None or mean_sum is None else round(mean_sum - raw, 2),
                      "p50_sum": round(total, 2), "flag": not (TEAM_BAND[0] <= total <= TEAM_BAND[1])})
-    return {"band": list(TEAM_BAND), "teams": rows, "flagged": [r for r in rows if r["flag"]],
-            "share_in_band": (sum(not r["flag"] for r in rows) / len(rows)) if rows else None}
+    adjustments = [abs(r["adjustment"]) for r in rows if r["adjustment"] is not None]
+    return {"band": list(TEAM_BAND), "target_minutes": None if target is None else round(target, 3),
+            "teams": rows, "flagged": [r for r in rows if r["flag"]],
+            "share_in_band": (sum(not r["flag"] for r in rows) / len(rows)) if rows else None,
+            "median_abs_adjustment": round(float(pd.Series(adjustments).median()), 2) if adjustments else None}
 
 
 def build_summary(req: ScoreRequest, source: ScoreSource, bundle: MinutesBundle, scored: pd.DataFrame,
-                  seconds: float) -> dict:
+                  seconds: float, scenarios: pd.DataFrame | None = None) -> dict:
     status = scored["status"].astype("string").str.upper().fillna("UNK")
     warnings = []
-    sanity = team_minutes_check(scored)
+    sanity = team_minutes_check(scored, bundle.reconcile.get("target_minutes"))
     for r in sanity["flagged"]:
         warnings.append(f"team {r['team_tricode'] or r['team_id']} in game {r['game_id']}: p50 sum {r['p50_sum']} "
                         f"outside [{TEAM_BAND[0]:.0f}, {TEAM_BAND[1]:.0f}]")
@@ -191,10 +224,17 @@ def build_summary(req: ScoreRequest, source: ScoreSource, bundle: MinutesBundle,
             "players": int(scored["player_id"].nunique()),
             "out": int((status == "OUT").sum()),
             "questionable": int(status.isin(["Q", "QUESTIONABLE"]).sum()),
+            "doubtful": int(status.isin(["D", "DOUBTFUL"]).sum()),
             "probable": int(status.isin(["PROB", "PROBABLE"]).sum()),
             "starters": int(scored["is_starter"].sum()),
         },
         "team_minutes": sanity,
+        "game_time_decisions": {
+            "players": int(scenarios["gtd_player_id"].nunique()) if scenarios is not None and len(scenarios) else 0,
+            "team_games": int(scenarios[["game_id", "team_id"]].drop_duplicates().shape[0])
+            if scenarios is not None and len(scenarios) else 0,
+            "file": "scenarios.parquet",
+        },
         "scoring_seconds": round(seconds, 3),
         "warnings": warnings,
     }
@@ -211,18 +251,23 @@ def score_into(directory: Path, req: ScoreRequest, source: ScoreSource, slate: p
                bundle: MinutesBundle) -> ScoreResult:
     """Score the slate and write minutes.parquet + summary.json into a staged run directory."""
     started = time.perf_counter()
+    scenario_features = read_scenarios(source.path, req.day)
     try:
-        scored = bundle.predict(slate)
+        scored, scenarios = score_worlds(bundle, slate, scenario_features)
     except SchemaMismatchError as exc:
         raise ScoreInputError(str(exc)) from None
+    except WorldsError as exc:
+        raise ScoreInputError(f"{source.path.parent / SCENARIO_FEATURES}: {exc}") from None
     scored["model_bundle_id"] = bundle.bundle_id
     scored["run_id"] = source.run_id
     cols = [c for c in OUTPUT_COLUMNS if c in scored.columns] + ["model_bundle_id", "run_id"]
     if req.mode == "historical" and "minutes" in scored.columns:
         cols.append("minutes")
     scored = scored[cols]
-    summary = build_summary(req, source, bundle, scored, time.perf_counter() - started)
+    summary = build_summary(req, source, bundle, scored, time.perf_counter() - started, scenarios)
     scored.to_parquet(directory / "minutes.parquet", index=False)
+    scenarios.assign(model_bundle_id=bundle.bundle_id, run_id=source.run_id).to_parquet(
+        directory / "scenarios.parquet", index=False)
     (directory / "summary.json").write_text(_json(summary))
     return ScoreResult(run_dir=directory, summary=summary, scored=scored)
 

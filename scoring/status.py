@@ -1,35 +1,55 @@
-"""Injury-report status layer: what QUESTIONABLE / DOUBTFUL / PROBABLE do to a projection, after the model.
+"""Injury-report status: how QUESTIONABLE / DOUBTFUL / PROBABLE change a player's chance to play (Minutes V1.2).
 
-The real training seasons replay only OUT (every other player is UNK), so the models cannot learn what a
-status means. This layer owns it (docs/model.md, "Status layer"), the same way for live and gold rows:
+The real training seasons replay only OUT (every other player is UNK), so the models cannot learn what a status
+means. The rates come from a measured table instead: the dbt seed `seeds/injury_status_play_rates.csv` (copied
+from ../shared/reference/injury_status_play_rates.csv; source and definitions in seeds/_seeds.yml and
+docs/model.md): the share of listed players who played, by status, role (`rotation`: >= 20 minutes per game
+over his previous 15 games; else `bench`) and state (`first` day listed, `played` / `missed` his team's
+previous game).
 
-- play probability: the model's play probability (a player not ruled out) times the status's play rate
-  (`STATUS_PLAY_RATE`), i.e. the chance that the listed issue still lets him play, taken as independent of
-  the coach's choice the model predicts;
-- interval: the published quantiles are the mixture with that lower play probability (so p10, and for Q / D
-  also p50, fall to 0: he may sit), and p90 is kept at least at the unlisted player's p90: if he is cleared he
-  plays his usual minutes, so the interval spans both outcomes.
+Those rates include coach's decisions (an AVAILABLE bench player plays 70% of the time), which the model's play
+probability already predicts. So the status enters as the ratio against AVAILABLE of the same role and state:
 
-The rates are the conventional meaning of the NBA report's designations (Doubtful ~25%, Questionable ~50%,
-Probable ~75% chance of playing) as published by communitynba.com/blog/how-to-read-the-nba-injury-report and
-other guides; they are the labels' stated meaning, not frequencies measured on real reports. OUT is handled
-before this layer (play probability 0); AVAILABLE, UNK and any other status keep the model's values.
+    P(cleared) = rate(status, role, state) / rate(AVAILABLE, role, state)      (at most 1)
+    play_prob  = P(cleared) * model play probability (a player not ruled out)
+
+A DOUBTFUL rotation player on his first listed day: 0.013 / 0.955 = 0.014. Missing role / state (older feature
+frames) fall back to the row `all` of the same status and role. OUT is handled before this layer (0);
+AVAILABLE, UNK and anything else get 1. P(cleared) is also the weight of the "he plays" world of a game-time
+decision (scoring/worlds.py).
 """
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-STATUS_PLAY_RATE = {"QUESTIONABLE": 0.50, "DOUBTFUL": 0.25, "PROBABLE": 0.75}
+from scoring.contract import PROJECT_ROOT
+
+SEED_PATH = PROJECT_ROOT / "seeds" / "injury_status_play_rates.csv"
+LISTED = ("QUESTIONABLE", "DOUBTFUL", "PROBABLE")
+GAME_TIME_DECISIONS = ("QUESTIONABLE", "DOUBTFUL")
+ROTATION_MINUTES = 20.0
 # spellings of the same statuses in feature frames (the contract stores the canonical word; the Minutes V1
 # reference's enum and some fixtures use the short forms)
 STATUS_ALIASES = {"Q": "QUESTIONABLE", "GTD": "QUESTIONABLE", "D": "DOUBTFUL", "PROB": "PROBABLE", "P": "PROBABLE"}
 SOURCE = {
-    "url": "https://communitynba.com/blog/how-to-read-the-nba-injury-report",
-    "measures": "the stated meaning of each NBA injury-report designation (approximate chance of playing), "
-                "not a measured frequency",
+    "table": "seeds/injury_status_play_rates.csv (= ../shared/reference/injury_status_play_rates.csv)",
+    "measures": "share of players listed on the official 5:30 PM ET NBA injury report who played (minutes > 0), "
+                "2021-22 to 2025-26, by status, role and state (public repository pitchafwa/delegation-hub, "
+                "ingest/research/availability_table.json, commit d49cb9c8; figures only)",
+    "combined_as": "rate(status, role, state) / rate(AVAILABLE, role, state), at most 1, times the model's "
+                   "play probability",
 }
+
+
+def read_rate_table(path: Path = SEED_PATH) -> dict[str, float]:
+    """{"STATUS|role|state": p_play} from the seed file."""
+    with open(path, newline="") as fh:
+        return {f"{r['status']}|{r['role']}|{r['state']}": float(r["p_play"]) for r in csv.DictReader(fh)}
 
 
 def canonical_status(status: pd.Series) -> pd.Series:
@@ -37,13 +57,45 @@ def canonical_status(status: pd.Series) -> pd.Series:
     return s.replace(STATUS_ALIASES)
 
 
-def status_play_rate(status: pd.Series, rates: dict[str, float] | None = None) -> np.ndarray:
-    """Multiplier of the model's play probability for each row (1.0 for statuses without a rate)."""
-    rates = STATUS_PLAY_RATE if rates is None else rates
-    return canonical_status(status).map(rates).fillna(1.0).astype(float).to_numpy()
+def status_role(features: pd.DataFrame) -> pd.Series:
+    """`status_role` from the features (dbt), else an approximation from the last-10 average (>= 20: rotation)."""
+    if "status_role" in features.columns:
+        role = features["status_role"].astype("string").str.lower()
+        if role.notna().all():
+            return role.astype(object)
+    r10 = pd.to_numeric(features.get("roll_mean_10", pd.Series(np.nan, index=features.index)), errors="coerce")
+    return pd.Series(np.where(r10.fillna(0) >= ROTATION_MINUTES, "rotation", "bench"), index=features.index,
+                     dtype=object)
 
 
-def layer_meta() -> dict:
-    """What a bundle records about the layer it applies (meta.json)."""
-    return {"play_rate": dict(STATUS_PLAY_RATE), "aliases": dict(STATUS_ALIASES), "source": dict(SOURCE),
-            "interval": "mixture with the adjusted play probability; p90 at least the unlisted p90"}
+def status_state(features: pd.DataFrame) -> pd.Series:
+    """`status_state` (first / played / missed) from the features (dbt), else `all`."""
+    if "status_state" in features.columns:
+        return features["status_state"].astype("string").str.lower().fillna("all").astype(object)
+    return pd.Series("all", index=features.index, dtype=object)
+
+
+def clearance_probability(features: pd.DataFrame, rates: dict[str, float] | None = None) -> np.ndarray:
+    """P(cleared) per row: the status's rate over AVAILABLE's for the same role and state (1 when not listed)."""
+    rates = read_rate_table() if rates is None else rates
+    status = canonical_status(features["status"]).to_numpy()
+    role = status_role(features).to_numpy()
+    state = status_state(features).to_numpy()
+    out = np.ones(len(features))
+    for i in np.flatnonzero(np.isin(status, LISTED)):
+        st = state[i] if f"{status[i]}|{role[i]}|{state[i]}" in rates else "all"
+        listed = rates.get(f"{status[i]}|{role[i]}|{st}")
+        available = rates.get(f"AVAILABLE|{role[i]}|{st}")
+        if listed is not None and available:
+            out[i] = min(listed / available, 1.0)
+    return out
+
+
+def is_game_time_decision(features: pd.DataFrame) -> np.ndarray:
+    return canonical_status(features["status"]).isin(GAME_TIME_DECISIONS).to_numpy()
+
+
+def layer_meta(rates: dict[str, float] | None = None) -> dict:
+    """What a bundle records about the status layer it applies (meta.json `status_layer`)."""
+    return {"play_rate_table": dict(read_rate_table() if rates is None else rates), "aliases": dict(STATUS_ALIASES),
+            "source": dict(SOURCE), "rotation_minutes": ROTATION_MINUTES}

@@ -1,10 +1,11 @@
-"""Train a Minutes V1.1 bundle from a gold features frame, and promote a bundle to active.
+"""Train a Minutes V1.2 bundle from a gold features frame, and promote a bundle to active.
 
 Recipe (docs/model.md): rows = non-OUT player-games with a label. Train window: a play-probability classifier
 (minutes > 0) on all rows, and LightGBM quantile models of conditional minutes at several levels on played
-rows. Calibration window (held back, later in time): the bundle predicts it end to end (mixture quantiles ->
-team reconciliation) and the interval halves are scaled per starter/bench bucket so that 10% of actuals fall
-below p10 and 10% above p90.
+rows. Calibration window (held back, later in time): Platt scaling of the play probability, conditional levels
+per pre-game role on played rows, then (after team reconciliation) the mixture levels read as p10 / p90 per
+role x starter cell on all non-OUT rows (`fit_calibration`). The reconciliation target is 240 plus the expected
+overtime minutes of the training rows. Then the models are refitted on both windows; the calibration is kept.
 """
 
 from __future__ import annotations
@@ -26,18 +27,17 @@ import numpy as np
 import pandas as pd
 
 from foundation import settings
-from scoring.bundle import MinutesBundle, lgb_threads, lgb_workers, load_bundle
+from scoring.bundle import CALIBRATION_FORMAT, MinutesBundle, cell_of, lgb_threads, lgb_workers, load_bundle
 from scoring.contract import PROJECT_ROOT
+from scoring.distribution import KNOTS, mixture_quantile, quantile_at
 from scoring.features import as_float_array, build_matrix, feature_spec
-from scoring.metrics import ROLE_COLUMN, evaluate, evaluation_rows, role_bucket, with_breakdown_inputs
-from scoring.reconcile import ReconcileConfig
+from scoring.metrics import evaluate, evaluation_rows, with_breakdown_inputs
+from scoring.reconcile import REGULATION_MINUTES, ReconcileConfig, expected_overtime_minutes
 from scoring.status import layer_meta as status_layer_meta
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 TARGET_TAIL = 0.10
-TARGET_COVERAGE = 0.80
-MAX_UPPER_TAIL = 0.14
-MODEL_VERSION = "Minutes V1.1"
+MODEL_VERSION = "Minutes V1.2"
 
 log = logging.getLogger(__name__)
 
@@ -104,84 +104,106 @@ def _in_window(features: pd.DataFrame, window: Window) -> pd.Series:
     return (d >= window[0]) & (d <= window[1])
 
 
-def _miss(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str, s: float) -> float:
-    if side == "lo":
-        return float(np.mean(y < np.clip(center - s * half, 0, 48) - 1e-9))
-    return float(np.mean(y > np.clip(center + s * half, 0, 48) + 1e-9))
+# Minutes V1.2 calibration (docs/model.md, "Minutes V1.2"): three parts, each fitted on the held-out calibration
+# window and applied in this order by MinutesBundle.components / publish
+COND_TARGETS = (0.10, 0.50, 0.90)  # conditional levels recalibrated per pre-game role on played rows
+MIN_BUCKET_ROWS = 300
 
 
-def _fit_scale(y: np.ndarray, center: np.ndarray, half: np.ndarray, side: str, target: float = TARGET_TAIL) -> float:
-    """Smallest s in [0.2, 5] (bisection) with P(y outside center -/+ s*half on `side`) <= target."""
-    def miss(s: float) -> float:
-        return _miss(y, center, half, side, s)
+def fit_play_calibration(raw: np.ndarray, played: np.ndarray, knots: int = 40) -> dict:
+    """Isotonic calibration of the model's play probability (rows: unlisted non-OUT labelled rows of the
+    calibration window): pool-adjacent-violators on the rows sorted by raw probability, read at `knots`
+    quantiles of the raw probability; applied by linear interpolation between them (`calibrated_play`)."""
+    order = np.argsort(raw, kind="stable")
+    x, y = np.asarray(raw, float)[order], played.astype(float)[order]
+    # pool adjacent violators: blocks of (sum, count), merged while a block's mean is below the previous one's
+    sums, counts = [], []
+    for v in y:
+        sums.append(v)
+        counts.append(1.0)
+        while len(sums) > 1 and sums[-2] / counts[-2] > sums[-1] / counts[-1]:
+            s, c = sums.pop(), counts.pop()
+            sums[-1] += s
+            counts[-1] += c
+    fitted = np.repeat(np.array(sums) / np.array(counts), np.array(counts, int))
+    at = np.unique(np.quantile(x, np.linspace(0, 1, knots + 1)))
+    values = np.interp(at, x, fitted)
+    return {"method": "isotonic (pool adjacent violators)", "x": [round(float(v), 6) for v in at],
+            "y": [round(float(v), 6) for v in np.maximum.accumulate(values)], "rows": int(len(y))}
 
-    lo, hi = 0.2, 5.0
-    if miss(lo) <= target:
-        return lo
+
+def _bisect_level(miss, target: float, lo: float, hi: float, increasing: bool) -> float:
+    """Level in [lo, hi] where miss(level) crosses target (miss monotone in the level), by bisection."""
     for _ in range(40):
         mid = (lo + hi) / 2
-        if miss(mid) > target:
+        if (miss(mid) < target) == increasing:
             lo = mid
         else:
             hi = mid
-    return round(hi, 4)
+    return round((lo + hi) / 2, 6)
 
 
-# Minutes V1.1: interval scales per pre-game role bucket (last-10 average, scoring.metrics.ROLE_BUCKETS), fitted
-# on the calibration window's played rows; V1 used starter / bench buckets over all rows (DNPs included)
-CALIBRATION_BUCKETS = "role"  # "role" | "starter"
-CALIBRATION_ROWS = "played"  # "played" | "all" | "split" (lower scale on all rows, upper on played rows)
+def fit_conditional_levels(V: np.ndarray, y: np.ndarray, role: np.ndarray) -> dict:
+    """Per pre-game role bucket (global fallback under MIN_BUCKET_ROWS), the model level a_q whose conditional
+    quantile has a share q of the played actuals below it, for q in COND_TARGETS (V: raw quantiles at KNOTS)."""
+
+    def fit(sel: np.ndarray) -> dict:
+        Vs, ys = V[sel], y[sel]
+        levels = {}
+        for q in COND_TARGETS:
+            levels[str(q)] = _bisect_level(lambda a, Vs=Vs, ys=ys: float(np.mean(ys < quantile_at(KNOTS, Vs, a))),
+                                           q, 0.001, 0.999, increasing=True)
+        return {"levels": levels, "rows": int(sel.sum())}
+
+    table = {"global": fit(np.ones(len(y), bool))}
+    for name in sorted(set(role)):
+        sel = role == name
+        if sel.sum() >= MIN_BUCKET_ROWS:
+            table[str(name)] = fit(sel)
+    return table
 
 
-def calibration_bucket(scored: pd.DataFrame, role_minutes: pd.Series | np.ndarray | None, bucket_by: str) -> np.ndarray:
-    """Bucket label of each scored row: pre-game role (from last-10 mean minutes) or pre-tip starter / bench."""
-    if bucket_by == "role" and role_minutes is not None:
-        return role_bucket(pd.Series(np.asarray(role_minutes, float))).to_numpy()
-    return np.where(scored["is_starter"].to_numpy(bool), "starter", "bench")
+def fit_mixture_levels(V: np.ndarray, play: np.ndarray, y: np.ndarray, cells: np.ndarray, role: np.ndarray) -> dict:
+    """Per role x starter cell (then role bucket, then global), the levels read as p10 and p90 of the mixture
+    so that 10% of all non-OUT actuals fall below p10 and 10% above p90; p50 stays the mixture's median."""
+
+    def fit(sel: np.ndarray) -> dict:
+        Vs, ps, ys = V[sel], play[sel], y[sel]
+        lo = _bisect_level(lambda b: float(np.mean(ys < mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.001, 0.5,
+                           increasing=True)
+        hi = _bisect_level(lambda b: float(np.mean(ys > mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.5, 0.999,
+                           increasing=False)
+        return {"lo": lo, "hi": hi, "rows": int(sel.sum())}
+
+    table = {"global": fit(np.ones(len(y), bool))}
+    for keys in (role, cells):
+        for name in sorted(set(keys)):
+            sel = keys == name
+            if sel.sum() >= MIN_BUCKET_ROWS:
+                table[str(name)] = fit(sel)
+    return table
 
 
-def fit_calibration(scored: pd.DataFrame, min_rows: int = 300, role_minutes: pd.Series | np.ndarray | None = None,
-                    bucket_by: str | None = None, rows_used: str | None = None) -> dict:
-    """Per-bucket tail scales on calibration rows (non-OUT, labelled; `rows_used="played"`: minutes > 0 only).
-
-    Buckets (`bucket_by`): "role" = pre-game role from `role_minutes` (last-10 mean), "starter" = starter /
-    bench; a bucket under `min_rows` rows uses the global scales. Fitting on played rows aims each bucket's
-    played coverage at 80%: with all rows a bucket full of DNPs (p10 = 0, actual 0: inside) gets narrow
-    intervals that miss its played rows.
-    The lower tail is fitted to TARGET_TAIL first. It often cannot get there: a player with DNP risk has
-    p10 = 0 and an actual 0 is inside, and scaling p50 - p10 below 1 would put every such DNP outside at once.
-    The upper tail then takes what is left of 1 - TARGET_COVERAGE (capped at MAX_UPPER_TAIL), so the interval
-    aims at 80% coverage overall rather than at two 10% tails that cannot both be met.
-    """
-    bucket_by = bucket_by or CALIBRATION_BUCKETS
-    rows_used = rows_used or CALIBRATION_ROWS
-    mask = evaluation_rows(scored).to_numpy()
-    bucket = calibration_bucket(scored, role_minutes, bucket_by)
-    if rows_used == "played":
-        mask &= scored["minutes"].fillna(0).to_numpy(float) > 0
-    rows, bucket = scored[mask], bucket[mask]
-
-    def fit(part: pd.DataFrame) -> dict:
-        y = part["minutes"].to_numpy(float)
-        p10, p50, p90 = (part[c].to_numpy(float) for c in ("minutes_p10", "minutes_p50", "minutes_p90"))
-        s_lo = _fit_scale(y, p50, p50 - p10, "lo")
-        lower_miss = _miss(y, p50, p50 - p10, "lo", s_lo)
-        # "split": the lower scale on all rows (a DNP under p10 is a miss), the upper one on played rows only
-        sel = y > 0 if rows_used == "split" else np.ones(len(y), bool)
-        upper_base = _miss(y[sel], p50[sel], (p50 - p10)[sel], "lo", s_lo)
-        upper_target = float(np.clip(1 - TARGET_COVERAGE - upper_base, TARGET_TAIL, MAX_UPPER_TAIL))
-        s_hi = _fit_scale(y[sel], p50[sel], (p90 - p50)[sel], "hi", upper_target)
-        return {"s_lo": s_lo, "s_hi": s_hi, "rows": len(part), "lower_miss": round(lower_miss, 4),
-                "upper_target": round(upper_target, 4)}
-
-    calibration = {"method": "split-conformal tail scaling around p50", "target_tail": TARGET_TAIL,
-                   "target_coverage": TARGET_COVERAGE, "bucket_by": bucket_by, "rows": rows_used,
-                   "global": fit(rows), "buckets": {}}
-    for name in sorted(set(bucket)):
-        sel = bucket == name
-        if sel.sum() >= min_rows:
-            calibration["buckets"][str(name)] = fit(rows[sel])
-    return calibration
+def fit_calibration(bundle: MinutesBundle, cal: pd.DataFrame) -> dict:
+    """The three calibration parts of a V1.2 bundle, fitted on the calibration window's rows `cal`."""
+    labelled = evaluation_rows(cal).to_numpy()
+    y = cal["minutes"].fillna(0).to_numpy(float)
+    raw = bundle.components(cal, calibrate=False)
+    unlisted = raw.clearance >= 1.0
+    sel = labelled & unlisted & ~raw.out_mask
+    play_cal = fit_play_calibration(raw.model_play[sel], y[sel] > 0)
+    played = labelled & ~raw.out_mask & (y > 0)
+    conditional = fit_conditional_levels(raw.V[played], y[played], raw.role[played])
+    bundle.calibration = {"format": CALIBRATION_FORMAT, "target_tail": TARGET_TAIL, "play": play_cal,
+                          "conditional": conditional, "mixture": {}}
+    comps = bundle.components(cal)
+    groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
+    rec = bundle.reconciled(comps, groups)
+    rows = labelled & ~comps.out_mask
+    cells = cell_of(comps.role, comps.starter)
+    bundle.calibration["mixture"] = fit_mixture_levels(rec.V[rows], comps.play_prob[rows], y[rows], cells[rows],
+                                                       comps.role[rows])
+    return bundle.calibration
 
 
 def _git_commit() -> str | None:
@@ -268,12 +290,13 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     n_workers = min(workers or lgb_workers(params["num_threads"]), len(QUANTILE_LEVELS) + 1)
     quantile_models, play_model, played = _fit_models(X_all, train, names, params, n_workers, quantile_rounds,
                                                       play_rounds, train_window)
-    rcfg = reconcile or ReconcileConfig()
+    rcfg = reconcile or ReconcileConfig(target_minutes=REGULATION_MINUTES + expected_overtime_minutes(
+        features[_in_window(features, (train_window[0], cal_window[1]))]))
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
-                           play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)})
+                           play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)},
+                           meta={"status_layer": status_layer_meta()})
     t0 = time.perf_counter()
-    cal_scored = bundle.predict(features[cal_mask], calibrate=False)
-    bundle.calibration = fit_calibration(cal_scored, role_minutes=features.loc[cal_mask, ROLE_COLUMN])
+    fit_calibration(bundle, features[cal_mask])
     cal_final = bundle.predict(features[cal_mask])
     log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
              cal_window[0], cal_window[1], time.perf_counter() - t0)
@@ -286,13 +309,15 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         refit_rows = labelled[_in_window(labelled, refit_window)]
         bundle.quantile_models, bundle.play_model, _ = _fit_models(X_all, refit_rows, names, params, n_workers,
                                                                    quantile_rounds, play_rounds, refit_window, "refit")
-    bundle_id = bundle_id or f"minutes_v11_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
+    bundle_id = bundle_id or f"minutes_v12_{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}_seed{seed}"
     bundle.meta = {
         "bundle_id": bundle_id,
         "model_version": MODEL_VERSION,
-        "model": "lightgbm conditional quantiles + play probability (mixture), injury-status layer, reconciled, "
+        "model": "lightgbm conditional quantiles + play probability (mixture), measured injury-status rates, "
+                 "expected minutes reconciled to 240 + overtime, calibrated (play Platt, conditional levels per "
                  "conformal-scaled per pre-game role",
         "status_layer": status_layer_meta(),
+        "expected_overtime_minutes": round(rcfg.target_minutes - REGULATION_MINUTES, 3),
         "created_at": datetime.now(UTC).isoformat(),
         "seed": seed,
         "windows": {"train": [str(d) for d in train_window], "calibration": [str(d) for d in cal_window],

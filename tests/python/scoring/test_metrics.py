@@ -1,41 +1,11 @@
+"""Evaluation metrics and baselines (the reconciliation itself: test_distribution.py)."""
+
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from scoring.metrics import add_baselines, evaluate
-from scoring.reconcile import ReconcileConfig, reconcile_team_minutes
-
-
-def _team(game_id: int, team_id: int, p50: list[float], starters: int = 5) -> pd.DataFrame:
-    p50a = np.array(p50, float)
-    return pd.DataFrame({
-        "game_id": game_id, "team_id": team_id, "player_id": range(len(p50)), "status": "UNK",
-        "minutes_p10": np.clip(p50a - 8, 0, 48), "minutes_p50": p50a, "minutes_p90": np.clip(p50a + 8, 0, 48),
-        "is_starter": [i < starters for i in range(len(p50))],
-    })
-
-
-def test_reconcile_brings_team_sums_into_band_and_keeps_order() -> None:
-    low = _team(1, 10, [30, 30, 28, 28, 26, 18, 15, 12, 8, 0])  # 195
-    high = _team(1, 11, [38, 37, 36, 35, 34, 30, 28, 20, 10])  # 268
-    cfg = ReconcileConfig(band_low=236, band_high=246)
-    out = reconcile_team_minutes(pd.concat([low, high], ignore_index=True), cfg)
-    sums = out.groupby("team_id")["minutes_p50"].sum()
-    assert sums[10] == pytest.approx(236, abs=1e-6) and sums[11] == pytest.approx(246, abs=1e-6)
-    assert (out["minutes_p10"] <= out["minutes_p50"]).all() and (out["minutes_p50"] <= out["minutes_p90"]).all()
-    assert out["minutes_p50"].between(0, 48).all()
-    assert out.loc[out["minutes_p50_raw"] == 0, "minutes_p50"].eq(0).all()  # projected DNPs are not given minutes
-    cut = (out["minutes_p50_raw"] - out["minutes_p50"])[out["team_id"] == 11]
-    starters = out.loc[out["team_id"] == 11, "is_starter"]
-    assert cut[starters].mean() < cut[~starters].mean()  # starters protected when cutting
-
-
-def test_reconcile_leaves_teams_inside_band_alone() -> None:
-    team = _team(2, 12, [34, 33, 32, 30, 28, 24, 20, 17, 10, 12])  # 240
-    out = reconcile_team_minutes(team)
-    assert np.array_equal(out["minutes_p50"], team["minutes_p50"])
 
 
 def test_metrics_on_hand_computed_example() -> None:
