@@ -106,6 +106,7 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
         features_dir = settings.features_root() / day / f"run={run_id}"
         summary = rd.read_json(features_dir / "summary.json") or {}
         print_slate(pd.read_parquet(existing.path / "minutes.parquet"), features_dir, show, summary.get("warnings", []))
+        print_worlds(existing.path)
         typer.echo(f"features     : {features_dir}")
         typer.echo(f"scores       : {existing.path}")
         typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
@@ -118,8 +119,11 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     s = result.summary
     tm = s["team_minutes"]
     typer.echo("")
-    typer.echo(f"{s['rows']} players, {s['games']} games; team p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
+    typer.echo(f"{s['rows']} players, {s['games']} games; team expected-minutes sums {tm['mean_sum_min']:.1f}.."
+               f"{tm['mean_sum_max']:.1f} (reconciled; median adjustment {tm['median_abs_adjustment']:.1f} min), "
+               f"p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
     print_slate(result.minutes, result.features_dir, show, s.get("warnings", []))
+    print_worlds(result.scores_dir)
     typer.echo(f"raw store    : {store} (schema raw; dbt models in schema main)")
     typer.echo(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
     typer.echo(f"features     : {result.features_dir}")
@@ -127,6 +131,18 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     typer.echo(f"reports      : {result.report_dir}")
     typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
     typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+
+
+def print_worlds(scores_dir: Path) -> None:
+    """The two worlds of the slate's most consequential game-time decision (scores' scenarios.parquet)."""
+    from minutes_live.terminal import gtd_worlds_lines
+
+    path = Path(scores_dir) / "scenarios.parquet"
+    if not path.is_file():
+        return
+    typer.echo("game-time decision (minutes-live runs show ... --gtd PLAYER_ID for another):")
+    for line in gtd_worlds_lines(pd.read_parquet(path)):
+        typer.echo(line)
 
 
 def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: list[str]) -> None:
@@ -137,7 +153,7 @@ def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: 
     if features.is_file() and "home_flag" not in minutes.columns:  # away @ home in the game lines
         homes = pd.read_parquet(features, columns=["game_id", "team_id", "player_id", "home_flag"])
         minutes = minutes.merge(homes, on=["game_id", "team_id", "player_id"], how="left")
-    per_team = f"top {show} per team by p50" if show else "every player"
+    per_team = f"top {show} per team by expected minutes" if show else "every player"
     typer.echo(f"projections ({per_team}; --show N to change, 0 = all; st: S confirmed starter, s projected):")
     for line in slate_summary(minutes, per_team=show):
         typer.echo(line)

@@ -27,6 +27,7 @@ import typer
 from foundation import cli_values
 from foundation.guardrails import GuardrailError, InvalidInput
 from minutes_live import run_catalog as catalog
+from minutes_live.terminal import gtd_worlds_lines
 
 runs_app = typer.Typer(
     help="Inspect the runs of a date: list them, show one, diff two, export one's projections (read-only).",
@@ -210,20 +211,63 @@ def show_command(
     run: Annotated[str, typer.Argument(metavar="RUN", help=RUN_HELP)] = "latest",
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    gtd: Annotated[int | None, typer.Option("--gtd", metavar="PLAYER_ID", min=1,
+                                            help="Show this game-time decision's two worlds: his teammates' "
+                                                 "minutes if he sits against if he plays.",
+                                            show_default=False)] = None,
 ) -> None:
-    """Show one run: summary, per-game coverage and freshness, team-minutes sanity, warnings, files."""
+    """Show one run: summary, per-game coverage and freshness, team minutes, game-time decisions, warnings,
+    files."""
     try:
         ref = _ref(run, "RUN")
         day = _day(date)
         run_id = _run(day, ref, "RUN")
         view = catalog.load_run(day, run_id)
+        worlds = scenarios_of(view)
+        if gtd is not None and (worlds is None or gtd not in set(worlds["gtd_player_id"])):
+            raise InvalidInput(f"--gtd {gtd}: not a game-time decision of run {run_id} (see the run's "
+                               "'game-time decisions' list)")
     except (GuardrailError, catalog.CatalogError) as exc:
         raise _fail(exc, "show") from None
     if as_json:
-        typer.echo(json.dumps(_jsonable(_show_payload(view)), indent=2, default=str))
+        payload = _show_payload(view)
+        payload["scenarios"] = None if worlds is None else worlds.astype(object).where(worlds.notna(), None).to_dict(
+            "records")
+        typer.echo(json.dumps(_jsonable(payload), indent=2, default=str))
         return
     for line in show_lines(view):
         typer.echo(line)
+    if gtd is not None:
+        typer.echo("")
+        for line in gtd_worlds_lines(worlds, gtd, top=20):
+            typer.echo(line)
+
+
+def scenarios_of(view: catalog.RunView) -> pd.DataFrame | None:
+    """The scores run's scenarios.parquet (game-time-decision worlds), or None (older runs, failed attempts)."""
+    path = view.paths.get("scores")
+    if path is None or not (Path(path) / "scenarios.parquet").is_file():
+        return None
+    return pd.read_parquet(Path(path) / "scenarios.parquet")
+
+
+def gtd_summary_lines(worlds: pd.DataFrame | None) -> list[str]:
+    """One line per game-time decision: plays with probability p; his expected minutes if he plays, and what his
+    teammates gain if he sits."""
+    if worlds is None or worlds.empty:
+        return []
+    out = ["", "game-time decisions (two worlds each; `--gtd PLAYER_ID` for his teammates):"]
+    for g, part in worlds.groupby("gtd_player_id", sort=False):
+        sits, plays = part[part["world"] == "sits"], part[part["world"] == "plays"]
+        own = plays[plays["player_id"] == g]
+        mates_gain = (sits[sits["player_id"] != g]["minutes_mean"].sum()
+                      - plays[plays["player_id"] != g]["minutes_mean"].sum())
+        first = part.iloc[0]
+        out.append(f"  {int(g):>10}  {str(first['gtd_player_name'])[:24]:<24} {first['team_tricode']} "
+                   f"{first['gtd_status']:<12} plays {plays['world_prob'].iloc[0]:.2f}; "
+                   f"{own['minutes_mean'].iloc[0] if len(own) else float('nan'):.1f} min if he plays, teammates "
+                   f"+{mates_gain:.1f} if he sits")
+    return out
 
 
 def _show_payload(view: catalog.RunView) -> dict:
@@ -269,8 +313,10 @@ def show_lines(view: catalog.RunView) -> list[str]:
     width = max(len(k) for k, _ in kv)
     out += [f"  {k.ljust(width)} : {v}" for k, v in kv]
     if view.coverage is not None:
-        out += ["", "games (age of the selected snapshot at run_as_of_ts; p50 sums outside [230, 260] marked !)"]
+        out += ["", "games (age of the selected snapshot at run_as_of_ts; team sums of expected minutes, reconciled to "
+                    "240 + overtime, with the adjustment to the model's sum; p50 sums outside [230, 260] marked !)"]
         out.append(_games_table(view))
+    out += gtd_summary_lines(scenarios_of(view))
     warnings = fs.get("warnings", []) + ss.get("warnings", [])
     if warnings:
         out += ["", f"warnings ({len(warnings)}):"] + [f"  - {w}" for w in warnings]
@@ -296,10 +342,12 @@ def _games_table(view: catalog.RunView) -> str:
     rows = []
     for g in cov.sort_values(["tip_ts", "game_id"]).itertuples():
         away, home = (str(g.matchup).split("@") + ["?"])[:2] if isinstance(g.matchup, str) else ("?", "?")
-        sums = {}
+        sums, means = {}, {}
         if team is not None:
             for t in team[team["game_id"] == g.game_id].itertuples():
                 sums[t.team_tricode] = f"{t.p50_sum:.1f}" + ("!" if bool(t.outside_230_260) else "")
+                if getattr(t, "mean_sum", None) is not None and pd.notna(t.mean_sum):
+                    means[t.team_tricode] = f"{t.mean_sum:.1f} ({t.adjustment:+.1f})"
         tip = pd.Timestamp(g.tip_ts)
         tip_et = tip.tz_convert("America/New_York").strftime("%H:%M") if tip.tzinfo else str(tip)
         cells = [g.game_id, g.matchup, tip_et]
@@ -307,11 +355,11 @@ def _games_table(view: catalog.RunView) -> str:
             covered = bool(getattr(g, f"{kind}_covered"))
             cells.append(freshness_cell(kind, getattr(g, f"{kind}_as_of_age_minutes")) if covered else "missing")
         cells += [f"{g.away_roster_players}/{g.away_not_out_players}", f"{g.home_roster_players}/{g.home_not_out_players}",
-                  sums.get(away, "-"), sums.get(home, "-")]
+                  means.get(away, "-"), means.get(home, "-"), sums.get(away, "-"), sums.get(home, "-")]
         rows.append(cells)
     header = ["GAME", "MATCHUP", "TIP_ET", "INJURIES", "ODDS", "ROSTER", "AWAY_PLAYERS/NOT_OUT",
-              "HOME_PLAYERS/NOT_OUT", "AWAY_P50", "HOME_P50"]
-    return table(rows, header, right={6, 7, 8, 9})
+              "HOME_PLAYERS/NOT_OUT", "AWAY_MEAN (ADJ)", "HOME_MEAN (ADJ)", "AWAY_P50", "HOME_P50"]
+    return table(rows, header, right={6, 7, 8, 9, 10, 11})
 
 
 # ---------------------------------------------------------------------------------------------- diff
@@ -393,8 +441,12 @@ def export_command(
     out: Annotated[Path | None, typer.Option(help="Write here (atomically; default: stdout).",
                                              show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    scenarios: Annotated[bool, typer.Option("--scenarios", help="Export the game-time-decision worlds (one row "
+                                                                "per GTD player, world and teammate) instead of "
+                                                                "the projections.")] = False,
 ) -> None:
-    """Export one run's scored projections with run metadata, for downstream consumers."""
+    """Export one run's scored projections (or, with --scenarios, its game-time-decision worlds) with run
+    metadata, for downstream consumers."""
     try:
         ref = _ref(run, "RUN")
         if format not in EXPORT_FORMATS:
@@ -402,7 +454,7 @@ def export_command(
         target = _out_path(out, force)
         day = _day(date)
         run_id = _run(day, ref, "RUN")
-        text = export_text(day, run_id, format)
+        text = export_text(day, run_id, format, scenarios)
     except (GuardrailError, catalog.CatalogError) as exc:
         raise _fail(exc, "export") from None
     if target is None:
@@ -429,8 +481,8 @@ def _out_path(out: Path | None, force: bool) -> Path | None:
     return out
 
 
-def export_frame(day: date, run_id: str) -> tuple[pd.DataFrame, dict]:
-    """The run's minutes.parquet with its metadata columns, and the metadata."""
+def export_frame(day: date, run_id: str, scenarios: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The run's minutes.parquet (or scenarios.parquet) with its metadata columns, and the metadata."""
     view = catalog.load_run(day, run_id)
     if view.projections is None:
         status = view.info.status + (f", exit {view.info.exit_code}" if view.info.exit_code else "")
@@ -444,6 +496,14 @@ def export_frame(day: date, run_id: str) -> tuple[pd.DataFrame, dict]:
         "generated_at": ss.get("generated_at"),
         "features_sha256": ss.get("features_sha256") or fs.get("features_sha256"),
     }
+    if scenarios:
+        worlds = scenarios_of(view)
+        if worlds is None:
+            raise RunsError(f"run {run_id} of {day} has no scenarios.parquet (scored before Minutes V1.2)")
+        frame = worlds.drop(columns=[c for c in ("run_id", "model_bundle_id") if c in worlds]).copy()
+        for key in ("run_id", "run_as_of_ts", "bundle_id", "generated_at", "features_sha256"):
+            frame[key] = meta[key]
+        return frame.reset_index(drop=True), meta
     frame = view.projections.copy()
     for key in ("run_id", "run_as_of_ts", "bundle_id", "generated_at", "features_sha256"):
         if key == "bundle_id" and "model_bundle_id" in frame:
@@ -454,8 +514,8 @@ def export_frame(day: date, run_id: str) -> tuple[pd.DataFrame, dict]:
     return frame.reset_index(drop=True), meta
 
 
-def export_text(day: date, run_id: str, fmt: str) -> str:
-    frame, meta = export_frame(day, run_id)
+def export_text(day: date, run_id: str, fmt: str, scenarios: bool = False) -> str:
+    frame, meta = export_frame(day, run_id, scenarios)
     for col in frame.columns:  # a date stored as a midnight timestamp (game_date) is written as a date
         s = frame[col]
         if pd.api.types.is_datetime64_dtype(s) and s.dt.tz is None and s.dropna().eq(s.dropna().dt.normalize()).all():
@@ -465,7 +525,8 @@ def export_text(day: date, run_id: str, fmt: str) -> str:
     records = [_jsonable(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
     if fmt == "jsonl":
         return "".join(json.dumps(r, default=str) + "\n" for r in records)
-    return json.dumps({**meta, "rows": len(records), "projections": records}, indent=2, default=str) + "\n"
+    key = "scenarios" if scenarios else "projections"
+    return json.dumps({**meta, "rows": len(records), key: records}, indent=2, default=str) + "\n"
 
 
 def write_atomic(target: Path, text: str, force: bool) -> None:
