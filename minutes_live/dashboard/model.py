@@ -19,7 +19,30 @@ from minutes_live.dashboard.explain import player_key
 
 TEAM_BAND = (230.0, 260.0)
 PROJECTION_COLUMNS = ("game_id", "player_id", "team_id", "team_tricode", "opponent_team_tricode", "player_name",
-                      "status", "is_starter", "play_prob", "minutes_p10", "minutes_p50", "minutes_p90")
+                      "status", "is_starter", "play_prob", "minutes_mean", "minutes_p10", "minutes_p50", "minutes_p90")
+
+
+def worlds_of(view: run_catalog.RunView) -> dict[str, dict]:
+    """Per game-time decision (player key): his two worlds for his teammates, from the scores run's
+    scenarios.parquet: {name, status, plays_prob, rows: [[name, sits mean, sits p50, plays mean, plays p50]]}."""
+    path = view.paths.get("scores")
+    if path is None or not (Path(path) / "scenarios.parquet").is_file():
+        return {}
+    frame = pd.read_parquet(Path(path) / "scenarios.parquet")
+    out: dict[str, dict] = {}
+    for (game_id, gtd), part in frame.groupby(["game_id", "gtd_player_id"], sort=False):
+        sits = part[part["world"] == "sits"].set_index("player_id")
+        plays = part[part["world"] == "plays"].set_index("player_id")
+        order = [gtd] + list((sits["minutes_mean"] - plays["minutes_mean"]).drop(index=gtd).sort_values(
+            ascending=False).index)
+        out[player_key(game_id, gtd)] = {
+            "name": str(part["gtd_player_name"].iloc[0]), "status": str(part["gtd_status"].iloc[0]),
+            "plays_prob": round(float(plays["world_prob"].iloc[0]), 4),
+            "rows": [[str(sits.at[p, "player_name"]), round(float(sits.at[p, "minutes_mean"]), 2),
+                      round(float(sits.at[p, "minutes_p50"]), 2), round(float(plays.at[p, "minutes_mean"]), 2),
+                      round(float(plays.at[p, "minutes_p50"]), 2)] for p in order],
+        }
+    return out
 
 
 def _clean(value):
@@ -120,12 +143,14 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
     projections = view.projections
     proj_rows: list[dict] = []
     if projections is not None:
-        table = projections.sort_values(["game_id", "team_tricode", "minutes_p50"], ascending=[True, True, False])
+        by = "minutes_mean" if "minutes_mean" in projections.columns else "minutes_p50"
+        table = projections.sort_values(["game_id", "team_tricode", by], ascending=[True, True, False])
         proj_rows = _records(table, PROJECTION_COLUMNS)
         for r in proj_rows:
             r["key"] = player_key(r["game_id"], r["player_id"])
-    team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "p10_sum", "p50_sum",
-                                             "p90_sum", "outside_230_260"))
+    team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
+                                             "raw_mean_sum", "adjustment", "p10_sum", "p50_sum", "p90_sum",
+                                             "outside_230_260"))
     for r in team_rows:
         r["outside"] = not (TEAM_BAND[0] <= (r.get("p50_sum") or 0.0) <= TEAM_BAND[1])
         r.pop("outside_230_260", None)
@@ -147,6 +172,7 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         "banners": banners(fsum),
         "team_minutes": team_rows,
         "projections": proj_rows,
+        "worlds": worlds_of(view) if projections is not None else {},
         "previous_run_id": previous,
         "diff": diff,
         "has_scores": projections is not None,

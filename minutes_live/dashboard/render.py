@@ -47,6 +47,7 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
         "served_run_id": (page.get("served") or {}).get("run_id"),
         "explain_url": None if page["static"] else "/api/explain",
         "explanations": explanations,
+        "worlds": (run or {}).get("worlds") or {},
     }
     body = [
         _header(page, link, date_links),
@@ -232,12 +233,15 @@ def _projections(run: dict) -> str:
     rows = []
     for r in run["projections"]:
         starter = '<span class="tag st">S</span>' if r.get("is_starter") else ""
+        gtd_tag = ' <span class="tag gtd">2 worlds</span>'
         rows.append(
             f'<tr class="player" data-key="{e(r["key"])}" data-team="{e(r["team_tricode"])}" tabindex="0">'
             f'<td>{e(r["team_tricode"])}</td><td>{e(r.get("opponent_team_tricode"))}</td>'
             f'<td class="name"><span class="caret">&#9656;</span> {e(r["player_name"])} {starter}</td>'
-            f'<td class="status s-{e(r["status"])}">{e(r["status"])}</td>'
+            f'<td class="status s-{e(r["status"])}">{e(r["status"])}'
+            f'{gtd_tag if r["key"] in run.get("worlds", {}) else ""}</td>'
             f'<td class="num play" data-v="{_num(r["play_prob"], "{:.4f}")}">{_num(r["play_prob"], "{:.2f}")}</td>'
+            f'<td class="num mean" data-v="{_num(r.get("minutes_mean"), "{:.3f}")}">{_num(r.get("minutes_mean"))}</td>'
             f'<td class="num" data-v="{_num(r["minutes_p10"], "{:.3f}")}">{_num(r["minutes_p10"])}</td>'
             f'<td class="num p50" data-v="{_num(r["minutes_p50"], "{:.3f}")}">{_num(r["minutes_p50"])}</td>'
             f'<td class="num" data-v="{_num(r["minutes_p90"], "{:.3f}")}">{_num(r["minutes_p90"])}</td>'
@@ -247,9 +251,10 @@ def _projections(run: dict) -> str:
         '<section id="projections-card" class="card"><h2>Projections</h2>'
         f'<div class="tools"><label>team <select id="team-filter">{options}</select></label>'
         '<span id="row-count" class="muted"></span><span class="muted">click a column to sort; open a player for '
-        'the p50 explanation</span></div>'
+        'the p50 explanation (a game-time decision also shows his teammates if he sits / if he plays)</span></div>'
         '<div class="scroll"><table id="projections"><thead><tr><th data-sort="text">team</th><th data-sort="text">opp</th>'
         '<th data-sort="text">player</th><th data-sort="text">status</th><th data-sort="num">play prob</th>'
+        '<th data-sort="num">mean</th>'
         '<th data-sort="num">p10</th><th data-sort="num">p50</th><th data-sort="num">p90</th>'
         '<th data-sort="num" class="barhead">p10 - p50 - p90 (0 - 48 min)</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div></section>'
@@ -267,15 +272,20 @@ def _team_minutes(run: dict, band: list[float]) -> str:
                  "</span></div>")
         rows.append(f'<tr class="{"outside" if t["outside"] else ""}" data-team="{e(t["team_tricode"])}">'
                     f'<td>{e(t["team_tricode"])}</td><td>{e(t["game_id"])}</td><td class="num">{_num(t.get("players"), "{}")}'
-                    f'</td><td class="num">{_num(p50)}</td><td class="num muted">{_num(t.get("p10_sum"), "{:.0f}")}'
+                    f'</td><td class="num">{_num(t.get("mean_sum"))}</td>'
+                    f'<td class="num">{_num(t.get("adjustment"), "{:+.1f}")}</td>'
+                    f'<td class="num">{_num(p50)}</td><td class="num muted">{_num(t.get("p10_sum"), "{:.0f}")}'
                     f' / {_num(t.get("p90_sum"), "{:.0f}")}</td><td>{gauge}</td>'
                     f'<td>{"outside" if t["outside"] else "ok"}</td></tr>')
     flagged = sum(t["outside"] for t in run["team_minutes"])
     return (
         '<section id="team-minutes" class="card"><h2>Team minutes</h2>'
-        f'<p class="muted">p50 sum per team, band [{band[0]:.0f}, {band[1]:.0f}] (scale 200 - 280); '
+        '<p class="muted">Expected minutes per team, reconciled to 240 + expected overtime (adjustment: added to the '
+        "model's own sum). "
+        f'p50 sum per team as a sanity measure, band [{band[0]:.0f}, {band[1]:.0f}] (scale 200 - 280); '
         f'{flagged} of {len(run["team_minutes"])} outside.</p>'
-        '<table class="compact"><thead><tr><th>team</th><th>game</th><th>players</th><th>p50 sum</th>'
+        '<table class="compact"><thead><tr><th>team</th><th>game</th><th>players</th><th>mean sum</th>'
+        '<th>adjustment</th><th>p50 sum</th>'
         f'<th>p10 / p90 sums</th><th></th><th></th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>'
     )
 

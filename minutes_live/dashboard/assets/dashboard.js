@@ -76,7 +76,7 @@
       cell.appendChild(el("p", "", "Why p50: top feature contributions (LightGBM pred_contrib of bundle " +
         x.bundle_id + "'s q50 model). Base " + x.base.toFixed(2) + " + contributions = conditional median " +
         x.conditional_p50.toFixed(2) + " min if he plays; published p50 " + fmt(p50, 1) + " after play probability " +
-        fmt(play, 2) + ", team reconciliation and calibration."));
+        fmt(play, 2) + " and the team reconciliation (Minutes V1.2: every number is read from one distribution)."));
       var list = el("div", "contribs");
       var scale = 0;
       x.top.forEach(function (c) { scale = Math.max(scale, Math.abs(c.contribution)); });
@@ -110,6 +110,30 @@
                other_features: x.other_features, top: top };
     };
 
+    // a game-time decision: his teammates' expected minutes and p50 if he sits against if he plays
+    var renderWorlds = function (cell, key) {
+      var w = cfg.worlds && cfg.worlds[key];
+      if (!w) { return; }
+      var box = el("div", "worlds");
+      box.appendChild(el("p", "", w.name + " (" + w.status + ") plays with probability " + fmt(w.plays_prob, 2) +
+        " (measured status rate): his team if he sits / if he plays (expected minutes, p50)."));
+      var t = el("table", "compact worlds-table");
+      var head = el("tr");
+      ["player", "if he sits: mean", "p50", "if he plays: mean", "p50", "change"].forEach(function (h) {
+        head.appendChild(el("th", "", h));
+      });
+      t.appendChild(head);
+      w.rows.forEach(function (r) {
+        var tr = el("tr");
+        tr.appendChild(el("td", "", r[0]));
+        [r[1], r[2], r[3], r[4]].forEach(function (v) { tr.appendChild(el("td", "num", fmt(v, 1))); });
+        tr.appendChild(el("td", "num", signed(r[1] - r[3])));
+        t.appendChild(tr);
+      });
+      box.appendChild(t);
+      cell.appendChild(box);
+    };
+
     var toggle = function (tr) {
       var next = tr.nextElementSibling;
       if (next && next.classList.contains("explain")) {
@@ -126,13 +150,14 @@
       tr.parentNode.insertBefore(row, tr.nextSibling);
       if (cfg.static) {
         renderExplanation(cell, tr, staticExplanation(tr.dataset.key));
+        renderWorlds(cell, tr.dataset.key);
         return;
       }
       var url = cfg.explain_url + "?date=" + encodeURIComponent(cfg.day) + "&run=" + encodeURIComponent(cfg.run_id) +
         "&key=" + encodeURIComponent(tr.dataset.key);
       fetch(url).then(function (r) { return r.json(); })
-        .then(function (x) { renderExplanation(cell, tr, x); })
-        .catch(function (err) { renderExplanation(cell, tr, { error: String(err) }); });
+        .then(function (x) { renderExplanation(cell, tr, x); renderWorlds(cell, tr.dataset.key); })
+        .catch(function (err) { renderExplanation(cell, tr, { error: String(err) }); renderWorlds(cell, tr.dataset.key); });
     };
     tbody.addEventListener("click", function (ev) {
       var tr = ev.target.closest("tr.player");
