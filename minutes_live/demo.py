@@ -62,7 +62,7 @@ def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
             return json.loads(config_path.read_text())
     except (FileNotFoundError, ValueError):
         pass
-    _step("no active bundle: building gold features (30 min before tip) and training Minutes V1")
+    _step("no active bundle: building gold features (30 min before tip) and training Minutes V1.2")
     t0 = time.perf_counter()
     gold = build_gold_features(dataset_dir, 30, ingest=False)
     gold = gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day)]

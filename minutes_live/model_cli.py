@@ -22,7 +22,7 @@ BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
 BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
-app = typer.Typer(add_completion=False, help="Minutes V1 bundle: train, promote, backtest.")
+app = typer.Typer(add_completion=False, help="Minutes V1.2 bundle: train, promote, backtest.")
 
 LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
     "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
