@@ -44,7 +44,7 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
     first = run_job(_cfg(world, t1), job="morning", bundle_config=world["config"])
     run1 = rd.run_id_for(t1)
     assert {p.name for p in first.features_dir.iterdir()} == {"features.parquet", "ids.csv", "summary.json", "coverage.csv"}
-    assert {p.name for p in first.scores_dir.iterdir()} == {"minutes.parquet", "summary.json"}
+    assert {p.name for p in first.scores_dir.iterdir()} == {"minutes.parquet", "scenarios.parquet", "summary.json"}
     assert {p.name for p in first.report_dir.iterdir()} == {"team_minutes.csv", "snapshot_coverage.csv", "feature_freshness.csv"}
     minutes = pd.read_parquet(first.scores_dir / "minutes.parquet")
     for col in ("game_id", "player_id", "team_id", "player_name", "status", "play_prob", "minutes_p10", "minutes_p50", "minutes_p90"):
