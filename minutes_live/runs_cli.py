@@ -213,7 +213,7 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     gtd: Annotated[int | None, typer.Option("--gtd", metavar="PLAYER_ID", min=1,
                                             help="Show this game-time decision's two worlds: his teammates' "
-                                                 "minutes if he sits against if he plays.",
+                                                 "minutes if he sits against if he plays (default: none).",
                                             show_default=False)] = None,
 ) -> None:
     """Show one run: summary, per-game coverage and freshness, team minutes, game-time decisions, warnings,
