@@ -42,7 +42,7 @@ NODE_COUNTS = {"live_slate": 90, "gold_features": 91, "overnight_gold": 98, "par
                "live_slate_on_history": 52, "gold_on_history": 60, "history": 27}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
-                  "int_history_state"}
+                  "int_team_standings_history", "int_history_state"}
 
 
 def _dbt(*args: str, manifest=None, target: Path):
