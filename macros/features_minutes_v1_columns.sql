@@ -1,4 +1,4 @@
-{#- The features_minutes_v1 column list, in contract order (83 contract columns, then provenance).
+{#- The features_minutes_v1 column list, in contract order (92 contract columns, then provenance).
     Written once and used by both marts, so gold and live can never select different columns.
     Types and docs: models/marts/_marts__models.yml (contract enforced). -#}
 {% macro features_minutes_v1_columns() -%}
@@ -85,6 +85,15 @@
     team_off_rtg_szn,
     team_def_rtg_szn,
     opp_def_rtg_szn,
+    team_win_pct,
+    games_behind_6th,
+    games_behind_10th,
+    games_left,
+    clinched_playoff,
+    eliminated,
+    seed_locked,
+    team_rest_rate_10g,
+    opp_win_pct,
     roster_game_date_source,
     label_source,
     game_type,

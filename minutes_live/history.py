@@ -40,7 +40,8 @@ from minutes_live.dbt_runner import BUILD_SELECTORS
 log = logging.getLogger(__name__)
 
 STATE_TABLE = "main.int_history_state"
-HISTORY_TABLES = ("int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history")
+HISTORY_TABLES = ("int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
+                  "int_team_standings_history")
 
 @dataclass(frozen=True)
 class HistoryPlan:

@@ -8,7 +8,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MARTS_YML = PROJECT_ROOT / "models" / "marts" / "_marts__models.yml"
 KEY_COLUMNS = ("game_id", "player_id", "team_id")
-CONTRACT_SIZE = 83
+CONTRACT_SIZE = 92  # the 83 Minutes V1 reference columns + 9 standings / rest columns (issue 18)
 
 
 @lru_cache(maxsize=1)

@@ -155,7 +155,18 @@ joined as (
         own_team.team_def_rtg_szn,
         own_team.team_minutes_dispersion_prior,
         opponent_team.team_pace_szn as opp_pace_szn,
-        opponent_team.team_def_rtg_szn as opp_def_rtg_szn
+        opponent_team.team_def_rtg_szn as opp_def_rtg_szn,
+
+        -- conference standings and rest pattern at the cutoff (int_team_standings_asof)
+        own_standings.team_win_pct,
+        own_standings.games_behind_6th,
+        own_standings.games_behind_10th,
+        own_standings.games_left,
+        own_standings.clinched_playoff,
+        own_standings.eliminated,
+        own_standings.seed_locked,
+        own_standings.team_rest_rate_10g,
+        opponent_standings.team_win_pct as opp_win_pct
 
     from targets
     inner join games on targets.game_id = games.game_id
@@ -191,6 +202,15 @@ joined as (
         and targets.game_id = opponent_team.game_id
         and opponent_team.team_id = case when targets.team_id = games.home_team_id
                                          then games.away_team_id else games.home_team_id end
+    left join {{ ref('int_team_standings_asof') }} as own_standings
+        on targets.cutoff_kind = own_standings.cutoff_kind
+        and targets.game_id = own_standings.game_id
+        and targets.team_id = own_standings.team_id
+    left join {{ ref('int_team_standings_asof') }} as opponent_standings
+        on targets.cutoff_kind = opponent_standings.cutoff_kind
+        and targets.game_id = opponent_standings.game_id
+        and opponent_standings.team_id = case when targets.team_id = games.home_team_id
+                                              then games.away_team_id else games.home_team_id end
 
 ),
 
@@ -403,6 +423,15 @@ select
     {{ stable_double('team_off_rtg_szn') }} as team_off_rtg_szn,
     {{ stable_double('team_def_rtg_szn') }} as team_def_rtg_szn,
     {{ stable_double('opp_def_rtg_szn') }} as opp_def_rtg_szn,
+    {{ stable_double('team_win_pct') }} as team_win_pct,
+    {{ stable_double('games_behind_6th') }} as games_behind_6th,
+    {{ stable_double('games_behind_10th') }} as games_behind_10th,
+    cast(games_left as bigint) as games_left,
+    cast(clinched_playoff as bigint) as clinched_playoff,
+    cast(eliminated as bigint) as eliminated,
+    cast(seed_locked as bigint) as seed_locked,
+    {{ stable_double('team_rest_rate_10g') }} as team_rest_rate_10g,
+    {{ stable_double('opp_win_pct') }} as opp_win_pct,
     roster_game_date_source,
     label_source,
     game_type,

@@ -5,6 +5,7 @@
 -- content. The runner drops this table before a build that rebuilds history: a failed build leaves none.
 -- depends_on: {{ ref('int_player_history') }}
 -- depends_on: {{ ref('int_team_history') }}
+-- depends_on: {{ ref('int_team_standings_history') }}
 {{ config(tags=['history']) }}
 with
 
