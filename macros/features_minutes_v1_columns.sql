@@ -1,4 +1,5 @@
-{#- The features_minutes_v1 column list, in contract order (92 contract columns, then provenance).
+{#- The features_minutes_v1 column list, in contract order (92 contract columns, then provenance, then the
+    injury-listing role and state).
     Written once and used by both marts, so gold and live can never select different columns.
     Types and docs: models/marts/_marts__models.yml (contract enforced). -#}
 {% macro features_minutes_v1_columns() -%}
@@ -97,5 +98,7 @@
     roster_game_date_source,
     label_source,
     game_type,
-    cutoff_ts
+    cutoff_ts,
+    status_role,
+    status_state
 {%- endmacro %}

@@ -5,7 +5,8 @@
 Steps (each timed into the summary): validate flags -> ingest snapshots (skip what is materialized;
 `--*-path` overrides read a given extract) -> schedule guardrails -> `dbt build` of the live lineage with
 the run's vars -> read `features_minutes_v1_live` -> coverage + freshness guardrails -> write
-`<out-root>/<date>/run=<run_id>/{features.parquet, ids.csv, summary.json, coverage.csv}` -> publish (the
+`<out-root>/<date>/run=<run_id>/{features.parquet, scenario_features.parquet, ids.csv, summary.json, coverage.csv}`
+(scenario_features.parquet: the slate's game-time-decision worlds, `features_minutes_v1_live_scenarios`) -> publish (the
 `latest` rule of foundation/publication.py; every attempt is in the registry, foundation/lifecycle.py).
 Exit codes are in foundation/guardrails.py (rendered in docs/operations.md).
 """
@@ -45,6 +46,8 @@ from minutes_live.dbt_runner import DbtError
 log = logging.getLogger(__name__)
 
 LIVE_MART = "features_minutes_v1_live"
+SCENARIOS_MART = "features_minutes_v1_live_scenarios"
+SCENARIO_COLUMNS = {"scenario_id": "int64", "scenario_gtd_player_ids": "object", "scenario_out_player_ids": "object"}
 GOLD_MART = "features_minutes_v1"
 
 # Freshness warning thresholds (minutes between run_as_of_ts and the selected snapshot). Older than the
@@ -100,6 +103,8 @@ class LiveBuildResult:
     summary: dict
     features: pd.DataFrame
     coverage: pd.DataFrame
+    # the game-time-decision worlds of the slate (SCENARIOS_MART): the live mart's columns + SCENARIO_COLUMNS
+    scenarios: pd.DataFrame | None = None
 
 
 def slate_schedule(con: duckdb.DuckDBPyConnection, day: date, as_of: datetime) -> pd.DataFrame:
@@ -401,20 +406,44 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     durations["coverage_checks"] = time.perf_counter() - t0
     log.info("features %s: %d rows, %d games, %d warning(s)", cfg.day, len(features), features["game_id"].nunique(),
              len(warnings))
+    scenarios = read_scenarios(db_path, features)
     summary = summarize(cfg, features, coverage, warnings, durations)
+    summary["scenario_rows"] = int(len(scenarios))
     boundary("after_dbt")
-    return LiveBuildResult(None, summary, features, coverage)
+    return LiveBuildResult(None, summary, features, coverage, scenarios)
+
+
+def read_scenarios(db_path: Path, features: pd.DataFrame) -> pd.DataFrame:
+    """The slate's game-time-decision worlds (SCENARIOS_MART, built by the same live selection). A Spark
+    export of an empty mart may hold no parquet file: then an empty frame with the live mart's columns and
+    the scenario columns."""
+    try:
+        return read_mart(db_path, SCENARIOS_MART, "order by scenario_id, game_id, team_id, player_id")
+    except spark_engine.SparkTargetError:
+        if not spark_engine.is_spark():
+            raise
+        empty = features.iloc[0:0].copy()
+        for name, dtype in SCENARIO_COLUMNS.items():
+            empty[name] = pd.Series(dtype=dtype)
+        return empty
 
 
 def write_features_run(directory: Path, result: LiveBuildResult) -> Path:
-    """features.parquet, ids.csv, coverage.csv and summary.json (with the parquet's sha256, which a
-    score run of the same id records too) into a staged run directory."""
+    """features.parquet, scenario_features.parquet, ids.csv, coverage.csv and summary.json (with the parquet's
+    sha256, which a score run of the same id records too) into a staged run directory."""
     t0 = time.perf_counter()
     result.features.to_parquet(directory / "features.parquet", index=False)
+    scenarios = result.scenarios
+    if scenarios is None:  # a result built without the worlds: an empty file with the right columns
+        scenarios = result.features.iloc[0:0].copy()
+        for name, dtype in SCENARIO_COLUMNS.items():
+            scenarios[name] = pd.Series(dtype=dtype)
+    scenarios.to_parquet(directory / "scenario_features.parquet", index=False)
     result.features[["game_id", "player_id", "team_id"]].to_csv(directory / "ids.csv", index=False)
     result.coverage.to_csv(directory / "coverage.csv", index=False)
     summary = result.summary
     summary["features_sha256"] = sha256_file(directory / "features.parquet")
+    summary["scenario_rows"] = int(len(scenarios))
     summary["durations_seconds"]["export"] = round(time.perf_counter() - t0, 2)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return directory

@@ -71,8 +71,11 @@ def build_on(target: str, kind: str, params: dict, *, db_path: Path) -> EngineBu
     return EngineBuild(target, marts, seconds, plan.reason)
 
 
-def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame) -> MartComparison:
-    """Every difference between two builds of `mart`, one line each (empty: equal)."""
+def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame,
+                  keys: tuple[str, ...] | list[str] = KEYS) -> MartComparison:
+    """Every difference between two builds of `mart`, one line each (empty: equal). `keys`: the mart's row
+    key (the scenario mart's is scenario_id + KEYS)."""
+    keys = list(keys)
     out = MartComparison(mart, (len(first), len(second)))
     if list(first.columns) != list(second.columns):
         out.problems.append(f"{mart}: columns differ: only first {sorted(set(first.columns) - set(second.columns))}, "
@@ -82,10 +85,10 @@ def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame) -> MartC
         if str(first[col].dtype) != str(second[col].dtype):
             out.problems.append(f"{mart}.{col}: dtype {first[col].dtype} vs {second[col].dtype}")
     for name, frame in (("first", first), ("second", second)):
-        dup = int(frame.duplicated(KEYS).sum())
+        dup = int(frame.duplicated(keys).sum())
         if dup:
             out.problems.append(f"{mart}: {dup} duplicate key(s) in the {name} build")
-    merged = first.merge(second, on=KEYS, how="outer", suffixes=("_a", "_b"), indicator=True)
+    merged = first.merge(second, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
     for side, label in (("left_only", "first"), ("right_only", "second")):
         extra = merged[merged["_merge"] == side]
         if len(extra):
@@ -94,7 +97,7 @@ def compare_marts(mart: str, first: pd.DataFrame, second: pd.DataFrame) -> MartC
                                 f"player {k.player_id} team {k.team_id}")
     both = merged[merged["_merge"] == "both"].reset_index(drop=True)
     for col in first.columns:
-        if col in KEYS:
+        if col in keys:
             continue
         a, b = both[f"{col}_a"], both[f"{col}_b"]
         eq = values_equal(a, b)

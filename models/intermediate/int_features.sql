@@ -1,5 +1,8 @@
--- All feature columns for every (cutoff_kind, game, player, team). The marts only filter on cutoff_kind:
--- one code path, two cutoffs. Decisions behind each column: docs/features.md.
+-- All feature columns for every (cutoff_kind, game, player, team, scenario_id). The marts only filter on
+-- cutoff_kind (and scenario_id): one code path, two cutoffs. Decisions behind each column: docs/features.md.
+-- scenario_id -1 = the injury report as reported (the marts features_minutes_v1[_live]); a live team-game with
+-- game-time-decision players also gets its worlds 0 .. 2^K - 1 (int_status_worlds), the same rows with the
+-- GTD players' status overridden (int_status_overrides): features_minutes_v1_live_scenarios.
 with
 
 targets as (
@@ -41,6 +44,24 @@ rolling as (
 team_context as (
 
     select * from {{ ref('int_team_context_prior') }}
+
+),
+
+listing as (
+
+    select * from {{ ref('int_status_listing_context') }}
+
+),
+
+worlds as (
+
+    select * from {{ ref('int_status_worlds') }}
+
+),
+
+overrides as (
+
+    select * from {{ ref('int_status_overrides') }}
 
 ),
 
@@ -100,7 +121,7 @@ joined as (
             as opponent_team_tricode,
 
         -- injury report as of the cutoff; no qualifying row = UNK (not on a qualifying report)
-        coalesce(injuries.status, 'UNK') as status,
+        coalesce(injuries.status, 'UNK') as reported_status,
         injuries.reason as injury_reason,
         injuries.snapshot_ts as injury_as_of_ts,
 
@@ -214,10 +235,42 @@ joined as (
 
 ),
 
-positioned as (
+-- the worlds (scenario_id -1 for every row; 0 .. 2^K - 1 for the rows of a live team-game with GTD players)
+-- and each row's status in its world: the reported one, or the GTD override; plus the listing context
+worlded as (
 
     select
         joined.*,
+        coalesce(worlds.scenario_id, cast(-1 as bigint)) as scenario_id,
+        worlds.scenario_gtd_player_ids,
+        worlds.scenario_out_player_ids,
+        coalesce(overrides.scenario_status, joined.reported_status) as status,
+        listing.status_role,
+        listing.prior_game_listed,
+        listing.prior_game_played
+    from joined
+    left join worlds
+        on joined.cutoff_kind = worlds.cutoff_kind
+        and joined.game_id = worlds.game_id
+        and joined.team_id = worlds.team_id
+    left join overrides
+        on worlds.cutoff_kind = overrides.cutoff_kind
+        and worlds.game_id = overrides.game_id
+        and worlds.team_id = overrides.team_id
+        and worlds.scenario_id = overrides.scenario_id
+        and joined.player_id = overrides.player_id
+    left join listing
+        on joined.cutoff_kind = listing.cutoff_kind
+        and joined.game_id = listing.game_id
+        and joined.player_id = listing.player_id
+        and joined.team_id = listing.team_id
+
+),
+
+positioned as (
+
+    select
+        worlded.*,
         -- listed position when the roster has one; else the prior stat profile (last 82 eligible games,
         -- >= 150 minutes): BIG if rebounds >= 9.5 or blocks >= 1.5 per 36, G if assists >= 4.5 per 36, else W
         case
@@ -242,7 +295,7 @@ positioned as (
             when lineup_role = 'out' then 1
             else 0
         end as is_vacating
-    from joined
+    from worlded
 
 ),
 
@@ -262,6 +315,7 @@ team_counts as (
         cutoff_kind,
         game_id,
         team_id,
+        scenario_id,
         sum(case when archetype = 'G' then is_available else 0 end) as available_g,
         sum(case when archetype = 'W' then is_available else 0 end) as available_w,
         sum(case when archetype = 'B' then is_available else 0 end) as available_b,
@@ -270,7 +324,7 @@ team_counts as (
         sum(case when pos_bucket = 'W' then is_vacating * season_minutes_prior else 0 end) as vacated_wing_minutes,
         sum(case when pos_bucket = 'BIG' then is_vacating * season_minutes_prior else 0 end) as vacated_big_minutes
     from archetyped
-    group by cutoff_kind, game_id, team_id
+    group by cutoff_kind, game_id, team_id, scenario_id
 
 ),
 
@@ -306,6 +360,7 @@ assembled as (
         on archetyped.cutoff_kind = team_counts.cutoff_kind
         and archetyped.game_id = team_counts.game_id
         and archetyped.team_id = team_counts.team_id
+        and archetyped.scenario_id = team_counts.scenario_id
 
 )
 
@@ -435,5 +490,16 @@ select
     roster_game_date_source,
     label_source,
     game_type,
-    cutoff_ts
+    cutoff_ts,
+    status_role,
+    -- listed now (status other than UNK) and not on the report of the team's previous game: first; else
+    -- played / missed that game (no previous game: missed)
+    case
+        when status <> 'UNK' and not coalesce(prior_game_listed, false) then 'first'
+        when prior_game_played then 'played'
+        else 'missed'
+    end as status_state,
+    scenario_id,
+    scenario_gtd_player_ids,
+    scenario_out_player_ids
 from assembled

@@ -1,5 +1,5 @@
 -- Team context per (cutoff_kind, game, team) from the team's games available before the cutoff:
--- season-to-date pace and ratings, and the minutes dispersion of the team's previous game.
+-- season-to-date pace and ratings, the minutes dispersion of the team's previous game and that game's id.
 -- Same pointer technique as int_player_history_pointers: prior_seq = running max of the history seq over
 -- the time-ordered union of the targets' teams' history rows (int_team_history) and the cutoffs.
 with
@@ -64,7 +64,9 @@ select
         then 100.0e0 * history.season_points / history.season_possessions end as team_off_rtg_szn,
     case when history.season = targets.season and history.season_opponent_possessions > 0
         then 100.0e0 * history.season_points_allowed / history.season_opponent_possessions end as team_def_rtg_szn,
-    history.minutes_dispersion as team_minutes_dispersion_prior
+    history.minutes_dispersion as team_minutes_dispersion_prior,
+    -- the team's previous game: its latest game whose box score is known at the cutoff (null = none)
+    history.game_id as prior_team_game_id
 from targets
 left join history
     on targets.team_id = history.team_id

@@ -6,6 +6,7 @@ features as (
 
     select * from {{ ref('int_features') }}
     where cutoff_kind = 'live'
+        and scenario_id = -1  -- the injury report as reported (worlds: features_minutes_v1_live_scenarios)
 
 )
 

@@ -25,21 +25,25 @@ MINUTES_LIVE_PY = PROJECT_ROOT / "minutes_live"
 ON_HISTORY_EXCLUDES = ["tag:history", "tag:staging", "resource_type:seed", "test_type:unit",
                        "assert_asof_matches_brute_force"]
 LEGACY_SELECTIONS = {
-    "live_slate": ["--select", "+features_minutes_v1_live", "int_history_state",
+    "live_slate": ["--select", "+features_minutes_v1_live", "+features_minutes_v1_live_scenarios", "int_history_state",
                    "--exclude", "features_minutes_v1", "test_type:unit"],
     "gold_features": ["--select", "+features_minutes_v1", "int_history_state", "--exclude", "test_type:unit"],
     "overnight_gold": ["--select", "+features_minutes_v1", "int_history_state"],
     "parity": ["--select", "+features_minutes_v1_live", "+features_minutes_v1", "int_history_state",
                "--exclude", "test_type:unit"],
-    "live_slate_on_history": ["--select", "+features_minutes_v1_live", "--exclude", "features_minutes_v1",
+    "live_slate_on_history": ["--select", "+features_minutes_v1_live", "+features_minutes_v1_live_scenarios",
+                              "--exclude", "features_minutes_v1",
                               *ON_HISTORY_EXCLUDES, "tag:repeated_on_live_mart"],
     "gold_on_history": ["--select", "+features_minutes_v1", "--exclude", *ON_HISTORY_EXCLUDES],
     "history": ["--select", "+tag:history", "resource_type:seed", "--exclude", "test_type:unit"],
 }
 # dbt ls --resource-type all counts (models, seeds, sources, tests). Since the history split (issue 12) the
 # full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
-NODE_COUNTS = {"live_slate": 105, "gold_features": 106, "overnight_gold": 114, "parity": 132,
-               "live_slate_on_history": 62, "gold_on_history": 70, "history": 32}
+# The injury-listing context and the GTD worlds (int_status_listing_context, int_status_overrides,
+# int_status_worlds) and status_role / status_state added models and tests to every feature selection; the live
+# ones also build features_minutes_v1_live_scenarios with the live mart's column tests.
+NODE_COUNTS = {"live_slate": 128, "gold_features": 103, "overnight_gold": 110, "parity": 126,
+               "live_slate_on_history": 90, "gold_on_history": 72, "history": 27}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_team_standings_history", "int_history_state"}
@@ -161,7 +165,19 @@ def test_overview_version_groups_and_access(parsed) -> None:
     for node in models:
         layer = node["fqn"][1]
         assert (node["access"], node["group"]) == expected[layer], node["name"]
-    assert sum(n["access"] == "public" for n in models) == 2
+    assert sum(n["access"] == "public" for n in models) == 3  # the two feature marts + the live GTD worlds
+
+
+def test_scenario_mart_contract_is_the_live_contract_plus_the_scenario_columns() -> None:
+    """features_minutes_v1_live_scenarios writes its column list out (YAML cannot extend the shared anchor):
+    it must stay the live mart's, entry for entry (names, types, docs, tests), then the scenario columns."""
+    spec = yaml.safe_load((PROJECT_ROOT / "models" / "marts" / "_marts__models.yml").read_text())
+    models = {m["name"]: m for m in spec["models"]}
+    live, worlds = models["features_minutes_v1_live"], models["features_minutes_v1_live_scenarios"]
+    assert worlds["config"]["contract"] == {"enforced": True}
+    assert worlds["columns"][: len(live["columns"])] == live["columns"]
+    assert [(c["name"], c["data_type"]) for c in worlds["columns"][len(live["columns"]):]] == [
+        ("scenario_id", "bigint"), ("scenario_gtd_player_ids", "varchar"), ("scenario_out_player_ids", "varchar")]
 
 
 def test_every_doc_reference_resolves(parsed) -> None:
@@ -203,7 +219,7 @@ def test_no_undocumented_columns(tmp_path: Path, parsed) -> None:
         undocumented[layer] += [f"{node['name']}.{c}" for c in sorted(actual)
                                 if not (declared.get(c, {}).get("description") or "").strip()]
         stale += [f"{node['name']}.{c}" for c in sorted(set(declared) - actual)]
-    assert totals == {"run": 15, "staging": 93, "intermediate": 324, "marts": 192}, totals
+    assert totals == {"run": 15, "staging": 93, "intermediate": 314, "marts": 270}, totals
     assert undocumented == {layer: [] for layer in LAYERS}
     assert stale == []
 

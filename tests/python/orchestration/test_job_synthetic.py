@@ -43,7 +43,14 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
 
     first = run_job(_cfg(world, t1), job="morning", bundle_config=world["config"])
     run1 = rd.run_id_for(t1)
-    assert {p.name for p in first.features_dir.iterdir()} == {"features.parquet", "ids.csv", "summary.json", "coverage.csv"}
+    assert {p.name for p in first.features_dir.iterdir()} == {"features.parquet", "scenario_features.parquet", "ids.csv",
+                                                             "summary.json", "coverage.csv"}
+    # the game-time-decision worlds of the slate: the live mart's columns + the scenario keys, counted in the summary
+    features = pd.read_parquet(first.features_dir / "features.parquet")
+    scenarios = pd.read_parquet(first.features_dir / "scenario_features.parquet")
+    assert list(scenarios.columns) == [*features.columns, "scenario_id", "scenario_gtd_player_ids",
+                                       "scenario_out_player_ids"]
+    assert json.loads((first.features_dir / "summary.json").read_text())["scenario_rows"] == len(scenarios)
     assert {p.name for p in first.scores_dir.iterdir()} == {"minutes.parquet", "scenarios.parquet", "summary.json"}
     assert {p.name for p in first.report_dir.iterdir()} == {"team_minutes.csv", "snapshot_coverage.csv", "feature_freshness.csv"}
     minutes = pd.read_parquet(first.scores_dir / "minutes.parquet")

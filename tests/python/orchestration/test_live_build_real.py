@@ -60,8 +60,14 @@ def test_live_build_writes_complete_run_and_moves_latest(store):
     # 23:00 UTC (18:00 ET): lines are quoted 3h before tip, so games tipping after 02:00 UTC have none yet
     res = build_live(_cfg(store, "2022-01-15T23:00:00+00:00", allow_missing_odds=True))
     run_dir = res.run_dir
-    assert {p.name for p in run_dir.iterdir()} == {"features.parquet", "ids.csv", "summary.json", "coverage.csv"}
+    assert {p.name for p in run_dir.iterdir()} == {"features.parquet", "scenario_features.parquet", "ids.csv", "summary.json",
+                                                   "coverage.csv"}
     features = pd.read_parquet(run_dir / "features.parquet")
+    # real reports list OUT only: no game-time decisions, an empty worlds file with the live columns + scenario keys
+    scenarios = pd.read_parquet(run_dir / "scenario_features.parquet")
+    assert scenarios.empty and list(scenarios.columns) == [*features.columns, "scenario_id", "scenario_gtd_player_ids",
+                                                           "scenario_out_player_ids"]
+    assert json.loads((run_dir / "summary.json").read_text())["scenario_rows"] == 0
     assert list(features.columns[: len(contract_names())]) == contract_names()
     assert features["minutes"].isna().all()
     assert features["game_date"].astype(str).eq("2022-01-15").all()

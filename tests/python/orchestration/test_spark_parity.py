@@ -23,7 +23,7 @@ import pytest
 
 from foundation import run_directory as rd
 from minutes_live import engine_parity
-from minutes_live.build_live import GOLD_MART, LIVE_MART
+from minutes_live.build_live import GOLD_MART, LIVE_MART, SCENARIOS_MART
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -73,6 +73,7 @@ def _job(world, db: Path, root: Path, target: str) -> dict:
     scores = root / "artifacts" / "minutes_v1" / "daily" / world["day"].isoformat() / run
     return {"summary": json.loads((features / "summary.json").read_text()),
             "features": pd.read_parquet(features / "features.parquet"),
+            "scenarios": pd.read_parquet(features / "scenario_features.parquet"),
             "minutes": pd.read_parquet(scores / "minutes.parquet"), "stdout": proc.stdout}
 
 
@@ -86,6 +87,12 @@ def test_the_live_job_runs_end_to_end_on_spark_and_publishes_what_duckdb_publish
     assert f"morning run {rd.run_id_for(world['as_of'])}" in spark["stdout"]
     comparison = engine_parity.compare_marts(LIVE_MART, duck["features"], spark["features"])
     assert comparison.ok, "\n".join(comparison.problems)
+    # the game-time-decision worlds come back through the Spark export too (the slate has GTD players)
+    worlds = engine_parity.compare_marts(SCENARIOS_MART, duck["scenarios"], spark["scenarios"],
+                                         keys=("scenario_id", "game_id", "player_id", "team_id"))
+    assert worlds.ok, "\n".join(worlds.problems)
+    assert len(spark["scenarios"]) > 0
+    assert duck["summary"]["scenario_rows"] == spark["summary"]["scenario_rows"] == len(spark["scenarios"])
     pd.testing.assert_frame_equal(duck["minutes"], spark["minutes"], check_exact=True)
     assert len(spark["minutes"]) > 100
 
