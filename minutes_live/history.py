@@ -155,6 +155,17 @@ def prepare(db_path: Path, history: HistoryPlan) -> None:
             con.execute(f"drop table if exists {STATE_TABLE}")
 
 
+def _only_slate_tests_failed(exc: BaseException) -> bool:
+    """True when dbt failed only data tests of models that are not history (a slate's checks): the history
+    it built stays usable. Anything else (a seed, a model, a hook, a history test, an interruption) is not."""
+    from minutes_live.dbt_runner import DbtError
+
+    if not isinstance(exc, DbtError) or not exc.failures:
+        return False
+    return all(f.resource_type == "test" and (f.attached_node or "").rsplit(".", 1)[-1] not in HISTORY_TABLES
+               for f in exc.failures)
+
+
 def build(kind: str, params: dict, *, db_path: Path) -> HistoryPlan:
     """One `dbt build` of `kind` (live | gold | overnight | parity) with run parameters `params` (the keys of
     the dbt vars), on stored history when it is fresh; the overnight build always rebuilds it.
@@ -180,6 +191,13 @@ def build(kind: str, params: dict, *, db_path: Path) -> HistoryPlan:
         spark_engine.clear_exports(db_path)
     else:
         prepare(db_path, history)
-    run_dbt(["build", "--selector", history.selector(kind)], params={**params, **history.params()},
-            db_path=db_path, quiet=True)
+    try:
+        run_dbt(["build", "--selector", history.selector(kind)], params={**params, **history.params()},
+                db_path=db_path, quiet=True)
+    except BaseException as exc:
+        # dbt builds every node it can: a rebuild that failed elsewhere (a seed, say) may still have written
+        # int_history_state, and the next build would reuse history built beside the failure
+        if history.rebuild and not on_spark and not _only_slate_tests_failed(exc):
+            prepare(db_path, history)
+        raise
     return history

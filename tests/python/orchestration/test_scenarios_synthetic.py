@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -250,3 +251,90 @@ def test_a_world_with_g_out_equals_the_report_saying_g_is_out(store, world, tmp_
     for col in TEAMMATE_COLUMNS:
         moved |= ~values_equal(base[f"{col}_base"], base[f"{col}_world"])
     assert moved[teammates].any()
+
+
+# --- the worlds scored and published (scoring/worlds.py) -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(world, store, tmp_path_factory):
+    """The scheduled job on a copy of the world's store, in roots of its own: features, scores with
+    scenarios.parquet, reports, registry."""
+    from minutes_live.build_live import LiveBuildConfig
+    from minutes_live.job import run_job
+
+    root = tmp_path_factory.mktemp("worlds_job")
+    db = root / "data" / "wh.duckdb"
+    db.parent.mkdir(parents=True)
+    shutil.copyfile(world["env"]["MINUTES_LIVE_DUCKDB"], db)
+    env = {"MINUTES_LIVE_DATA_ROOT": str(root / "data"), "MINUTES_LIVE_DUCKDB": str(db),
+           "MINUTES_LIVE_ARTIFACTS": str(root / "artifacts"), "MINUTES_LIVE_REPORTS": str(root / "reports")}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        cfg = LiveBuildConfig(day=world["day"], run_as_of_ts=world["as_of"], source="synthetic",
+                              dataset_dir=world["league"], allow_missing_odds=True)
+        result = run_job(cfg, job="worlds", bundle_config=world["config"])
+        yield {"result": result, "env": env, "day": world["day"]}
+
+
+def test_published_worlds_are_consistent_and_sum_to_the_target(published, world) -> None:
+    from scoring.active_bundle import resolve_bundle_dir
+    from scoring.bundle import load_bundle
+
+    result = published["result"]
+    bundle = load_bundle(resolve_bundle_dir(world["config"]))
+    target = bundle.reconcile["target_minutes"]
+    minutes = pd.read_parquet(result.scores_dir / "minutes.parquet")
+    worlds = pd.read_parquet(result.scores_dir / "scenarios.parquet")
+    features = pd.read_parquet(result.features_dir / "features.parquet")
+    listed = features[features["status"].isin(GTD)]
+    assert len(listed) > 0 and len(worlds) > 0
+    # the as-reported GTD players (up to 3 per team) each have both worlds for every teammate
+    assert set(worlds["gtd_player_id"]) <= set(listed["player_id"])
+    assert set(worlds["world"]) == {"sits", "plays"}
+    # every team-game's expected minutes sum to the bundle's target, worlds or not; p50 never above if-plays p50
+    sums = minutes[minutes["status"] != "OUT"].groupby(["game_id", "team_id"])["minutes_mean"].sum()
+    assert (sums - target).abs().max() < 0.05
+    assert (minutes["minutes_p50"] <= minutes["minutes_if_play_p50"] + 1e-9).all()
+    # two-world consistency: what the teammates gain when he sits is what he plays when he plays
+    for g, part in worlds.groupby("gtd_player_id"):
+        sits = part[part["world"] == "sits"].set_index("player_id")["minutes_mean"]
+        plays = part[part["world"] == "plays"].set_index("player_id")["minutes_mean"]
+        gained = (sits.drop(index=g) - plays.drop(index=g)).sum()
+        assert gained == pytest.approx(plays[g], abs=0.5), g
+        assert sits[g] == 0.0
+    # a doubtful player plays rarely (measured rates), a questionable one in between
+    gtd_rows = minutes.merge(listed[["game_id", "player_id"]], on=["game_id", "player_id"])
+    doubtful = gtd_rows[gtd_rows["status"] == "DOUBTFUL"]
+    assert (doubtful["play_prob"] <= 0.15).all()
+    summary = json.loads((result.scores_dir / "summary.json").read_text())
+    assert summary["game_time_decisions"]["players"] == worlds["gtd_player_id"].nunique()
+    assert all(t["raw_mean_sum"] is not None and t["adjustment"] is not None
+               for t in summary["team_minutes"]["teams"])
+
+
+def test_runs_show_and_export_surface_the_worlds(published, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from minutes_live.cli import app
+
+    for k, v in published["env"].items():
+        monkeypatch.setenv(k, v)
+    worlds = pd.read_parquet(published["result"].scores_dir / "scenarios.parquet")
+    g = int(worlds["gtd_player_id"].iloc[0])
+    day = published["day"].isoformat()
+    runner = CliRunner()
+    shown = runner.invoke(app, ["runs", "show", "latest", "--date", day])
+    assert shown.exit_code == 0, shown.output
+    assert "game-time decisions" in shown.output and str(g) in shown.output
+    one = runner.invoke(app, ["runs", "show", "latest", "--date", day, "--gtd", str(g)])
+    assert one.exit_code == 0, one.output
+    assert "if he sits" in one.output and "teammates gain" in one.output
+    bad = runner.invoke(app, ["runs", "show", "latest", "--date", day, "--gtd", "12345"])
+    assert bad.exit_code == 2 and "not a game-time decision" in bad.output
+    exported = runner.invoke(app, ["runs", "export", "latest", "--date", day, "--scenarios", "--format", "csv"])
+    assert exported.exit_code == 0, exported.output
+    lines = [ln for ln in exported.output.splitlines() if ln.strip()]
+    assert lines[0].startswith("game_id,team_id,team_tricode,gtd_player_id")
+    assert len(lines) == len(worlds) + 1
