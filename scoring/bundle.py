@@ -105,6 +105,12 @@ def calibrated_play(raw: np.ndarray, play_cal: dict | None) -> np.ndarray:
     return np.interp(np.clip(raw, 0.0, 1.0), play_cal["x"], play_cal["y"])
 
 
+def median_level(level: np.ndarray | float, play_prob: np.ndarray) -> np.ndarray:
+    """The calibrated median level, capped at 1 - play_prob / 2: the mixture's quantile at that level is the
+    conditional median, so the published p50 never exceeds minutes_if_play_p50."""
+    return np.minimum(level, 1.0 - np.asarray(play_prob, float) / 2.0)
+
+
 def cell_of(role: np.ndarray, starter: np.ndarray) -> np.ndarray:
     """Mixture-calibration cell of each row: pre-game role bucket x pre-tip starter / bench."""
     return np.char.add(np.char.add(role.astype(str), "|"), np.where(starter, "starter", "bench"))
@@ -195,14 +201,16 @@ class MinutesBundle:
                           clearance=clearance_probability(features, rates), V=V_k,
                           out_mask=is_out(features), role=role, starter=starter)
 
-    def mixture_levels(self, comps: Components, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Per row the levels read as minutes_p10 / minutes_p90 (fitted on all non-OUT rows per cell)."""
+    def mixture_levels(self, comps: Components, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row the levels read as minutes_p10 / p50 (before `median_level`'s cap) / p90, fitted on all
+        non-OUT rows per cell."""
         table = (self.calibration.get("mixture") if calibrate else None) or {}
         n = len(comps.V)
         if not table:
-            return np.full(n, PUBLISHED_LEVELS["minutes_p10"]), np.full(n, PUBLISHED_LEVELS["minutes_p90"])
+            return tuple(np.full(n, level) for level in PUBLISHED_LEVELS.values())
         entries = lookup(table, cell_of(comps.role, comps.starter), comps.role)
-        return np.array([e["lo"] for e in entries]), np.array([e["hi"] for e in entries])
+        return (np.array([e["lo"] for e in entries]), np.array([e.get("mid", 0.5) for e in entries]),
+                np.array([e["hi"] for e in entries]))
 
     def reconciled(self, comps: Components, groups: np.ndarray, reconcile: bool = True) -> Reconciled:
         play = comps.play_prob
@@ -215,11 +223,11 @@ class MinutesBundle:
         """The published columns of one world (module docstring of scoring/distribution.py)."""
         out = comps.out
         play = comps.play_prob
-        lo, hi = self.mixture_levels(comps, calibrate)
+        lo, mid, hi = self.mixture_levels(comps, calibrate)
         out["play_prob"] = play
         out["minutes_mean"] = play * conditional_mean(rec.V)
         out["minutes_mean_raw"] = play * conditional_mean(comps.V)
-        for name, level in (("minutes_p10", lo), ("minutes_p50", 0.5), ("minutes_p90", hi)):
+        for name, level in (("minutes_p10", lo), ("minutes_p50", median_level(mid, play)), ("minutes_p90", hi)):
             out[name] = mixture_quantile(rec.V, play, level)
         for name, level in COND_LEVELS.items():
             out[name] = quantile_at(KNOTS, rec.V, level)

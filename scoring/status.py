@@ -58,21 +58,23 @@ def canonical_status(status: pd.Series) -> pd.Series:
 
 
 def status_role(features: pd.DataFrame) -> pd.Series:
-    """`status_role` from the features (dbt), else an approximation from the last-10 average (>= 20: rotation)."""
-    if "status_role" in features.columns:
-        role = features["status_role"].astype("string").str.lower()
-        if role.notna().all():
-            return role.astype(object)
+    """`status_role` from the features (dbt); where it is missing or not a known role, an approximation from the
+    last-10 average (>= 20: rotation)."""
     r10 = pd.to_numeric(features.get("roll_mean_10", pd.Series(np.nan, index=features.index)), errors="coerce")
-    return pd.Series(np.where(r10.fillna(0) >= ROTATION_MINUTES, "rotation", "bench"), index=features.index,
-                     dtype=object)
+    approx = pd.Series(np.where(r10.fillna(0) >= ROTATION_MINUTES, "rotation", "bench"), index=features.index,
+                       dtype=object)
+    if "status_role" not in features.columns:
+        return approx
+    role = features["status_role"].astype("string").str.lower()
+    return role.where(role.isin(["rotation", "bench"]), approx).astype(object)
 
 
 def status_state(features: pd.DataFrame) -> pd.Series:
-    """`status_state` (first / played / missed) from the features (dbt), else `all`."""
-    if "status_state" in features.columns:
-        return features["status_state"].astype("string").str.lower().fillna("all").astype(object)
-    return pd.Series("all", index=features.index, dtype=object)
+    """`status_state` (first / played / missed) from the features (dbt); `all` where missing or unknown."""
+    if "status_state" not in features.columns:
+        return pd.Series("all", index=features.index, dtype=object)
+    state = features["status_state"].astype("string").str.lower()
+    return state.where(state.isin(["first", "played", "missed"]), "all").astype(object)
 
 
 def clearance_probability(features: pd.DataFrame, rates: dict[str, float] | None = None) -> np.ndarray:

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 from foundation import settings
-from scoring.bundle import CALIBRATION_FORMAT, MinutesBundle, cell_of, lgb_threads, lgb_workers, load_bundle
+from scoring.bundle import (
+    CALIBRATION_FORMAT,
+    MinutesBundle,
+    cell_of,
+    lgb_threads,
+    lgb_workers,
+    load_bundle,
+    median_level,
+)
 from scoring.contract import PROJECT_ROOT
 from scoring.distribution import KNOTS, mixture_quantile, quantile_at
 from scoring.features import as_float_array, build_matrix, feature_spec
@@ -165,16 +173,23 @@ def fit_conditional_levels(V: np.ndarray, y: np.ndarray, role: np.ndarray) -> di
 
 
 def fit_mixture_levels(V: np.ndarray, play: np.ndarray, y: np.ndarray, cells: np.ndarray, role: np.ndarray) -> dict:
-    """Per role x starter cell (then role bucket, then global), the levels read as p10 and p90 of the mixture
-    so that 10% of all non-OUT actuals fall below p10 and 10% above p90; p50 stays the mixture's median."""
+    """Per role x starter cell (then role bucket, then global), the levels read as p10, p50 and p90 of the
+    mixture: 10% of all non-OUT actuals fall below p10 and 10% above p90, and p50 is read at the level with the
+    least absolute error (the point forecast; 0.5 for a calibrated mixture). The p50 level is capped per row at
+    1 - play_prob / 2 (`median_level`), the level whose mixture quantile is the median if he plays: so p50 never
+    exceeds minutes_if_play_p50."""
 
     def fit(sel: np.ndarray) -> dict:
         Vs, ps, ys = V[sel], play[sel], y[sel]
         lo = _bisect_level(lambda b: float(np.mean(ys < mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.001, 0.5,
                            increasing=True)
+        # p50 is the point forecast: the level (0.30 .. 0.70) whose mixture quantile has the least absolute error
+        grid = np.round(np.arange(0.30, 0.7001, 0.01), 2)
+        errors = [float(np.mean(np.abs(ys - mixture_quantile(Vs, ps, median_level(b, ps))))) for b in grid]
+        mid = float(grid[int(np.argmin(errors))])
         hi = _bisect_level(lambda b: float(np.mean(ys > mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.5, 0.999,
                            increasing=False)
-        return {"lo": lo, "hi": hi, "rows": int(sel.sum())}
+        return {"lo": lo, "mid": mid, "hi": hi, "rows": int(sel.sum())}
 
     table = {"global": fit(np.ones(len(y), bool))}
     for keys in (role, cells):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scoring.bundle import COND_LEVELS, DISTRIBUTION_COLUMNS, MinutesBundle
+from scoring.bundle import COND_LEVELS, DISTRIBUTION_COLUMNS, MinutesBundle, median_level
 from scoring.distribution import conditional_mean, mixture_of_worlds_quantile
 from scoring.features import WORLD_COLUMN
 from scoring.status import clearance_probability
@@ -92,17 +92,17 @@ def score_slate(bundle: MinutesBundle, base: pd.DataFrame, scenarios: pd.DataFra
 
     published = world_rows[world_rows[WORLD_COLUMN] == -1].drop(columns=[WORLD_COLUMN, "world_weight"])
     mixed = []
-    lo, hi = bundle.mixture_levels(comps)
+    lo, mid, hi = bundle.mixture_levels(comps)
     for (game_id, team_id), part in world_rows[world_rows[WORLD_COLUMN] >= 0].groupby(["game_id", "team_id"]):
         base_part = base[(base["game_id"] == game_id) & (base["team_id"] == team_id)]
         for _, player in base_part.iterrows():
             idx = part.index[part["player_id"] == player["player_id"]].to_numpy()
-            mixed.append(_mix(world_rows, idx, V, raw_V, lo[idx[0]], hi[idx[0]], player))
+            mixed.append(_mix(world_rows, idx, V, raw_V, (lo[idx[0]], mid[idx[0]], hi[idx[0]]), player))
     published = pd.concat([published, pd.DataFrame(mixed)], ignore_index=True)
     order = pd.MultiIndex.from_frame(base[["game_id", "player_id"]])
     published = published.set_index(["game_id", "player_id"]).loc[order].reset_index()
     published = published[[c for c in world_rows.columns if c not in (WORLD_COLUMN, "world_weight")]]
-    return published, scenario_table(world_rows, V, lo, hi, base, cleared, info)
+    return published, scenario_table(world_rows, V, (lo, mid, hi), base, cleared, info)
 
 
 def _components(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
@@ -111,8 +111,8 @@ def _components(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray) -> lis
     return [(w[k], float(world_rows.at[i, "play_prob"]), V[i]) for k, i in enumerate(idx)]
 
 
-def _mix(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray, raw_V: np.ndarray, lo: float, hi: float,
-         player: pd.Series) -> dict:
+def _mix(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray, raw_V: np.ndarray,
+         levels: tuple[float, float, float], player: pd.Series) -> dict:
     """One player's published row: the mixture of his world rows `idx`."""
     first = world_rows.loc[idx[0]].to_dict()
     row = {k: v for k, v in first.items() if k not in DISTRIBUTION_COLUMNS}
@@ -126,7 +126,9 @@ def _mix(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray, raw_V: np.nda
     row["minutes_mean_raw"] = float(np.sum(w * play * conditional_mean(raw_V[idx])))
     row["team_minutes_raw"] = float(np.sum(w * world_rows.loc[idx, "team_minutes_raw"].to_numpy(float)))
     row["team_minutes_factor"] = float(np.sum(w * world_rows.loc[idx, "team_minutes_factor"].to_numpy(float)))
-    for name, level in (("minutes_p10", lo), ("minutes_p50", 0.5), ("minutes_p90", hi)):
+    lo, mid, hi = levels
+    for name, level in (("minutes_p10", lo), ("minutes_p50", float(median_level(mid, row["play_prob"]))),
+                        ("minutes_p90", hi)):
         row[name] = mixture_of_worlds_quantile(comps, level) if row["play_prob"] > 0 else 0.0
     if row["play_prob"] > 0:
         played = [(c[0] * c[1], 1.0, c[2]) for c in comps if c[0] * c[1] > 0]
@@ -140,11 +142,12 @@ def _mix(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray, raw_V: np.nda
     return row
 
 
-def scenario_table(world_rows: pd.DataFrame, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, base: pd.DataFrame,
-                   cleared: dict[int, float], info: pd.DataFrame) -> pd.DataFrame:
+def scenario_table(world_rows: pd.DataFrame, V: np.ndarray, levels: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   base: pd.DataFrame, cleared: dict[int, float], info: pd.DataFrame) -> pd.DataFrame:
     """Per GTD player and outcome ("sits" / "plays"): every teammate's distribution in that outcome."""
     names = dict(zip(base["player_id"].astype(int), base["player_name"], strict=True))
     statuses = dict(zip(base["player_id"].astype(int), base["status"], strict=True))
+    lo, mid, hi = levels
     rows = []
     scenario_rows = world_rows[world_rows[WORLD_COLUMN] >= 0]
     for (game_id, team_id), part in scenario_rows.groupby(["game_id", "team_id"]):
@@ -170,7 +173,8 @@ def scenario_table(world_rows: pd.DataFrame, V: np.ndarray, lo: np.ndarray, hi: 
                         "status": statuses.get(int(player_id)), "play_prob": p,
                         "minutes_mean": float(np.sum(w * prow["minutes_mean"].to_numpy(float))),
                         "minutes_p10": mixture_of_worlds_quantile(comps, lo[idx[0]]) if p > 0 else 0.0,
-                        "minutes_p50": mixture_of_worlds_quantile(comps, 0.5) if p > 0 else 0.0,
+                        "minutes_p50": (mixture_of_worlds_quantile(comps, float(median_level(mid[idx[0]], p)))
+                                        if p > 0 else 0.0),
                         "minutes_p90": mixture_of_worlds_quantile(comps, hi[idx[0]]) if p > 0 else 0.0,
                     })
     return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))
