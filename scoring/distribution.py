@@ -10,7 +10,7 @@ included), linear in between. So, exactly:
 - `minutes_mean` = p * E[M | plays] = p * integral of F^-1 over [0, 1] (trapezoids between the knots).
 
 Several worlds (a game-time decision that sits or plays, scoring/worlds.py) give a mixture of such
-distributions; `mixture_of_worlds_quantile` inverts their weighted CDF by bisection.
+distributions; `mixture_of_worlds_quantile` inverts their weighted CDF, evaluated on a 0.01-minute grid.
 """
 
 from __future__ import annotations
@@ -73,42 +73,34 @@ def conditional_mean(V: np.ndarray, L: np.ndarray = KNOTS) -> np.ndarray:
     return ((V[:, 1:] + V[:, :-1]) / 2.0 * dl).sum(axis=1)
 
 
-def conditional_cdf(V: np.ndarray, x: np.ndarray, L: np.ndarray = KNOTS) -> np.ndarray:
-    """F(x) per row for one x per row (inverse of the piecewise-linear quantile function; flat parts are fine)."""
-    out = np.empty(len(x))
-    for i in range(len(x)):
-        v = V[i]
-        if x[i] < v[0]:
-            out[i] = 0.0
-        elif x[i] >= v[-1]:
-            out[i] = 1.0
+def conditional_cdf_at(V: np.ndarray, x: np.ndarray, L: np.ndarray = KNOTS) -> np.ndarray:
+    """F(x) of one conditional distribution (values V at levels L) at many x: the inverse of its piecewise-linear
+    quantile function, right-continuous (a flat part of V is an atom: F jumps there)."""
+    j = np.clip(np.searchsorted(V, x, side="right"), 1, len(L) - 1)
+    v0, v1, l0, l1 = V[j - 1], V[j], L[j - 1], L[j]
+    inside = l0 + np.where(v1 > v0, (x - v0) / np.where(v1 > v0, v1 - v0, 1.0), 1.0) * (l1 - l0)
+    return np.where(x < V[0], 0.0, np.where(x >= V[-1], 1.0, inside))
+
+
+GRID = np.linspace(0.0, MAX_MINUTES, 4801)  # 0.01-minute steps: the mixture CDF is evaluated here
+
+
+def mixture_of_worlds_quantile(components: list[tuple[float, float, np.ndarray]], levels) -> np.ndarray:
+    """Quantiles at `levels` of a weighted mixture of two-part distributions [(weight, play_prob, V at KNOTS)];
+    weights sum to 1. The mixture's CDF is evaluated on GRID and inverted by linear interpolation between the
+    two grid points around each level (exact where the CDF is linear, within 0.01 minutes at a jump)."""
+    cdf = np.zeros(len(GRID))
+    for weight, play, V in components:
+        cdf += weight * ((1.0 - play) + play * conditional_cdf_at(np.asarray(V, float), GRID))
+    levels = np.atleast_1d(np.asarray(levels, float))
+    idx = np.searchsorted(cdf, levels - 1e-12, side="left")
+    out = np.empty(len(levels))
+    for k, (i, q) in enumerate(zip(idx, levels, strict=True)):
+        if i <= 0:
+            out[k] = 0.0
+        elif i >= len(GRID):
+            out[k] = MAX_MINUTES
         else:
-            # the largest level whose value is <= x (right-continuous CDF)
-            j = np.searchsorted(v, x[i], side="right")
-            v0, v1, l0, l1 = v[j - 1], v[j], L[j - 1], L[j]
-            out[i] = l0 if v1 <= v0 else l0 + (x[i] - v0) / (v1 - v0) * (l1 - l0)
+            c0, c1 = cdf[i - 1], cdf[i]
+            out[k] = GRID[i - 1] + (q - c0) / (c1 - c0) * (GRID[i] - GRID[i - 1]) if c1 > c0 else GRID[i]
     return out
-
-
-def mixture_of_worlds_quantile(components: list[tuple[float, float, np.ndarray]], level: float,
-                               tol: float = 1e-6) -> float:
-    """`level`-quantile of a weighted mixture of two-part distributions [(weight, play_prob, V at KNOTS)];
-    weights sum to 1. Found by bisection on the mixture's CDF (exact to `tol` minutes)."""
-    weights = np.array([c[0] for c in components], float)
-    probs = np.array([c[1] for c in components], float)
-    Vs = np.vstack([c[2] for c in components])
-
-    def cdf(x: float) -> float:
-        inner = conditional_cdf(Vs, np.full(len(components), x))
-        return float(np.sum(weights * ((1.0 - probs) + probs * inner)))
-
-    if cdf(0.0) >= level:
-        return 0.0
-    lo, hi = 0.0, MAX_MINUTES
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        if cdf(mid) >= level:
-            hi = mid
-        else:
-            lo = mid
-    return hi

@@ -81,7 +81,7 @@ def score_slate(bundle: MinutesBundle, base: pd.DataFrame, scenarios: pd.DataFra
     cleared = dict(zip(base["player_id"].astype(int), clearance_probability(base, rates), strict=True))
     weights = np.ones(len(frame))
     info = scenarios.drop_duplicates(["game_id", "team_id", WORLD_COLUMN]).set_index(
-        ["game_id", "team_id", WORLD_COLUMN])[[GTD_IDS, OUT_IDS]]
+        ["game_id", "team_id", WORLD_COLUMN])[[GTD_IDS, OUT_IDS]].sort_index()
     for (game_id, team_id, scenario_id), row in info.iterrows():
         out_ids = set(_ids(row[OUT_IDS]))
         w = float(np.prod([(1 - cleared[g]) if g in out_ids else cleared[g] for g in _ids(row[GTD_IDS])]))
@@ -93,88 +93,94 @@ def score_slate(bundle: MinutesBundle, base: pd.DataFrame, scenarios: pd.DataFra
     published = world_rows[world_rows[WORLD_COLUMN] == -1].drop(columns=[WORLD_COLUMN, "world_weight"])
     mixed = []
     lo, mid, hi = bundle.mixture_levels(comps)
-    for (game_id, team_id), part in world_rows[world_rows[WORLD_COLUMN] >= 0].groupby(["game_id", "team_id"]):
-        base_part = base[(base["game_id"] == game_id) & (base["team_id"] == team_id)]
-        for _, player in base_part.iterrows():
-            idx = part.index[part["player_id"] == player["player_id"]].to_numpy()
-            mixed.append(_mix(world_rows, idx, V, raw_V, (lo[idx[0]], mid[idx[0]], hi[idx[0]]), player))
+    arrays = {c: world_rows[c].to_numpy(float) for c in ("world_weight", "play_prob", "minutes_mean",
+                                                          "team_minutes_raw", "team_minutes_factor")}
+    records = world_rows.to_dict("records")
+    in_worlds = world_rows[world_rows[WORLD_COLUMN] >= 0]
+    rows_of = in_worlds.groupby(["game_id", "team_id", "player_id"], sort=False).indices  # positions (RangeIndex)
+    status_of = dict(zip(zip(base["game_id"], base["player_id"], strict=True), base["status"], strict=True))
+    for (game_id, _team_id, player_id), pos in rows_of.items():
+        idx = in_worlds.index.to_numpy()[pos]
+        mixed.append(_mix(records, arrays, idx, V, raw_V, (lo[idx[0]], mid[idx[0]], hi[idx[0]]),
+                          status_of[(game_id, player_id)]))
     published = pd.concat([published, pd.DataFrame(mixed)], ignore_index=True)
     order = pd.MultiIndex.from_frame(base[["game_id", "player_id"]])
     published = published.set_index(["game_id", "player_id"]).loc[order].reset_index()
     published = published[[c for c in world_rows.columns if c not in (WORLD_COLUMN, "world_weight")]]
-    return published, scenario_table(world_rows, V, (lo, mid, hi), base, cleared, info)
+    return published, scenario_table(world_rows, arrays, V, (lo, mid, hi), base, cleared, info)
 
 
-def _components(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
-    w = world_rows.loc[idx, "world_weight"].to_numpy(float)
+def _components(arrays: dict[str, np.ndarray], idx: np.ndarray, V: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
+    w = arrays["world_weight"][idx]
     w = w / w.sum()
-    return [(w[k], float(world_rows.at[i, "play_prob"]), V[i]) for k, i in enumerate(idx)]
+    return [(w[k], float(arrays["play_prob"][i]), V[i]) for k, i in enumerate(idx)]
 
 
-def _mix(world_rows: pd.DataFrame, idx: np.ndarray, V: np.ndarray, raw_V: np.ndarray,
-         levels: tuple[float, float, float], player: pd.Series) -> dict:
-    """One player's published row: the mixture of his world rows `idx`."""
-    first = world_rows.loc[idx[0]].to_dict()
-    row = {k: v for k, v in first.items() if k not in DISTRIBUTION_COLUMNS}
-    row["status"] = player["status"]  # the as-reported status, not a world's override
-    w = world_rows.loc[idx, "world_weight"].to_numpy(float)
+def _mix(records: list[dict], arrays: dict[str, np.ndarray], idx: np.ndarray, V: np.ndarray, raw_V: np.ndarray,
+         levels: tuple[float, float, float], status: str) -> dict:
+    """One player's published row: the mixture of his world rows `idx` (positions in `records` / `arrays`)."""
+    row = {k: v for k, v in records[idx[0]].items() if k not in DISTRIBUTION_COLUMNS}
+    row["status"] = status  # the as-reported status, not a world's override
+    w = arrays["world_weight"][idx]
     w = w / w.sum()
-    play = world_rows.loc[idx, "play_prob"].to_numpy(float)
-    comps = _components(world_rows, idx, V)
+    play = arrays["play_prob"][idx]
+    comps = _components(arrays, idx, V)
     row["play_prob"] = float(np.sum(w * play))
-    row["minutes_mean"] = float(np.sum(w * world_rows.loc[idx, "minutes_mean"].to_numpy(float)))
+    row["minutes_mean"] = float(np.sum(w * arrays["minutes_mean"][idx]))
     row["minutes_mean_raw"] = float(np.sum(w * play * conditional_mean(raw_V[idx])))
-    row["team_minutes_raw"] = float(np.sum(w * world_rows.loc[idx, "team_minutes_raw"].to_numpy(float)))
-    row["team_minutes_factor"] = float(np.sum(w * world_rows.loc[idx, "team_minutes_factor"].to_numpy(float)))
+    row["team_minutes_raw"] = float(np.sum(w * arrays["team_minutes_raw"][idx]))
+    row["team_minutes_factor"] = float(np.sum(w * arrays["team_minutes_factor"][idx]))
     lo, mid, hi = levels
-    for name, level in (("minutes_p10", lo), ("minutes_p50", float(median_level(mid, row["play_prob"]))),
-                        ("minutes_p90", hi)):
-        row[name] = mixture_of_worlds_quantile(comps, level) if row["play_prob"] > 0 else 0.0
+    names = ("minutes_p10", "minutes_p50", "minutes_p90")
     if row["play_prob"] > 0:
+        values = mixture_of_worlds_quantile(comps, [lo, float(median_level(mid, row["play_prob"])), hi])
         played = [(c[0] * c[1], 1.0, c[2]) for c in comps if c[0] * c[1] > 0]
         total = sum(c[0] for c in played)
-        played = [(c[0] / total, 1.0, c[2]) for c in played]
-        for name, level in COND_LEVELS.items():
-            row[name] = mixture_of_worlds_quantile(played, level)
+        cond = mixture_of_worlds_quantile([(c[0] / total, 1.0, c[2]) for c in played], list(COND_LEVELS.values()))
     else:
-        for name in COND_LEVELS:
-            row[name] = 0.0
+        values, cond = np.zeros(3), np.zeros(3)
+    row.update(dict(zip(names, (float(v) for v in values), strict=True)))
+    row.update(dict(zip(COND_LEVELS, (float(v) for v in cond), strict=True)))
     return row
 
 
-def scenario_table(world_rows: pd.DataFrame, V: np.ndarray, levels: tuple[np.ndarray, np.ndarray, np.ndarray],
-                   base: pd.DataFrame, cleared: dict[int, float], info: pd.DataFrame) -> pd.DataFrame:
+def scenario_table(world_rows: pd.DataFrame, arrays: dict[str, np.ndarray], V: np.ndarray,
+                   levels: tuple[np.ndarray, np.ndarray, np.ndarray], base: pd.DataFrame, cleared: dict[int, float],
+                   info: pd.DataFrame) -> pd.DataFrame:
     """Per GTD player and outcome ("sits" / "plays"): every teammate's distribution in that outcome."""
     names = dict(zip(base["player_id"].astype(int), base["player_name"], strict=True))
     statuses = dict(zip(base["player_id"].astype(int), base["status"], strict=True))
     lo, mid, hi = levels
     rows = []
     scenario_rows = world_rows[world_rows[WORLD_COLUMN] >= 0]
+    worlds_col = world_rows[WORLD_COLUMN].to_numpy()
+    players_col = world_rows["player_id"].to_numpy()
+    tricodes = world_rows["team_tricode"].to_numpy() if "team_tricode" in world_rows else None
     for (game_id, team_id), part in scenario_rows.groupby(["game_id", "team_id"]):
         team_info = info.loc[(game_id, team_id)]
         gtds = _ids(team_info[GTD_IDS].iloc[0])
+        outs = {int(sid): set(_ids(r)) for sid, r in team_info[OUT_IDS].items()}
+        positions = part.index.to_numpy()
         for g in gtds:
             for world, want_out in (("sits", True), ("plays", False)):
-                keep = [s for s, r in team_info.iterrows() if (g in _ids(r[OUT_IDS])) == want_out]
-                sub = part[part[WORLD_COLUMN].isin(keep)]
-                for player_id, prow in sub.groupby("player_id"):
-                    idx = prow.index.to_numpy()
-                    w = prow["world_weight"].to_numpy(float)
+                keep = [sid for sid, out in outs.items() if (g in out) == want_out]
+                sub = positions[np.isin(worlds_col[positions], keep)]
+                for player_id in dict.fromkeys(players_col[sub]):
+                    idx = sub[players_col[sub] == player_id]
+                    w = arrays["world_weight"][idx]
                     w = w / w.sum()
-                    play = prow["play_prob"].to_numpy(float)
-                    comps = _components(world_rows, idx, V)
-                    p = float(np.sum(w * play))
+                    comps = _components(arrays, idx, V)
+                    p = float(np.sum(w * arrays["play_prob"][idx]))
+                    q = (mixture_of_worlds_quantile(comps, [lo[idx[0]], float(median_level(mid[idx[0]], p)),
+                                                            hi[idx[0]]]) if p > 0 else np.zeros(3))
                     rows.append({
                         "game_id": int(game_id), "team_id": int(team_id),
-                        "team_tricode": prow["team_tricode"].iloc[0] if "team_tricode" in prow else None,
+                        "team_tricode": None if tricodes is None else tricodes[idx[0]],
                         "gtd_player_id": int(g), "gtd_player_name": names.get(g), "gtd_status": statuses.get(g),
                         "world": world, "world_prob": (1 - cleared[g]) if want_out else cleared[g],
                         "player_id": int(player_id), "player_name": names.get(int(player_id)),
                         "status": statuses.get(int(player_id)), "play_prob": p,
-                        "minutes_mean": float(np.sum(w * prow["minutes_mean"].to_numpy(float))),
-                        "minutes_p10": mixture_of_worlds_quantile(comps, lo[idx[0]]) if p > 0 else 0.0,
-                        "minutes_p50": (mixture_of_worlds_quantile(comps, float(median_level(mid[idx[0]], p)))
-                                        if p > 0 else 0.0),
-                        "minutes_p90": mixture_of_worlds_quantile(comps, hi[idx[0]]) if p > 0 else 0.0,
+                        "minutes_mean": float(np.sum(w * arrays["minutes_mean"][idx])),
+                        "minutes_p10": float(q[0]), "minutes_p50": float(q[1]), "minutes_p90": float(q[2]),
                     })
     return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))

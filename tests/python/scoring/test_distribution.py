@@ -80,10 +80,10 @@ def test_mixture_of_worlds_matches_brute_force() -> None:
             weights.append(np.full(len(s), w[j] / len(s)))
         order = np.argsort(np.concatenate(samples), kind="stable")
         values, cum = np.concatenate(samples)[order], np.cumsum(np.concatenate(weights)[order])
-        for level in (0.1, 0.5, 0.9):
+        got = mixture_of_worlds_quantile([(w[j], p[j], V[j]) for j in range(k)], [0.1, 0.5, 0.9])
+        for level, value in zip((0.1, 0.5, 0.9), got, strict=True):
             brute = values[np.searchsorted(cum, level - 1e-12)]
-            got = mixture_of_worlds_quantile([(w[j], p[j], V[j]) for j in range(k)], level)
-            assert got == pytest.approx(brute, abs=0.02)
+            assert value == pytest.approx(brute, abs=0.02)
 
 
 def test_level_remap_moves_quantiles_and_keeps_them_ordered() -> None:
