@@ -200,6 +200,17 @@ def test_dashboard_in_headless_chromium(chromium, served, tmp_path):
         total = x["base"] + sum(c["contribution"] for c in x["top"]) + x["other"]
         assert abs(total - x["conditional_p50"]) < 0.01
 
+        # a game-time decision opens with his teammates' two worlds: if he sits / if he plays
+        Select(d.find_element(By.ID, "team-filter")).select_by_index(0)
+        gtd_rows = [r for r in d.find_elements(By.CSS_SELECTOR, "#projections tr.player")
+                    if r.find_elements(By.CSS_SELECTOR, "span.tag.gtd")]
+        assert gtd_rows, "the synthetic slate lists questionable / doubtful players"
+        gtd_rows[0].click()
+        worlds = _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.explain .worlds-table tr"), what="the worlds")
+        assert len(worlds) >= 3  # header, the player himself, his teammates
+        assert "if he sits" in worlds[0].text and "if he plays" in worlds[0].text
+        assert "plays with probability" in d.find_element(By.CSS_SELECTOR, "tr.explain .worlds").text
+
         # drift: the newest date is in alert, on the chart and in a banner
         assert "2024-12-31" in d.find_element(By.ID, "drift-alert").text
         assert d.find_elements(By.CSS_SELECTOR, '#drift circle.alert[data-date="2024-12-31"]')
