@@ -253,7 +253,9 @@ def main() -> None:
         notes = {k: v for k, v in r.items() if k not in ("wall_seconds", "peak_rss_mb", "features_path")}
         print(f"| {name} | {r['wall_seconds']} | {r['peak_rss_mb']} | {json.dumps(notes, default=str)} |")
 
-    targets = [("live job / bare full `dbt parse`", f"{ratio:.2f}", "<= 1.0")]
+    targets = [("live job / bare full `dbt parse`", f"{ratio:.2f}", "<= 1.0"),
+               (f"train a Minutes V1.2 bundle ({results['train'].get('train_rows', '?'):,} rows: the seasons before "
+                "the slate), models fitted twice + calibration", f"{results['train']['wall_seconds']} s", "<= 60 s")]
     if 1 in scaling and 5 in scaling:
         apart = abs(scaling[5] - scaling[1]) / min(scaling[1], scaling[5])
         targets.append(("live job with 1 vs 5 seasons of stored history",
