@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from foundation import cli_values, settings
-from foundation.guardrails import InvalidInput
+from foundation.guardrails import InvalidInput, ScoringInputError
 from minutes_live.cli_help import bounded
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ app = typer.Typer(add_completion=False, help="Minutes V1.2 bundle: train, promot
 LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
     "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
 
-def _refuse(command: str, exc: InvalidInput) -> typer.Exit:
+def _refuse(command: str, exc: InvalidInput | ScoringInputError) -> typer.Exit:
     typer.echo(f"{command}: error: {exc}", err=True)
     return typer.Exit(exc.exit_code)
 
@@ -134,9 +134,13 @@ def train(
 @app.command("promote")
 def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle directory to activate.")]) -> None:
     """Make this bundle the active one: artifacts/minutes_v1/current_run.json (after a load + hash check)."""
+    from scoring.bundle import BundleError
     from scoring.train import promote
 
-    typer.echo(promote(bundle_dir))
+    try:
+        typer.echo(promote(bundle_dir))
+    except BundleError as exc:  # damaged, incomplete or foreign bundle: one line, exit 14
+        raise _refuse("promote", ScoringInputError(str(exc))) from None
 
 
 @app.command()

@@ -18,6 +18,7 @@ played rows; team reconciliation scales each team's conditional distributions so
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,15 @@ from scoring.distribution import (
     quantile_at,
     remap_levels,
 )
-from scoring.features import as_float_array, build_matrix, check_schema, is_out, spec_hash, starter_signal
+from scoring.features import (
+    DERIVED_FEATURES,
+    as_float_array,
+    build_matrix,
+    check_schema,
+    is_out,
+    spec_hash,
+    starter_signal,
+)
 from scoring.metrics import ROLE_COLUMN, role_bucket
 from scoring.reconcile import ReconcileConfig, Reconciled, reconcile_expected_minutes
 from scoring.status import clearance_probability
@@ -252,11 +261,12 @@ class MinutesBundle:
         for level, model in zip(self.levels, self.quantile_models, strict=True):
             model.save_model(str(path / _model_file(level)))
         self.play_model.save_model(str(path / "play_prob.txt"))
+        files = {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in model_files(self.levels)}
         spec = dict(self.spec, sha256=self.feature_hash)
         _dump(path / "feature_columns.json", spec)
         _dump(path / "calibration.json", self.calibration)
         meta = dict(self.meta, feature_hash=self.feature_hash, levels=self.levels, reconcile=self.reconcile,
-                    bundle_id=self.meta.get("bundle_id") or path.name)
+                    bundle_id=self.meta.get("bundle_id") or path.name, files=files)
         _dump(path / "meta.json", meta)
         _dump(path / "metrics.json", self.metrics)
         self.meta, self.path = meta, path
@@ -267,33 +277,74 @@ def _dump(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        payload = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BundleError(f"bundle {path.parent} is incomplete: {path.name} is missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BundleError(f"bundle {path.parent}: {path.name} is unreadable ({exc})") from None
+    if not isinstance(payload, dict):
+        raise BundleError(f"bundle {path.parent}: {path.name} is not a JSON object")
+    return payload
+
+
+def model_files(levels: list[float]) -> list[str]:
+    return [_model_file(lv) for lv in levels] + ["play_prob.txt"]
+
+
+def _checked_booster(path: Path, expected_sha256: str | None) -> lgb.Booster:
+    """A LightGBM model file, checked against the sha256 recorded at training before LightGBM reads it (a
+    truncated file makes LightGBM's parser abort the whole process, not raise)."""
+    if not path.is_file():
+        raise BundleError(f"bundle {path.parent} is incomplete: {path.name} is missing")
+    if expected_sha256 is None:
+        raise BundleError(f"bundle {path.parent}: meta.json records no sha256 for {path.name}; retrain the bundle")
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != expected_sha256:
+        raise BundleError(f"bundle {path.parent}: {path.name} does not match its recorded sha256 ({actual[:12]} != "
+                          f"{expected_sha256[:12]}): the file was damaged or modified after training")
+    try:
+        return lgb.Booster(model_file=str(path))
+    except Exception as exc:  # LightGBM raises LightGBMError (and others) for files it cannot parse
+        raise BundleError(f"bundle {path.parent}: {path.name} is not a LightGBM model ({exc})") from None
+
+
 def load_bundle(path: Path) -> MinutesBundle:
-    """Load a bundle directory; refuse it when feature_columns.json does not match the recorded hash."""
+    """Load a bundle directory; refuse it (BundleError, exit 14 in the CLIs) when a file is missing, unreadable
+    or not what training wrote: feature_columns.json against its recorded hash, every model file against its
+    recorded sha256, the feature list against this code's."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"bundle directory not found: {path}")
-    try:
-        spec = json.loads((path / "feature_columns.json").read_text())
-        meta = json.loads((path / "meta.json").read_text())
-        calibration = json.loads((path / "calibration.json").read_text())
-    except FileNotFoundError as exc:
-        raise BundleError(f"bundle {path} is incomplete: {exc.filename} is missing") from exc
+    spec = _read_json(path / "feature_columns.json")
+    meta = _read_json(path / "meta.json")
+    calibration = _read_json(path / "calibration.json")
     stored = spec.pop("sha256", None)
     actual = spec_hash(spec)
     if stored != actual or meta.get("feature_hash") != actual:
         raise BundleError(
             f"bundle {path}: feature_columns.json hash {actual[:12]} does not match the recorded "
-            f"{(meta.get('feature_hash') or stored or 'none')[:12]}; the bundle was modified after training"
+            f"{str(meta.get('feature_hash') or stored or 'none')[:12]}; the bundle was modified after training"
         )
     if calibration.get("format") != CALIBRATION_FORMAT:
         raise BundleError(
             f"bundle {path} is a {meta.get('model_version', 'Minutes V1')} bundle: scoring publishes the Minutes V1.2 "
             "distribution (play probability x minutes if he plays); train and promote a new bundle with "
             "`minutes-live train ... --promote`")
-    levels = [float(x) for x in meta["levels"]]
-    models = [lgb.Booster(model_file=str(path / _model_file(lv))) for lv in levels]
-    play = lgb.Booster(model_file=str(path / "play_prob.txt"))
+    try:
+        levels = [float(x) for x in meta["levels"]]
+    except (KeyError, TypeError, ValueError):
+        raise BundleError(f"bundle {path}: meta.json has no valid `levels` (the conditional quantile levels)") from None
+    derived = list(spec.get("derived_columns") or [])
+    if [c for c in derived if c not in DERIVED_FEATURES] or \
+            spec.get("columns") != [c["name"] for c in spec.get("input_columns", [])] + derived:
+        raise BundleError(f"bundle {path}: its feature list is not one this code builds (derived columns "
+                          f"{derived}); retrain the bundle")
+    files = meta.get("files") or {}
+    models = [_checked_booster(path / name, files.get(name)) for name in model_files(levels)]
     metrics_path = path / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    return MinutesBundle(spec=spec, levels=levels, quantile_models=models, play_model=play, calibration=calibration,
-                         reconcile=meta.get("reconcile", {}), meta=meta, metrics=metrics, path=path)
+    metrics = _read_json(metrics_path) if metrics_path.exists() else {}
+    return MinutesBundle(spec=spec, levels=levels, quantile_models=models[:-1], play_model=models[-1],
+                         calibration=calibration, reconcile=meta.get("reconcile", {}), meta=meta, metrics=metrics,
+                         path=path)

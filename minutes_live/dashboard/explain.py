@@ -41,8 +41,6 @@ def _bundle_dir(scores_summary: dict | None) -> Path:
 
 def load_q50(scores_summary: dict | None):
     """(feature spec, q50 booster, bundle id) of the bundle that scored the run."""
-    import lightgbm as lgb
-
     from scoring.features import spec_hash
 
     path = _bundle_dir(scores_summary)
@@ -51,7 +49,13 @@ def load_q50(scores_summary: dict | None):
     want = ((scores_summary or {}).get("bundle") or {}).get("feature_hash")
     if want and spec_hash(spec) != want:
         raise ExplainError(f"bundle {path}: feature hash {spec_hash(spec)[:12]} is not the {want[:12]} the run used")
-    booster = lgb.Booster(model_file=str(path / "quantile_q50.txt"))
+    from scoring.bundle import BundleError, load_bundle
+
+    try:  # every model file checked against its recorded sha256 before LightGBM reads it
+        bundle = load_bundle(path)
+    except BundleError as exc:
+        raise ExplainError(str(exc)) from None
+    booster = bundle.quantile_models[bundle.levels.index(0.5)]
     return spec, booster, ((scores_summary or {}).get("bundle") or {}).get("bundle_id") or path.name
 
 
