@@ -113,3 +113,14 @@ def test_reconciliation_brings_expected_minutes_to_the_target_and_moves_distribu
     assert np.allclose(rec.raw_sum, np.bincount(groups, weights=p * conditional_mean(V))[groups])
     scaled = np.minimum(V * rec.factor[:, None], 48.0)
     assert np.allclose(rec.V, scaled)
+
+
+def test_a_team_games_reconciliation_does_not_depend_on_the_other_games_scored_with_it() -> None:
+    # live = gold on first-tip games needs the same numbers for a slate alone and inside a whole season
+    rng = np.random.default_rng(17)
+    V = random_conditionals(rng, 13 * 30) * 0.9
+    p = rng.uniform(0.3, 1.0, 13 * 30)
+    groups = np.repeat(np.arange(30), 13)
+    together = reconcile_expected_minutes(V, p, groups, ReconcileConfig(target_minutes=241.5))
+    alone = reconcile_expected_minutes(V[:13], p[:13], groups[:13], ReconcileConfig(target_minutes=241.5))
+    assert np.array_equal(together.V[:13], alone.V) and np.array_equal(together.factor[:13], alone.factor)
