@@ -56,6 +56,11 @@ SNAPSHOT_INPUTS = frozenset({
     "arch_missing_same_pos_count", "arch_missing_total_count", "vac_min_szn", "vac_min_guard_szn",
     "vac_min_wing_szn", "vac_min_big_szn",
 })
+# inputs read from other teams' results known at the cutoff (docs/features.md, "End-of-season context"): a
+# later game's gold cutoff (tip - lead) can know the results of the same day's earlier games, which the slate's
+# live cutoff (first tip - lead) cannot; the team's own record and its opponent's come from earlier days
+LEAGUE_RESULT_INPUTS = frozenset({"games_behind_6th", "games_behind_10th", "clinched_playoff", "eliminated",
+                                  "seed_locked"})
 PRED_COLUMNS = ("minutes_p10", "minutes_p50", "minutes_p90", "play_prob", "is_starter")
 
 
@@ -371,7 +376,7 @@ def summarize_live_check(runs: list[dict]) -> dict:
             "rows_differing_other": sum(r["rows_differing_other"] for r in runs),
             "unmatched_rows": sum(r["live_rows"] + r["gold_rows"] - 2 * r["matched_rows"] for r in runs),
             "feature_columns_differing_first_tip": first, "feature_columns_differing_other": other,
-            "history_inputs_differing": sorted((set(first) | set(other)) - SNAPSHOT_INPUTS),
+            "history_inputs_differing": sorted((set(first) | set(other)) - SNAPSHOT_INPUTS - LEAGUE_RESULT_INPUTS),
             "live_build_seconds_mean": round(float(np.mean([r["live_build_seconds"] for r in runs])), 1) if runs else None}
 
 

@@ -137,7 +137,8 @@ def _live_check_lines(c: dict | None, m: dict) -> list[str]:
         "before their own tip - lead, so the live build has not yet seen what is published in between: the "
         "newer injury report, the tip-30 lineup confirmation (confirmed / projected starter, availability and "
         "vacancy counts that follow from it) and the tip-3h odds line of late games. Inputs outside those "
-        "snapshot-driven ones (experiment.SNAPSHOT_INPUTS) that differ anywhere: "
+        "snapshot-driven ones (experiment.SNAPSHOT_INPUTS) and the standings moved by the same day's earlier "
+        "results (experiment.LEAGUE_RESULT_INPUTS) that differ anywhere: "
         f"{', '.join(c['history_inputs_differing']) or 'none'} (history cannot differ: no box score is published "
         "between the two cutoffs of a slate that has not started).", "",
         "| date | lead | run_as_of_ts | games (first tip) | live rows | gold rows | max diff first-tip | max diff later | build s |",
