@@ -114,10 +114,13 @@ def calibrated_play(raw: np.ndarray, play_cal: dict | None) -> np.ndarray:
     return np.interp(np.clip(raw, 0.0, 1.0), play_cal["x"], play_cal["y"])
 
 
-def median_level(level: np.ndarray | float, play_prob: np.ndarray) -> np.ndarray:
-    """The calibrated median level, capped at 1 - play_prob / 2: the mixture's quantile at that level is the
-    conditional median, so the published p50 never exceeds minutes_if_play_p50."""
-    return np.minimum(level, 1.0 - np.asarray(play_prob, float) / 2.0)
+def median_level(level: np.ndarray | float, play_prob: np.ndarray | float, lo: np.ndarray | float = 0.0,
+                 hi: np.ndarray | float = 1.0) -> np.ndarray:
+    """The level read as p50: the calibrated level capped at 1 - play_prob / 2 (there the mixture's quantile is
+    the conditional median, so p50 never exceeds minutes_if_play_p50), kept within the p10 and p90 levels
+    [lo, hi] (lo <= 0.5 <= hi, so both hold): p10 <= p50 <= p90."""
+    capped = np.minimum(level, 1.0 - np.asarray(play_prob, float) / 2.0)
+    return np.minimum(np.maximum(capped, lo), hi)
 
 
 def cell_of(role: np.ndarray, starter: np.ndarray) -> np.ndarray:
@@ -236,7 +239,8 @@ class MinutesBundle:
         out["play_prob"] = play
         out["minutes_mean"] = play * conditional_mean(rec.V)
         out["minutes_mean_raw"] = play * conditional_mean(comps.V)
-        for name, level in (("minutes_p10", lo), ("minutes_p50", median_level(mid, play)), ("minutes_p90", hi)):
+        for name, level in (("minutes_p10", lo), ("minutes_p50", median_level(mid, play, lo, hi)),
+                            ("minutes_p90", hi)):
             out[name] = mixture_quantile(rec.V, play, level)
         for name, level in COND_LEVELS.items():
             out[name] = quantile_at(KNOTS, rec.V, level)

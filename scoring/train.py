@@ -183,12 +183,12 @@ def fit_mixture_levels(V: np.ndarray, play: np.ndarray, y: np.ndarray, cells: np
         Vs, ps, ys = V[sel], play[sel], y[sel]
         lo = _bisect_level(lambda b: float(np.mean(ys < mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.001, 0.5,
                            increasing=True)
-        # p50 is the point forecast: the level (0.30 .. 0.70) whose mixture quantile has the least absolute error
-        grid = np.round(np.arange(0.30, 0.7001, 0.01), 2)
-        errors = [float(np.mean(np.abs(ys - mixture_quantile(Vs, ps, median_level(b, ps))))) for b in grid]
-        mid = float(grid[int(np.argmin(errors))])
         hi = _bisect_level(lambda b: float(np.mean(ys > mixture_quantile(Vs, ps, b))), TARGET_TAIL, 0.5, 0.999,
                            increasing=False)
+        # p50 is the point forecast: the level (0.30 .. 0.70) whose mixture quantile has the least absolute error
+        grid = np.round(np.arange(0.30, 0.7001, 0.01), 2)
+        errors = [float(np.mean(np.abs(ys - mixture_quantile(Vs, ps, median_level(b, ps, lo, hi))))) for b in grid]
+        mid = float(grid[int(np.argmin(errors))])
         return {"lo": lo, "mid": mid, "hi": hi, "rows": int(sel.sum())}
 
     table = {"global": fit(np.ones(len(y), bool))}

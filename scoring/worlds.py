@@ -133,7 +133,7 @@ def _mix(records: list[dict], arrays: dict[str, np.ndarray], idx: np.ndarray, V:
     lo, mid, hi = levels
     names = ("minutes_p10", "minutes_p50", "minutes_p90")
     if row["play_prob"] > 0:
-        values = mixture_of_worlds_quantile(comps, [lo, float(median_level(mid, row["play_prob"])), hi])
+        values = mixture_of_worlds_quantile(comps, [lo, float(median_level(mid, row["play_prob"], lo, hi)), hi])
         played = [(c[0] * c[1], 1.0, c[2]) for c in comps if c[0] * c[1] > 0]
         total = sum(c[0] for c in played)
         cond = mixture_of_worlds_quantile([(c[0] / total, 1.0, c[2]) for c in played], list(COND_LEVELS.values()))
@@ -171,7 +171,8 @@ def scenario_table(world_rows: pd.DataFrame, arrays: dict[str, np.ndarray], V: n
                     w = w / w.sum()
                     comps = _components(arrays, idx, V)
                     p = float(np.sum(w * arrays["play_prob"][idx]))
-                    q = (mixture_of_worlds_quantile(comps, [lo[idx[0]], float(median_level(mid[idx[0]], p)),
+                    q = (mixture_of_worlds_quantile(comps, [lo[idx[0]], float(median_level(mid[idx[0]], p, lo[idx[0]],
+                                                                                                    hi[idx[0]])),
                                                             hi[idx[0]]]) if p > 0 else np.zeros(3))
                     rows.append({
                         "game_id": int(game_id), "team_id": int(team_id),

@@ -124,3 +124,17 @@ def test_a_team_games_reconciliation_does_not_depend_on_the_other_games_scored_w
     together = reconcile_expected_minutes(V, p, groups, ReconcileConfig(target_minutes=241.5))
     alone = reconcile_expected_minutes(V[:13], p[:13], groups[:13], ReconcileConfig(target_minutes=241.5))
     assert np.array_equal(together.V[:13], alone.V) and np.array_equal(together.factor[:13], alone.factor)
+
+
+def test_the_p50_level_stays_between_the_p10_and_p90_levels_and_under_the_conditional_median() -> None:
+    from scoring.bundle import median_level
+
+    rng = np.random.default_rng(18)
+    play = rng.uniform(0, 1, 2000)
+    lo, hi = rng.uniform(0.001, 0.5, 2000), rng.uniform(0.5, 0.999, 2000)
+    level = median_level(rng.uniform(0.3, 0.7, 2000), play, lo, hi)
+    assert (level >= lo).all() and (level <= hi).all() and (level <= 1 - play / 2 + 1e-12).all()
+    V = random_conditionals(rng, 2000)
+    p10, p50, p90 = (mixture_quantile(V, play, x) for x in (lo, level, hi))
+    assert (p10 <= p50 + 1e-12).all() and (p50 <= p90 + 1e-12).all()
+    assert (p50 <= quantile_at(KNOTS, V, 0.5) + 1e-9).all()
