@@ -137,7 +137,12 @@ def store_error(error: BaseException | str, path: Path | str | None, *, waited: 
         return busy_error(path, _first_line(text, "lock" if _LOCK.search(text) else _SAME_PROCESS), waited)
     for needle in _DAMAGED:
         if needle in text:
-            return unusable_error(path, _first_line(text, needle))
+            detail = _first_line(text, needle)
+            if "Could not read enough bytes" in detail:
+                # the file is shorter than the blocks its headers reference: a cut copy or partial restore,
+                # found when DuckDB reached the missing part (at open, wherever its metadata sits, or later)
+                detail = f"truncated: {detail}"
+            return unusable_error(path, detail)
     for needle in _NOT_WRITABLE:
         if needle in text and _mentions(text, path):
             return not_writable_error(path, _first_line(text, needle))
