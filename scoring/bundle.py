@@ -343,8 +343,13 @@ def load_bundle(path: Path) -> MinutesBundle:
     derived = list(spec.get("derived_columns") or [])
     if [c for c in derived if c not in DERIVED_FEATURES] or \
             spec.get("columns") != [c["name"] for c in spec.get("input_columns", [])] + derived:
-        raise BundleError(f"bundle {path}: its feature list is not one this code builds (derived columns "
-                          f"{derived}); retrain the bundle")
+        unknown = [c for c in derived if c not in DERIVED_FEATURES]
+        listed = [c["name"] for c in spec.get("input_columns", [])] + derived
+        odd = sorted(set(listed) ^ set(spec.get("columns") or []))
+        raise BundleError(f"bundle {path}: its feature list is not one this code builds ("
+                          + (f"unknown derived columns {unknown}" if unknown else
+                             f"`columns` and input+derived columns differ in {odd[:5] or 'their order'}")
+                          + "); retrain the bundle")
     files = meta.get("files") or {}
     models = [_checked_booster(path / name, files.get(name)) for name in model_files(levels)]
     metrics_path = path / "metrics.json"

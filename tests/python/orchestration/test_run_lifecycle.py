@@ -152,6 +152,7 @@ def test_failed_scoring_leaves_nothing_that_blocks_the_rerun(env, tmp_path):
     spec = json.loads((broken / "feature_columns.json").read_text())
     spec.pop("sha256", None)
     spec["input_columns"].append({"name": "not_a_feature", "type": "float"})
+    spec["columns"].insert(len(spec["input_columns"]) - 1, "not_a_feature")
     spec["sha256"] = spec_hash({k: v for k, v in spec.items() if k != "sha256"})
     (broken / "feature_columns.json").write_text(json.dumps(spec))
     meta = json.loads((broken / "meta.json").read_text())
