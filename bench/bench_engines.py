@@ -5,7 +5,7 @@
     ./dev bench-engines --dataset synthetic
 
 Stages: backfill the store; then per engine (embedded DuckDB, spark) the live slate of --date as of 17:00 ET
-(minutes_live.history.build "live", what the job runs) twice, and the whole gold season (build "gold",
+(minutes_live.pipeline.history.build "live", what the job runs) twice, and the whole gold season (build "gold",
 lead 60) once (with --seasons N: every stored season). DuckDB's first live build computes history and its second reuses it; Spark computes
 history in every build (docs/scale_out.md). Each row: wall seconds and peak RSS of the stage process and
 its descendants (dbt, and the JVM dbt starts), sampled every 0.2 s. Needs the Spark extra (MINUTES_LIVE_WITH_SPARK=1 ./dev ...).
@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def _stage_body(stage: str, args: dict) -> dict:
-    from minutes_live import engine_parity
+    from minutes_live.pipeline import engine_parity
 
     db = Path(args["db"])
     if stage == "backfill":
-        from minutes_live.gold import dataset_end
+        from minutes_live.pipeline.gold import dataset_end
         from snapshots_ingest.ingest import ingest_replay
 
         end = dataset_end(Path(args["dataset_dir"]))
@@ -120,7 +120,7 @@ def main() -> None:
         return
 
     from foundation import settings
-    from minutes_live import spark_engine
+    from minutes_live.pipeline import spark_engine
     from snapshots_ingest.dataset import subset_dataset
 
     spark_engine.check_installed()

@@ -41,7 +41,7 @@ def _stage_body(stage: str, args: dict) -> dict:
 
     out: dict = {}
     if stage == "dbt_parse":
-        from minutes_live.dbt_runner import run_dbt
+        from minutes_live.pipeline.dbt_runner import run_dbt
 
         run_dbt(["parse", "--no-partial-parse"], quiet=True)
     elif stage == "synth":
@@ -49,19 +49,19 @@ def _stage_body(stage: str, args: dict) -> dict:
 
         generate_league(Path(args["dataset_dir"]), seed=7)
     elif stage == "ingest_backfill":
-        from minutes_live.gold import ingest_backfill
+        from minutes_live.pipeline.gold import ingest_backfill
 
         s = ingest_backfill(Path(args["dataset_dir"]), db_path=settings.duckdb_path(), data_root=settings.data_root())
         out["rows_inserted"] = sum(k.rows_inserted for k in s.kinds.values())
     elif stage in ("gold_build", "gold_build_warm"):
-        from minutes_live.gold import build_gold_features
+        from minutes_live.pipeline.gold import build_gold_features
 
         frame = build_gold_features(Path(args["dataset_dir"]), int(args["lead"]), ingest=False)
         out["gold_rows"] = len(frame)
         if stage == "gold_build":
             frame.to_parquet(Path(args["work"]) / "gold.parquet", index=False)
     elif stage == "history":
-        from minutes_live import history
+        from minutes_live.pipeline import history
 
         plan = history.build("live", {"target_date": args["date"], "run_as_of_ts": args["run_as_of_ts"],
                                       "build_gold": False, "allow_missing_injuries": True,
@@ -78,8 +78,8 @@ def _stage_body(stage: str, args: dict) -> dict:
         promote(bundle, Path(args["work"]) / "minutes_current_run.json")
         out["train_rows"] = len(frame)
     elif stage == "live_job":
-        from minutes_live.build_cli import config_from_flags
-        from minutes_live.job import run_job
+        from minutes_live.cli.build import config_from_flags
+        from minutes_live.pipeline.job import run_job
 
         cfg = config_from_flags(args["date"], args["run_as_of_ts"], args["source"], Path(args["dataset_dir"]), None, None,
                                 None, None, None, True, True, False, False, None, None, {})

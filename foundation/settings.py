@@ -45,7 +45,7 @@ def duckdb_path(dataset: str | None = None, root: Path | str | None = None) -> P
     """The store (embedded DuckDB warehouse) of a dataset: `<data root>/<dataset>/minutes_live.duckdb`, dataset
     `live` by default. MINUTES_LIVE_DUCKDB, when set, names one explicit file for every dataset (tests, bench);
     the store then refuses a second dataset (foundation.store.check_dataset). dbt's profile reads the same
-    variable (profiles/profiles.yml); minutes_live.dbt_runner always sets it to the store of the command."""
+    variable (profiles/profiles.yml); minutes_live.pipeline.dbt_runner always sets it to the store of the command."""
     explicit = os.environ.get("MINUTES_LIVE_DUCKDB")
     if explicit:
         return Path(explicit)

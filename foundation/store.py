@@ -11,7 +11,7 @@ through `open_store` / `connected`, and every failure of the file becomes one of
 - anything else (a constraint, a conversion, a bug in SQL) is DuckDB's own error with its own text.
 
 dbt opens the file itself in a subprocess, so commands run `ensure_store_usable` (wait for other holders,
-check the file, its directory and the dataset it belongs to) before dbt starts, and `minutes_live.dbt_runner`
+check the file, its directory and the dataset it belongs to) before dbt starts, and `minutes_live.pipeline.dbt_runner`
 classifies dbt's failure output with `store_error` too.
 
 Each store holds one dataset (foundation.settings: `data/<dataset>/minutes_live.duckdb`). The first ingest

@@ -2,7 +2,7 @@
   Run parameters: the one place that parses, validates and renders them. Two ways in, one set of checks:
     - dbt vars (`dbt build --vars '{target_date: ..., run_as_of_ts: ...}'`, defaults in dbt_project.yml);
     - the env var MINUTES_LIVE_RUN_PARAMS, a JSON object with the same keys, which is how the Python runner
-      passes them (minutes_live/dbt_runner.py). dbt re-parses the whole project whenever --vars change
+      passes them (minutes_live/pipeline/dbt_runner.py). dbt re-parses the whole project whenever --vars change
       (dbt-core #6323), and re-parses every file that read an env var at parse time whose value changed
       (run_context.sql, and with it the models carrying tests that read run_context: about 1.2 s). So the
       env var is read only when dbt executes (`execute`), never while parsing: a new run re-parses nothing.

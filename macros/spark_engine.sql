@@ -1,5 +1,5 @@
 {#-
-  The Spark target's two ends (minutes_live/spark_engine.py, docs/scale_out.md):
+  The Spark target's two ends (minutes_live/pipeline/spark_engine.py, docs/scale_out.md):
     - register_raw_sources (on-run-start): the raw store's tables, exported by the runner as parquet under
       MINUTES_LIVE_SPARK_RAW_URI (default $MINUTES_LIVE_SPARK_DIR/raw), become the tables of database `raw`
       that the dbt sources name. Unmanaged tables: dropping one never deletes the export.

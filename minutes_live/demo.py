@@ -52,7 +52,7 @@ def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
 
 
 def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
-    from minutes_live.gold import build_gold_features
+    from minutes_live.pipeline.gold import build_gold_features
     from scoring.active_bundle import resolve_bundle_dir
     from scoring.train import promote, train_bundle
 
@@ -74,8 +74,8 @@ def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
 
 
 def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
-    from minutes_live.build_cli import config_from_flags
-    from minutes_live.job import run_job
+    from minutes_live.cli.build import config_from_flags
+    from minutes_live.pipeline.job import run_job
     from snapshots_ingest.ingest import ingest_replay
     from snapshots_ingest.synthetic_league import generate_league
 
@@ -135,7 +135,7 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
 
 def print_worlds(scores_dir: Path) -> None:
     """The two worlds of the slate's most consequential game-time decision (scores' scenarios.parquet)."""
-    from minutes_live.terminal import gtd_worlds_lines
+    from minutes_live.runs.terminal import gtd_worlds_lines
 
     path = Path(scores_dir) / "scenarios.parquet"
     if not path.is_file():
@@ -147,7 +147,7 @@ def print_worlds(scores_dir: Path) -> None:
 
 def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: list[str]) -> None:
     """The slate summary (top `show` players per team by p50, 0 = all) and the run's warnings, grouped."""
-    from minutes_live.terminal import group_warnings, slate_summary
+    from minutes_live.runs.terminal import group_warnings, slate_summary
 
     features = Path(features_dir) / "features.parquet"
     if features.is_file() and "home_flag" not in minutes.columns:  # away @ home in the game lines

@@ -3,7 +3,7 @@
 Writes `reports/backtest/<season>_lead<N>/`: report.md, metrics.json (with the breakdowns of
 scoring.metrics.breakdowns and the seconds of each stage), predictions.parquet (one row per evaluated
 player-game: `PREDICTION_COLUMNS`), and PNG plots (interval calibration, error by actual-minutes bucket, error
-by starter/bench). It takes a gold features frame; `minutes-live backtest` (minutes_live/model_cli.py)
+by starter/bench). It takes a gold features frame; `minutes-live backtest` (minutes_live/cli/model.py)
 builds one from a replay dataset with dbt, or reads `--features-path`.
 """
 
@@ -113,7 +113,7 @@ class BacktestResult:
 
 def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path, bundle_root: Path,
                  seed: int = 7, source: str = "", gold_stages: dict | None = None) -> BacktestResult:
-    """`gold_stages`: seconds and actions of the steps that made `features` (minutes_live.gold), reported
+    """`gold_stages`: seconds and actions of the steps that made `features` (minutes_live.pipeline.gold), reported
     with this function's own stages (train, score, report)."""
     started = time.time()
     if "game_type" in features.columns:

@@ -1,6 +1,6 @@
 """Is a dataset's backfill already in its store? The fingerprint of what a replay backfill reads.
 
-A backfill replays a whole dataset directory into its store (minutes_live.gold). Its rows depend only on the
+A backfill replays a whole dataset directory into its store (minutes_live.pipeline.gold). Its rows depend only on the
 files the dataset reader reads (every top-level `*.parquet` and `dataset.json`, snapshots_ingest.dataset) and
 on the replay code, so after a successful backfill `record` appends their fingerprint to `raw.backfill_log`,
 and `compare` tells whether the directory still matches the last one recorded. Content hashes, not mtimes: a

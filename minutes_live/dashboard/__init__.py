@@ -4,7 +4,7 @@ self-contained HTML files). Read-only except for pin / unpin (foundation.publica
     freshness.py   snapshot ages vs the warn / fail thresholds, and the colour rule
     drift.py       the next-day validation log (drift.jsonl), the drift alert rule, the inline SVG chart
     explain.py     per-player LightGBM pred_contrib of the bundle's q50 model
-    diffing.py     the diff against the previous run (minutes_live.run_diff when present, else a plain diff)
+    diffing.py     the diff against the previous run (minutes_live.runs.diff when present, else a plain diff)
     model.py       everything one page shows, as plain data
     render.py      server-side HTML (inline CSS and JS from assets/, data embedded as JSON)
     server.py      the local web server (standard library http.server) and the static writer

@@ -1,5 +1,5 @@
 """The diff of a run against the previous run of its date, for the dashboard: the rows of
-`minutes_live.run_diff.diff_runs` (the `minutes-live runs diff` logic, reasons read from the two runs'
+`minutes_live.runs.diff.diff_runs` (the `minutes-live runs diff` logic, reasons read from the two runs'
 features), as JSON-ready dicts."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from foundation.publication import Roots
-from minutes_live.run_diff import diff_runs
+from minutes_live.runs.diff import diff_runs
 
 MIN_DELTA = 3.0
 

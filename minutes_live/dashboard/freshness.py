@@ -1,6 +1,6 @@
 """Snapshot freshness per kind: the age of the selected snapshot at run_as_of_ts against two thresholds.
 
-- warn: minutes_live.build_live.WARN_AGE_MINUTES (injuries and odds 6 h, roster 18 h); an older snapshot
+- warn: minutes_live.pipeline.live_build.WARN_AGE_MINUTES (injuries and odds 6 h, roster 18 h); an older snapshot
   is used and listed in summary.json `warnings`;
 - fail: the kind's max age (`<kind>_max_age_hours`: the run's dbt vars, else dbt_project.yml's defaults,
   injuries 36 h, odds 24 h, roster 18 h); an older snapshot does not qualify, so the game has no snapshot
@@ -26,7 +26,7 @@ _DEFAULT_FAIL_HOURS = {"injuries": 36.0, "odds": 24.0, "roster": 18.0}
 
 
 def warn_minutes() -> dict[str, float]:
-    from minutes_live.build_live import WARN_AGE_MINUTES
+    from minutes_live.pipeline.live_build import WARN_AGE_MINUTES
 
     return {k: float(v) for k, v in WARN_AGE_MINUTES.items()}
 

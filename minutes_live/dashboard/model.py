@@ -1,6 +1,6 @@
 """Everything one dashboard page shows, as plain data (JSON-able): the date's runs, the run on view and the
 served one, freshness, fallbacks, team minutes, projections, the diff against the previous run, and the
-next-day validation across dates. Read-only (minutes_live.run_catalog)."""
+next-day validation across dates. Read-only (minutes_live.runs.catalog)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pandas as pd
 
 from foundation import settings
 from foundation.publication import Publication, Roots
-from minutes_live import run_catalog
 from minutes_live.dashboard import drift, freshness
 from minutes_live.dashboard.diffing import diff_against
 from minutes_live.dashboard.explain import player_key
+from minutes_live.runs import catalog as run_catalog
 
 TEAM_BAND = (230.0, 260.0)
 PROJECTION_COLUMNS = ("game_id", "player_id", "team_id", "team_tricode", "opponent_team_tricode", "player_name",

@@ -29,10 +29,10 @@ from foundation import cli_values, settings
 from foundation import run_directory as rd
 from foundation.guardrails import InvalidInput
 from foundation.publication import Publication, PublicationError, Roots
-from minutes_live import run_catalog
 from minutes_live.dashboard.explain import ExplainError, compact, explain_run
 from minutes_live.dashboard.model import build_page
 from minutes_live.dashboard.render import render_page
+from minutes_live.runs import catalog as run_catalog
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
 MAX_BODY = 16_384

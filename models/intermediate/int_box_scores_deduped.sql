@@ -1,5 +1,5 @@
 -- History (tag history: rebuilt only when box scores or the schedule states of played games change;
--- minutes_live/history.py): box-score rows known at run_context.history_cap_ts (all when null), last copy
+-- minutes_live/pipeline/history.py): box-score rows known at run_context.history_cap_ts (all when null), last copy
 -- per (game, player, team).
 -- available_ts = first publication of the game's box score, bumped to just after tip: a history row
 -- may feed a cutoff only when available_ts <= cutoff_ts (so tip_ts < cutoff_ts and published by then).

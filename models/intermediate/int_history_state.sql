@@ -1,5 +1,5 @@
 -- History (tag history), built after every other history model: what the history tables were computed
--- from. minutes_live/history.py compares it with the raw store before a run and rebuilds history only when
+-- from. minutes_live/pipeline/history.py compares it with the raw store before a run and rebuilds history only when
 -- it differs (new or corrected box scores, a changed schedule state of a played game, another cap, another
 -- project version). Raw tables are append-only, so row counts and the newest ingested_at identify their
 -- content. The runner drops this table before a build that rebuilds history: a failed build leaves none.

@@ -16,7 +16,7 @@ select
     {{ run_as_of_ts_sql() }} as run_as_of_ts,
     -- box scores and schedule states that history is computed from: those known at run_as_of_ts ('run'),
     -- or every stored one ('all': the runner's choice when nothing stored after run_as_of_ts changes a game
-    -- published before it; minutes_live/history.py)
+    -- published before it; minutes_live/pipeline/history.py)
     {% if history_as_of == 'all' -%}
     cast(null as {{ timestamptz_type() }})
     {%- else -%}

@@ -4,8 +4,10 @@ they skip with a reason when it is missing, except in CI (env CI set) where a mi
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from foundation import settings
@@ -24,7 +26,7 @@ def require_real_dataset() -> Path:
 
 def require_spark() -> None:
     """The Spark target's extra and Java, or skip (fail under CI, which installs both)."""
-    from minutes_live import spark_engine
+    from minutes_live.pipeline import spark_engine
 
     try:
         spark_engine.check_installed()
@@ -98,3 +100,35 @@ def _sigkill_at(script: str, boundary: str, marker: Path, env: dict | None = Non
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A one-season synthetic league, its raw store, and a small bundle trained on gold features."""
+    from minutes_live.demo import pick_slate
+    from minutes_live.pipeline.gold import build_gold_features
+    from scoring.train import promote, train_bundle
+    from snapshots_ingest.ingest import ingest_replay
+    from snapshots_ingest.synthetic_league import generate_league
+
+    root = tmp_path_factory.mktemp("job_syn")
+    env = {
+        "MINUTES_LIVE_DATA_ROOT": str(root / "data"),
+        "MINUTES_LIVE_DUCKDB": str(root / "data" / "wh.duckdb"),
+        "MINUTES_LIVE_ARTIFACTS": str(root / "artifacts"),
+        "MINUTES_LIVE_REPORTS": str(root / "reports"),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        league = root / "league"
+        generate_league(league, seed=3, seasons=1)
+        day, first_as_of = pick_slate(league)
+        ingest_replay(league, first_as_of.date(), first_as_of, backfill=True)
+        gold = build_gold_features(league, 30, ingest=False)
+        gold = gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day)]
+        bundle = train_bundle(gold, root / "artifacts" / "bundles", seed=3, bundle_id="test_bundle",
+                              quantile_rounds=40, play_rounds=40)
+        config = root / "minutes_current_run.json"
+        promote(bundle, config)
+        yield {"root": root, "league": league, "day": date.fromisoformat(day), "as_of": first_as_of,
+               "config": config, "env": env}

@@ -74,7 +74,7 @@ def test_train_and_promote_leave_git_clean(tmp_path: Path, features: pd.DataFram
     before = _git_status()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "minutes_live.cli", "train", "--features-path", str(fpath), "--promote"],
+            [sys.executable, "-m", "minutes_live.cli.app", "train", "--features-path", str(fpath), "--promote"],
             capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path),
         )
         after = _git_status()

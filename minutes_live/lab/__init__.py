@@ -1,0 +1,1 @@
+"""The lab wing: experiments (what-if, history windows) and their reports."""

@@ -1,0 +1,180 @@
+"""The scheduled job: ingest -> dbt build -> score (live) -> reports -> publish -> registry.
+
+One call = one attempt at the run (date, run_as_of_ts), recorded in the registry (started, then succeeded
+or failed; a killed attempt is marked `killed` by the next command touching the date). Features, scores
+and reports are staged as temp directories and published together in one step
+(foundation/publication.py), so at every instant both `latest` pointers name the same complete run, and a
+job killed at any step boundary (foundation/faults.py) leaves them on the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from foundation import run_directory as rd
+from foundation import settings
+from foundation.faults import boundary
+from foundation.lifecycle import run_attempt
+from foundation.locks import store_lock
+from foundation.publication import KINDS, Publication, Roots
+from foundation.store import connected
+from minutes_live.pipeline.live_build import (
+    LiveBuildConfig,
+    compute_live,
+    preflight_store,
+    store_path,
+    write_features_run,
+)
+
+log = logging.getLogger(__name__)
+
+TEAM_SUM_BAND = (230.0, 260.0)
+
+
+@dataclass
+class JobResult:
+    features_dir: Path
+    scores_dir: Path
+    report_dir: Path
+    summary: dict
+    minutes: pd.DataFrame
+
+
+def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
+                  run_as_of_ts: datetime) -> dict:
+    lo, hi = TEAM_SUM_BAND
+    # expected minutes are reconciled to the bundle's target (240 + expected overtime): the raw sum and the
+    # adjustment say how far the model was from it; p50 sums stay a sanity measure, flagged outside [230, 260]
+    team = (
+        minutes.groupby(["game_id", "team_id", "team_tricode"], as_index=False)
+        .agg(players=("player_id", "size"), mean_sum=("minutes_mean", "sum"), raw_mean_sum=("minutes_mean_raw", "sum"),
+             p50_sum=("minutes_p50", "sum"), p10_sum=("minutes_p10", "sum"), p90_sum=("minutes_p90", "sum"))
+    )
+    team.insert(team.columns.get_loc("raw_mean_sum") + 1, "adjustment", team["mean_sum"] - team["raw_mean_sum"])
+    team = team.round(2)
+    team["outside_230_260"] = ~team["p50_sum"].between(lo, hi)
+    as_of = pd.Timestamp(run_as_of_ts)
+    fmax = features.groupby("game_id", as_index=False).agg(feature_as_of_ts_max=("feature_as_of_ts", "max"),
+                                                            tip_ts=("tip_ts", "first"))
+    fmax["feature_lag_minutes"] = ((as_of - fmax["feature_as_of_ts_max"]).dt.total_seconds() / 60).round(2)
+    team.to_csv(directory / "team_minutes.csv", index=False)
+    coverage.to_csv(directory / "snapshot_coverage.csv", index=False)
+    fmax.to_csv(directory / "feature_freshness.csv", index=False)
+    return {
+        "team_games": int(len(team)),
+        "team_games_outside_band": int(team["outside_230_260"].sum()),
+        "mean_sum_min": float(team["mean_sum"].min()) if len(team) else None,
+        "mean_sum_max": float(team["mean_sum"].max()) if len(team) else None,
+        "median_abs_adjustment": float(team["adjustment"].abs().median()) if len(team) else None,
+        "max_abs_adjustment": float(team["adjustment"].abs().max()) if len(team) else None,
+        "p50_sum_min": float(team["p50_sum"].min()) if len(team) else None,
+        "p50_sum_max": float(team["p50_sum"].max()) if len(team) else None,
+        "feature_lag_minutes_max": float(fmax["feature_lag_minutes"].max()) if len(fmax) else None,
+    }
+
+
+def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | None = None,
+            lock_timeout: float = 600.0) -> JobResult:
+    import time
+
+    from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
+
+    data_root = Path(cfg.data_root or settings.data_root())
+    db_path = store_path(cfg)
+    roots = Roots.default(features=cfg.out_root)
+    pub = Publication(roots, cfg.day, data_root)
+    durations: dict[str, float] = {}
+    t_start = time.perf_counter()
+    with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=KINDS, replace=cfg.replace,
+                     source=cfg.source) as run:
+        req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
+                           **({"bundle_config": bundle_config} if bundle_config is not None else {}))
+        with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
+            preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
+            bundle = load_active_bundle(req)  # before any work: no bundle, no run
+            t0 = time.perf_counter()
+            built = compute_live(cfg, db_path=db_path, data_root=data_root)
+            if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch
+                run.retarget(cfg.run_as_of_ts)
+            staged_features = write_features_run(run.stage("features"), built) / "features.parquet"
+            durations["build"] = time.perf_counter() - t0
+            boundary("after_features")
+
+            t0 = time.perf_counter()
+            features_path = pub.run_dir("features", run.run_id) / "features.parquet"
+            source = ScoreSource(staged_features, run.run_id, cfg.run_as_of_ts, roots.features, label=features_path)
+            scored = score_into(run.stage("scores"), req, source, read_slate(staged_features, cfg.day), bundle)
+            durations["score"] = time.perf_counter() - t0
+            log.info("score %s: %d rows with bundle %s in %.1f s", run.run_id, len(scored.scored),
+                     getattr(bundle, "bundle_id", "?"), durations["score"])
+            boundary("after_score")
+
+            t0 = time.perf_counter()
+            team_report = write_reports(run.stage("reports"), scored.scored, built.coverage, built.features,
+                                        cfg.run_as_of_ts)
+            durations["reports"] = time.perf_counter() - t0
+            log.info("reports %s: %d team-games, %d outside [230, 260]", run.run_id, team_report["team_games"],
+                     team_report["team_games_outside_band"])
+            boundary("after_reports")
+
+            outcome = run.publish()
+            boundary("after_publish")
+        durations["total"] = time.perf_counter() - t_start
+        log.info("publish %s: %s (job %s in %.1f s)", run.run_id, outcome.describe(cfg.day), job, durations["total"])
+        paths = {k: str(pub.run_dir(k, run.run_id)) for k in KINDS}
+        run.details.update(
+            paths=paths,
+            snapshots=built.summary["snapshots"],
+            warnings=built.summary["warnings"] + scored.summary.get("warnings", []),
+            team_minutes=team_report,
+            rows=built.summary["rows"],
+            games=len(built.summary["games"]),
+            durations_seconds={k: round(v, 2) for k, v in durations.items()},
+        )
+    summary = {**run.details, "status": "succeeded", "run_id": run.run_id, "publication": outcome.describe(cfg.day),
+               "notes": run.notes}
+    return JobResult(Path(paths["features"]), Path(paths["scores"]), Path(paths["reports"]), summary, scored.scored)
+
+
+def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | None:
+    """Join the published live projections of `day` to its box scores; append MAE/coverage to the drift log."""
+    run_dir = rd.resolve_latest(settings.scores_root(), day)
+    if run_dir is None:
+        return None
+    proj = pd.read_parquet(run_dir / "minutes.parquet")
+    with connected(db_path, read_only=True) as con:
+        box = con.execute(
+            """select game_id, player_id, team_id, minutes as actual_minutes, play_status
+               from raw.box_scores where game_date = ?
+               qualify row_number() over (partition by game_id, player_id, team_id
+                                          order by snapshot_ts desc, ingested_at desc, content_hash) = 1""",
+            [day],
+        ).df()
+    if box.empty:
+        return None
+    joined = proj.merge(box, on=["game_id", "player_id", "team_id"], how="inner")
+    rows = joined[(joined["status"] != "OUT") & (joined["play_status"] != "inactive")]
+    if rows.empty:
+        return None
+    err = (rows["minutes_p50"] - rows["actual_minutes"]).abs()
+    inside = rows["actual_minutes"].between(rows["minutes_p10"], rows["minutes_p90"])
+    record = {
+        "date": day.isoformat(),
+        "run_dir": str(run_dir),
+        "rows": int(len(rows)),
+        "mae_p50": round(float(err.mean()), 4),
+        "mae_p50_played": round(float(err[rows["actual_minutes"] > 0].mean()), 4),
+        "coverage_p10_p90": round(float(inside.mean()), 4),
+        "unmatched_projections": int(len(proj) - len(joined)),
+    }
+    path = Path(data_root) / "registry" / "drift.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+    return record

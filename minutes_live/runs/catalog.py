@@ -1,0 +1,208 @@
+"""The runs of a date as an operator sees them: what the registry says of every attempt, joined to what is
+on disk and to what `latest` serves. Read-only: it never touches the store or moves a pointer, so the
+dashboard and `minutes-live runs` can read while a job runs.
+
+    list_runs(day)            every run of the date, newest run_as_of_ts first (RunInfo)
+    resolve(day, "latest")    the served run id (or a given id, checked)
+    load_run(day, run_id)     summaries, coverage, team minutes and projections of one run (RunView)
+    dates()                   the dates that have runs (run directories, or attempts in the registry)
+    freshness_flag(kind, age) "warn" past the warning threshold of build_live (injuries/odds 6 h, roster 18 h)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from foundation import registry
+from foundation import run_directory as rd
+from foundation.publication import KINDS, Publication, Roots, run_as_of_from_id
+
+FRESHNESS_KINDS = ("injuries", "odds", "roster")
+
+
+@dataclass
+class RunInfo:
+    day: date
+    run_id: str
+    run_as_of_ts: str
+    status: str  # succeeded | failed | killed | started | unrecorded (a run directory with no registry entry)
+    job: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    kinds: tuple[str, ...] = ()  # the run directories on disk
+    latest: tuple[str, ...] = ()  # the roots whose `latest` names this run
+    pinned: bool = False
+    rows: int | None = None
+    games: int | None = None
+    worst_age_minutes: dict[str, float | None] = field(default_factory=dict)  # per kind, over the slate's games
+    warnings: int = 0
+    missing_games: dict[str, int] = field(default_factory=dict)  # per kind: games with no qualifying snapshot
+    attempts: int = 0  # registry attempts of this run id
+    note: str | None = None  # e.g. a later attempt that failed while the published run stayed
+
+    def as_dict(self) -> dict:
+        out = dict(self.__dict__)
+        out["day"] = self.day.isoformat()
+        out["kinds"], out["latest"] = list(self.kinds), list(self.latest)
+        return out
+
+
+@dataclass
+class RunView:
+    info: RunInfo
+    paths: dict[str, Path]
+    features_summary: dict | None
+    scores_summary: dict | None
+    coverage: pd.DataFrame | None
+    team_minutes: pd.DataFrame | None
+    projections: pd.DataFrame | None
+
+
+class CatalogError(LookupError):
+    """No such date or run; the message lists what exists."""
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def publication(day: date, roots: Roots | None = None, data_root: Path | None = None) -> Publication:
+    return Publication(roots or Roots.default(), day, data_root)
+
+
+def dates(roots: Roots | None = None, data_root: Path | None = None) -> list[date]:
+    """Dates with a run directory in any root, or with a run attempt in the registry (a date whose only
+    attempts failed has runs too: the operator wants to see them)."""
+    roots = roots or Roots.default()
+    found: set[date] = set()
+    from foundation import settings
+
+    for a in registry.attempts(Path(data_root or settings.data_root())):
+        if a.get("run_id") and a.get("date"):
+            try:
+                found.add(date.fromisoformat(a["date"]))
+            except ValueError:
+                continue
+    for kind in roots.kinds:
+        base = roots.root(kind)
+        if not base.is_dir():
+            continue
+        for p in base.iterdir():
+            try:
+                day = date.fromisoformat(p.name)
+            except ValueError:
+                continue
+            if any(p.glob("run=*")):
+                found.add(day)
+    return sorted(found)
+
+
+def worst_ages(coverage: pd.DataFrame | None) -> dict[str, float | None]:
+    """The oldest selected snapshot per kind across the slate's games (minutes before run_as_of_ts)."""
+    out: dict[str, float | None] = {}
+    for kind in FRESHNESS_KINDS:
+        col = f"{kind}_as_of_age_minutes"
+        if coverage is None or col not in coverage or coverage[col].isna().all():
+            out[kind] = None
+        else:
+            out[kind] = float(coverage[col].max())
+    return out
+
+
+def missing_games(coverage: pd.DataFrame | None) -> dict[str, int]:
+    """Games of the slate without a qualifying snapshot, per kind (0 when the run has no coverage file)."""
+    out: dict[str, int] = {}
+    for kind in FRESHNESS_KINDS:
+        col = f"{kind}_covered"
+        out[kind] = 0 if coverage is None or col not in coverage else int((~coverage[col].astype(bool)).sum())
+    return out
+
+
+def freshness_flag(kind: str, age_minutes: float | None) -> str:
+    """"warn" when a selected snapshot is older than build_live's warning threshold, "ok" otherwise, "none"
+    without a snapshot. (Older than the kind's max age is never selected: the game counts as missing.)"""
+    from minutes_live.pipeline.live_build import WARN_AGE_MINUTES
+
+    if age_minutes is None or pd.isna(age_minutes):
+        return "none"
+    return "warn" if age_minutes > WARN_AGE_MINUTES[kind] else "ok"
+
+
+def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = None) -> list[RunInfo]:
+    pub = publication(day, roots, data_root)
+    served = pub.current()
+    pin = pub.pinned()
+    attempts = [a for a in registry.attempts(pub.data_root) if a.get("date") == day.isoformat() and a.get("run_id")]
+    last_attempt = {a["run_id"]: a for a in attempts}  # attempts are in start order: the last one wins
+    by_run: dict[str, list[dict]] = {}
+    for a in attempts:
+        by_run.setdefault(a["run_id"], []).append(a)
+    run_ids = sorted({*last_attempt, *(r for k in pub.roots.kinds for r in pub.runs(k))}, reverse=True)
+    infos = []
+    for run_id in run_ids:
+        a = last_attempt.get(run_id, {})
+        kinds = tuple(k for k in pub.roots.kinds if pub.run_dir(k, run_id).is_dir())
+        fsum = rd.read_json(pub.run_dir("features", run_id) / "summary.json") if "features" in kinds else None
+        ssum = rd.read_json(pub.run_dir("scores", run_id) / "summary.json") if "scores" in kinds else None
+        coverage = _read_csv(pub.run_dir("features", run_id) / "coverage.csv") if "features" in kinds else None
+        warnings = len((fsum or {}).get("warnings", [])) + len((ssum or {}).get("warnings", []))
+        status, note = a.get("status", "unrecorded"), None
+        earlier = [e for e in by_run.get(run_id, [])[:-1] if e.get("status") == "succeeded"]
+        if status in ("failed", "killed") and earlier and kinds:
+            # a refused rerun (exit 9) or a failed --replace leaves the published run as it was
+            code = f" (exit {a['exit_code']})" if a.get("exit_code") is not None else ""
+            note = f"a later {a.get('job') or 'command'} attempt {status}{code}: {a.get('error') or 'no cause recorded'}"
+            status, a = "succeeded", earlier[-1]
+        infos.append(RunInfo(
+            day=day, run_id=run_id, run_as_of_ts=a.get("run_as_of_ts") or run_as_of_from_id(run_id),
+            status=status, job=a.get("job"), exit_code=a.get("exit_code"), error=a.get("error"),
+            kinds=kinds, latest=tuple(k for k, v in served.items() if v == run_id),
+            pinned=bool(pin and pin.get("run_id") == run_id),
+            rows=(fsum or {}).get("rows") or ((ssum or {}).get("counts") or {}).get("rows"),
+            games=len((fsum or {}).get("games", [])) or ((ssum or {}).get("counts") or {}).get("games"),
+            worst_age_minutes=worst_ages(coverage), warnings=warnings, missing_games=missing_games(coverage),
+            attempts=len(by_run.get(run_id, [])), note=note,
+        ))
+    return infos
+
+
+def resolve(day: date, ref: str, roots: Roots | None = None, data_root: Path | None = None) -> str:
+    """`latest` -> the run the scores `latest` serves (else the features'); a run id -> itself, if it exists."""
+    pub = publication(day, roots, data_root)
+    if ref == "latest":
+        served = pub.current()
+        run_id = served.get("scores") or served.get("features")
+        if run_id is None:
+            raise CatalogError(f"nothing is published for {day} (runs: {', '.join(pub.runs('features')) or 'none'})")
+        return run_id
+    rd.validate_run_id(ref)
+    if not any(pub.run_dir(k, ref).is_dir() for k in pub.roots.kinds):
+        raise CatalogError(f"no run {ref} for {day} (runs: {', '.join(pub.runs('features')) or 'none'})")
+    return ref
+
+
+def load_run(day: date, run_id: str, roots: Roots | None = None, data_root: Path | None = None) -> RunView:
+    pub = publication(day, roots, data_root)
+    infos = {i.run_id: i for i in list_runs(day, roots, data_root)}
+    if run_id not in infos:
+        raise CatalogError(f"no run {run_id} for {day} (runs: {', '.join(infos) or 'none'})")
+    paths = {k: pub.run_dir(k, run_id) for k in KINDS if k in pub.roots.kinds}
+    minutes = paths.get("scores") and paths["scores"] / "minutes.parquet"
+    return RunView(
+        info=infos[run_id],
+        paths=paths,
+        features_summary=rd.read_json(paths["features"] / "summary.json") if "features" in paths else None,
+        scores_summary=rd.read_json(paths["scores"] / "summary.json") if "scores" in paths else None,
+        coverage=_read_csv(paths["features"] / "coverage.csv") if "features" in paths else None,
+        team_minutes=_read_csv(paths["reports"] / "team_minutes.csv") if "reports" in paths else None,
+        projections=pd.read_parquet(minutes) if minutes and minutes.is_file() else None,
+    )
+
+
+def load_features(day: date, run_id: str, roots: Roots | None = None) -> pd.DataFrame | None:
+    path = publication(day, roots).run_dir("features", run_id) / "features.parquet"
+    return pd.read_parquet(path) if path.is_file() else None
