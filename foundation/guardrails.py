@@ -90,6 +90,17 @@ class StoreUnusableError(DatasetInputError):
     label = "the DuckDB file is missing, unreadable, read-only, garbage, truncated or corrupt (path and what to do in the message)"
 
 
+class StorageError(GuardrailError):
+    exit_code = 15
+    label = ("the file system refused a write or read: disk full, read-only, permission denied or a name too long "
+             "(path and errno in the message; nothing was published)")
+
+
+class DamagedStateError(GuardrailError):
+    exit_code = 16
+    label = "a state file (registry, journal, pin, roots, run file) is damaged: the file is named; repair or remove it"
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (bug): the traceback is in the log",
@@ -108,6 +119,8 @@ EXIT_CODES: dict[int, str] = {
             LockBusyError,
             DatasetInputError,
             ScoringInputError,
+            StorageError,
+            DamagedStateError,
         )
     },
 }

@@ -1,0 +1,91 @@
+"""The one way this project writes a file another process may read: a temp file beside the target, fsync,
+`os.replace`, fsync of the folder. A reader sees the old bytes or the new ones, never a half-written file.
+
+`refuse_symlink=True` (used by every writer whose target a user names, e.g. `--static DIR`, `runs export`)
+refuses a target that is a symlink instead of writing through it. `overwrite=False` refuses an existing target.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+class TargetExistsError(FileExistsError):
+    """The target exists and overwriting was not asked for (`--force`)."""
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse_symlink: bool = False) -> Path:
+    """Write `data` to `path` atomically; returns the path."""
+    path = Path(path)
+    if refuse_symlink and path.is_symlink():
+        raise TargetExistsError(f"{path} is a symlink: refusing to write through it")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise TargetExistsError(f"{path} exists (pass --force to replace it)")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def write_text(path: Path | str, text: str, **kw: Any) -> Path:
+    return write_bytes(path, text.encode("utf-8"), **kw)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity: a non-finite float is written as null (readers of strict JSON keep working)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def dumps(payload: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON (non-finite floats become null), keys sorted; the one encoder for state files."""
+    return json.dumps(_finite(payload), indent=indent, sort_keys=True, default=str, allow_nan=False)
+
+
+def write_json(path: Path | str, payload: Any, **kw: Any) -> Path:
+    return write_text(path, dumps(payload) + "\n", **kw)
+
+
+def symlink(target: str, link: Path | str) -> Path:
+    """Point `link` at `target` atomically (a reader sees the old target or the new one)."""
+    link = Path(link)
+    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(link.parent)
+    return link
