@@ -78,11 +78,11 @@ def _stage_body(stage: str, args: dict) -> dict:
         promote(bundle, Path(args["work"]) / "minutes_current_run.json")
         out["train_rows"] = len(frame)
     elif stage == "live_job":
-        from minutes_live.cli.build import config_from_flags
         from minutes_live.pipeline.job import run_job
+        from minutes_live.pipeline.live_build import live_config
 
-        cfg = config_from_flags(args["date"], args["run_as_of_ts"], args["source"], Path(args["dataset_dir"]), None, None,
-                                None, None, None, True, True, False, False, None, None, {})
+        cfg = live_config(date=args["date"], run_as_of_ts=args["run_as_of_ts"], source=args["source"],
+                          dataset_dir=Path(args["dataset_dir"]), allow_missing_injuries=True, allow_missing_odds=True)
         res = run_job(cfg, job="bench", bundle_config=Path(args["work"]) / "minutes_current_run.json")
         out["slate_rows"] = res.summary["rows"]
         out["slate_games"] = res.summary["games"]

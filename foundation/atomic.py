@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from foundation.guardrails import InvalidInput
 
-class TargetExistsError(FileExistsError):
-    """The target exists and overwriting was not asked for (`--force`)."""
+
+class TargetExistsError(InvalidInput, FileExistsError):
+    """The target exists (or is a symlink) and overwriting was not asked for (`--force`): exit 2."""
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -38,16 +42,21 @@ def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse
         raise TargetExistsError(f"{path} is a symlink: refusing to write through it")
     if not overwrite and (path.exists() or path.is_symlink()):
         raise TargetExistsError(f"{path} exists (pass --force to replace it)")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
-        with open(tmp, "wb") as fh:
+        with open(tmp, "xb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:  # a hard link fails if the target appeared meanwhile: an existing file is never replaced
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise TargetExistsError(f"{path} exists (pass --force to replace it)") from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
     _fsync_dir(path.parent)
     return path
 
@@ -89,3 +98,17 @@ def symlink(target: str, link: Path | str) -> Path:
         raise
     _fsync_dir(link.parent)
     return link
+
+
+@contextmanager
+def replacing(path: Path | str) -> Iterator[Path]:
+    """For a writer that is not Python's (DuckDB's COPY, shutil): a temp path beside `path` to write, moved into
+    place when the block ends without an error, removed otherwise."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 BOUNDARIES = (
     "after_ingest",       # raw snapshots stored, nothing built
@@ -32,8 +31,8 @@ def boundary(name: str) -> None:
         return
     marker = os.environ.get("MINUTES_LIVE_PAUSE_FILE")
     if marker:
-        tmp = Path(f"{marker}.tmp")
-        tmp.write_text(f"{os.getpid()} {name}\n")
-        os.replace(tmp, marker)
+        from foundation import atomic
+
+        atomic.write_text(marker, f"{os.getpid()} {name}\n")
     while True:  # until the test kills us
         time.sleep(3600)

@@ -54,7 +54,7 @@ _TEMP_RE = re.compile(r"\A\.(tmp|old)-run=(?P<run_id>[0-9]{8}T[0-9]{6}Z)-(?P<pid
 KEEP_GENERATIONS = 3
 
 
-class PublicationError(RuntimeError):
+class PublicationError(InvalidInput):
     """A pin, unpin or publish was refused; the message says why."""
 
 

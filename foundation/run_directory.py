@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from foundation.guardrails import InvalidInput
+
 RUN_ID_RE = re.compile(r"\A[0-9]{8}T[0-9]{6}Z\Z", re.ASCII)  # ASCII only; no trailing newline
 
 
-class RunDirectoryError(RuntimeError):
+class RunDirectoryError(InvalidInput):
     """A run directory operation was refused; the message says why and how to proceed."""
 
 

@@ -14,6 +14,8 @@ def data_root() -> Path:
 
 
 LIVE_DATASET = "live"
+# where a run's snapshots come from; none = the store as it is
+SOURCES = ("replay", "synthetic", "live", "none")
 # Names under data/ that are not a dataset's store directory: a dataset directory with such a name gets a suffix.
 _RESERVED_NAMES = frozenset({LIVE_DATASET, "registry", "logs", "locks"})
 
@@ -96,3 +98,8 @@ def real_dataset_dir() -> Path:
 
 def synthetic_dataset_dir() -> Path:
     return data_root() / "synthetic_league"
+
+
+def drift_log_path(root: Path | str | None = None) -> Path:
+    """The next-day validation log (one JSON record per validated date), written by the overnight job."""
+    return Path(root or data_root()) / "registry" / "drift.jsonl"

@@ -373,3 +373,36 @@ def check_dataset(con: duckdb.DuckDBPyConnection, dataset: StoreDataset, *, path
             f"store {where} holds dataset {held.describe()}, not {dataset.describe()}: datasets never share a "
             f"store; {remedy}"
         )
+
+
+@dataclass(frozen=True)
+class WriterSession:
+    """What a writer holds while it owns the store: the store file and its data root (lock held)."""
+
+    db_path: Path
+    data_root: Path
+
+
+@contextmanager
+def writer_session(db_path: Path | str, *, data_root: Path | str, dataset: StoreDataset | None,
+                   lock_timeout: float, what: str) -> Iterator[WriterSession]:
+    """The one way to write the store: take the data root's lock (foundation/locks.py; busy -> exit 12), then
+    check the store before anything writes it or dbt opens it (ensure_store_usable: another holder of the
+    DuckDB file -> wait then 12; damaged, read-only or another dataset's -> 13)."""
+    from foundation.locks import store_lock
+
+    with store_lock(Path(data_root), timeout=lock_timeout, what=what):
+        ensure_store_usable(db_path, lock_timeout, dataset=dataset)
+        yield WriterSession(Path(db_path), Path(data_root))
+
+
+# The raw store's "last copy wins" order, the same as dbt's `latest_row` macro (macros/latest_row.sql) uses in
+# staging: the newest snapshot, then the newest ingest, then the content hash as a stable tie-break.
+LATEST_ORDER = "snapshot_ts desc, ingested_at desc, content_hash"
+
+
+def latest_row(select: str, partition_by: list[str] | tuple[str, ...], order_by: str = LATEST_ORDER) -> str:
+    """`select` (one SELECT over a raw table, with its WHERE) keeping one row per `partition_by`: the newest copy.
+    The Python readers of the raw store (schedule, pre-dbt guardrails, next-day validation) all use this."""
+    return (f"{select.rstrip()}\nqualify row_number() over (partition by {', '.join(partition_by)} "
+            f"order by {order_by}) = 1")

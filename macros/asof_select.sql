@@ -1,5 +1,5 @@
 {#-
-  THE as-of rule (../shared/docs/architecture.md, "Time semantics"; docs/features.md), used by every snapshot kind.
+  THE as-of rule (docs/features.md "the one time rule"; docs/architecture.md), used by every snapshot kind.
 
   snapshots : relation/CTE with snapshot_ts, ingested_at, content_hash, game_id and the partition columns
   cutoffs   : relation/CTE with one row per (cutoff_kind, game_id): cutoff_ts (see int_game_cutoffs)

@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import typer
 
 from foundation import run_directory as rd
 from foundation import settings
@@ -32,8 +32,13 @@ DEMO_BUNDLE_ID = "synthetic_demo"
 DEMO_LEAD_MINUTES = 30
 
 
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
 def _step(msg: str) -> None:
-    typer.echo(f"==> {msg}")
+    _say(f"==> {msg}")
 
 
 def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
@@ -69,13 +74,13 @@ def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
     bundle_dir = train_bundle(gold, settings.artifacts_root() / "minutes_v1" / "bundles", seed=DEMO_SEED,
                               bundle_id=DEMO_BUNDLE_ID)
     payload = promote(bundle_dir, config_path)
-    typer.echo(f"    trained on {len(gold):,} gold rows in {time.perf_counter() - t0:.0f}s -> {bundle_dir}")
+    _say(f"    trained on {len(gold):,} gold rows in {time.perf_counter() - t0:.0f}s -> {bundle_dir}")
     return payload
 
 
 def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
-    from minutes_live.cli.build import config_from_flags
     from minutes_live.pipeline.job import run_job
+    from minutes_live.pipeline.live_build import live_config
     from snapshots_ingest.ingest import ingest_replay
     from snapshots_ingest.synthetic_league import generate_league
 
@@ -90,14 +95,14 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     _step("backfilling the raw snapshot store with everything known at run_as_of_ts")
     store = settings.store_path_for("synthetic", dataset_dir)
     summary = ingest_replay(dataset_dir, as_of.date(), as_of, backfill=True, db_path=store,
-                            echo=lambda s: typer.echo("    " + s))
-    typer.echo(f"    {summary.rows_inserted:,} new rows in {store}")
+                            echo=lambda s: _say("    " + s))
+    _say(f"    {summary.rows_inserted:,} new rows in {store}")
 
     # the demo's bundle is named by its own pointer beside the league, never by the production
     # pointer (settings.bundle_config_path())
     config_path = dataset_dir / "minutes_current_run.json"
     bundle = ensure_bundle(dataset_dir, day, config_path)
-    typer.echo(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
+    _say(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
 
     scores_root = settings.scores_root()
     existing = rd.RunDirectory(scores_root, pd.Timestamp(day).date(), run_id)
@@ -107,30 +112,29 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
         summary = rd.read_json(features_dir / "summary.json") or {}
         print_slate(pd.read_parquet(existing.path / "minutes.parquet"), features_dir, show, summary.get("warnings", []))
         print_worlds(existing.path)
-        typer.echo(f"features     : {features_dir}")
-        typer.echo(f"scores       : {existing.path}")
-        typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+        _say(f"features     : {features_dir}")
+        _say(f"scores       : {existing.path}")
+        _say(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
         return
     # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
     _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
-    cfg = config_from_flags(day, as_of.isoformat(), "none", dataset_dir, None, None, None, None, None,
-                            False, False, False, False, None, None, {})
+    cfg = live_config(date=day, run_as_of_ts=as_of, source="none", dataset_dir=dataset_dir)
     result = run_job(cfg, job="demo", bundle_config=config_path)
     s = result.summary
     tm = s["team_minutes"]
-    typer.echo("")
-    typer.echo(f"{s['rows']} players, {s['games']} games; team expected-minutes sums {tm['mean_sum_min']:.1f}.."
+    _say("")
+    _say(f"{s['rows']} players, {s['games']} games; team expected-minutes sums {tm['mean_sum_min']:.1f}.."
                f"{tm['mean_sum_max']:.1f} (reconciled; median adjustment {tm['median_abs_adjustment']:.1f} min), "
                f"p50 sums {tm['p50_sum_min']:.1f}..{tm['p50_sum_max']:.1f}")
     print_slate(result.minutes, result.features_dir, show, s.get("warnings", []))
     print_worlds(result.scores_dir)
-    typer.echo(f"raw store    : {store} (schema raw; dbt models in schema main)")
-    typer.echo(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
-    typer.echo(f"features     : {result.features_dir}")
-    typer.echo(f"scores       : {result.scores_dir}")
-    typer.echo(f"reports      : {result.report_dir}")
-    typer.echo(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
-    typer.echo(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+    _say(f"raw store    : {store} (schema raw; dbt models in schema main)")
+    _say(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
+    _say(f"features     : {result.features_dir}")
+    _say(f"scores       : {result.scores_dir}")
+    _say(f"reports      : {result.report_dir}")
+    _say(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
+    _say(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
 
 
 def print_worlds(scores_dir: Path) -> None:
@@ -140,9 +144,9 @@ def print_worlds(scores_dir: Path) -> None:
     path = Path(scores_dir) / "scenarios.parquet"
     if not path.is_file():
         return
-    typer.echo("game-time decision (minutes-live runs show ... --gtd PLAYER_ID for another):")
+    _say("game-time decision (minutes-live runs show ... --gtd PLAYER_ID for another):")
     for line in gtd_worlds_lines(pd.read_parquet(path)):
-        typer.echo(line)
+        _say(line)
 
 
 def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: list[str]) -> None:
@@ -154,11 +158,11 @@ def print_slate(minutes: pd.DataFrame, features_dir: Path, show: int, warnings: 
         homes = pd.read_parquet(features, columns=["game_id", "team_id", "player_id", "home_flag"])
         minutes = minutes.merge(homes, on=["game_id", "team_id", "player_id"], how="left")
     per_team = f"top {show} per team by expected minutes" if show else "every player"
-    typer.echo(f"projections ({per_team}; --show N to change, 0 = all; st: S confirmed starter, s projected):")
+    _say(f"projections ({per_team}; --show N to change, 0 = all; st: S confirmed starter, s projected):")
     for line in slate_summary(minutes, per_team=show):
-        typer.echo(line)
+        _say(line)
     grouped = group_warnings(warnings)
     if grouped:
-        typer.echo(f"{len(warnings)} warning(s) in summary.json, grouped:")
+        _say(f"{len(warnings)} warning(s) in summary.json, grouped:")
         for line in grouped:
-            typer.echo(f"warning: {line}")
+            _say(f"warning: {line}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from foundation.guardrails import InvalidInput
 from scoring.bundle import lgb_threads, lgb_workers, load_bundle
 from scoring.metrics import (
     BUCKETS,
@@ -122,7 +123,7 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     train_part = features[features["season"] < season]
     test_part = features[features["season"] == season].reset_index(drop=True)
     if train_part.empty or test_part.empty:
-        raise ValueError(f"season {season}: need earlier seasons to train on and rows to score "
+        raise InvalidInput(f"season {season}: need earlier seasons to train on and rows to score "
                          f"(train rows {len(train_part)}, test rows {len(test_part)})")
     prepare_seconds = time.time() - started
     t0 = time.time()
@@ -298,7 +299,7 @@ def render_report(m: dict) -> str:
         "",
         f"Bundle trained on earlier seasons (windows {r['bundle_windows']}), scored every regular-season game of "
         f"{r['season']}. Features: `{r['features_source']}`. Rows: {m['rows']:,} non-OUT player-games "
-        f"({m['dnp_rows']:,} coach's-decision DNPs with actual 0). Definitions: architecture.md / scoring/metrics.py.",
+        f"({m['dnp_rows']:,} coach's-decision DNPs with actual 0). Definitions: docs/architecture.md / scoring/metrics.py.",
         "",
         "| metric | model | last-5-played avg | season-to-date avg |",
         "| --- | --- | --- | --- |",

@@ -29,6 +29,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from foundation.guardrails import ScoringInputError
 from scoring.distribution import (
     KNOTS,
     MAX_MINUTES,
@@ -85,7 +86,7 @@ def predict_models(models: list[lgb.Booster], X: np.ndarray) -> list[np.ndarray]
         return list(pool.map(lambda m: m.predict(X, num_threads=lgb_threads()), models))
 
 
-class BundleError(RuntimeError):
+class BundleError(ScoringInputError):
     """A bundle is missing, incomplete or fails its integrity check."""
 
 

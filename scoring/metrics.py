@@ -1,4 +1,4 @@
-"""Evaluation definitions (one place; ../shared/docs/architecture.md "Evaluation definitions").
+"""Evaluation definitions (one place; docs/model.md and docs/architecture.md).
 
 - rows: regular-season player-games of players not known OUT before tip (status != OUT in the features);
   coach's-decision DNP rows stay, with actual minutes 0;

@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from foundation import settings
+from foundation.clock import season_label
 from foundation.guardrails import InvalidInput, ScoringInputError
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
@@ -88,11 +89,6 @@ class ScoreResult:
     scored: pd.DataFrame
 
 
-def season_of(day: date) -> str:
-    start = day.year if day.month >= 8 else day.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
 def resolve_features_source(req: ScoreRequest) -> Path:
     if req.mode == "live":
         if req.features_path is None:
@@ -104,7 +100,7 @@ def resolve_features_source(req: ScoreRequest) -> Path:
         if req.features_root is None:
             raise InvalidInput("historical mode needs --features-root (or --features-path)")
         root = Path(req.features_root)
-        path = root if root.is_file() else root / f"season={season_of(req.day)}" / "features.parquet"
+        path = root if root.is_file() else root / f"season={season_label(req.day)}" / "features.parquet"
     if not path.exists():
         raise ScoreInputError(f"features file not found: {path}")
     if path.is_dir():

@@ -10,9 +10,7 @@ overtime minutes of the training rows. Then the models are refitted on both wind
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import platform
 import resource
 import subprocess
@@ -26,7 +24,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from foundation import settings
+from foundation import atomic, settings
+from foundation.guardrails import InvalidInput
 from scoring.bundle import (
     CALIBRATION_FORMAT,
     MinutesBundle,
@@ -102,7 +101,7 @@ def default_windows(features: pd.DataFrame, cal_days: int = 120) -> tuple[Window
     """
     days = sorted(pd.to_datetime(features["game_date"]).dt.date.unique())
     if len(days) < 10:
-        raise ValueError(f"need at least 10 game dates to train (got {len(days)})")
+        raise InvalidInput(f"need at least 10 game dates to train (got {len(days)})")
     n_cal = min(cal_days, max(len(days) // 5, 1))
     return (days[0], days[-n_cal - 1]), (days[-n_cal], days[-1])
 
@@ -292,13 +291,13 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     train_window = (_as_date(train_window[0]), _as_date(train_window[1]))
     cal_window = (_as_date(cal_window[0]), _as_date(cal_window[1]))
     if train_window[1] >= cal_window[0]:
-        raise ValueError(f"train window {train_window} must end before the calibration window {cal_window} starts")
+        raise InvalidInput(f"train window {train_window} must end before the calibration window {cal_window} starts")
     spec = feature_spec()
     labelled = features[evaluation_rows(features)]
     train = labelled[_in_window(labelled, train_window)]
     cal_mask = _in_window(features, cal_window)
     if len(train) < 500 or evaluation_rows(features[cal_mask]).sum() < 100:
-        raise ValueError(f"too few rows: train {len(train)}, calibration {int(evaluation_rows(features[cal_mask]).sum())}")
+        raise InvalidInput(f"too few rows: train {len(train)}, calibration {int(evaluation_rows(features[cal_mask]).sum())}")
     # team context must see whole teams (incl. OUT players), so the matrix is built before row filtering
     X_all = build_matrix(features, spec)
     params = lgb_params(seed, threads or lgb_threads())
@@ -369,13 +368,5 @@ def promote(bundle_dir: Path, config_path: Path | None = None) -> dict:
                "promoted_at": datetime.now(UTC).isoformat()}
     config_path = Path(config_path) if config_path is not None else settings.bundle_config_path()
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = config_path.with_name(f".{config_path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w") as fh:
-            fh.write(json.dumps(payload, indent=2) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, config_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_json(config_path, payload)
     return payload

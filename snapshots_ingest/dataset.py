@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from foundation.guardrails import DatasetInputError
 from snapshots_ingest import ids
 
 # Column "type classes" checked against the parquet schema before any data is read.
@@ -85,7 +86,7 @@ PLAY_STATUSES = ("played", "dnp", "inactive")
 _FILE_RE = re.compile(r"^(?P<table>[a-z_]+?)_(?P<y1>\d{4})_(?P<y2>\d{2})\.parquet$")
 
 
-class DatasetError(ValueError):
+class DatasetError(DatasetInputError, ValueError):
     """A dataset directory that cannot be read; the message lists every problem with file and column."""
 
 

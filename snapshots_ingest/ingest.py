@@ -38,6 +38,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from foundation import settings, store
+from foundation.guardrails import DatasetInputError, InvalidInput, RunExistsError
 from foundation.logs import progress_enabled
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
@@ -58,11 +59,11 @@ UNMATCHED_NAMES_ATTR = "unmatched_names"
 DEFAULT_HISTORY_DAYS = 365
 
 
-class IngestError(RuntimeError):
+class IngestError(DatasetInputError):
     """An extract could not be stored; the message names kind, source and file."""
 
 
-class ExtractConflictError(IngestError):
+class ExtractConflictError(RunExistsError, IngestError):
     """A raw extract with the same run id and file name but different bytes is already on disk."""
 
 
@@ -526,7 +527,7 @@ def ingest_file(
     return summary[kind]
 
 
-class LiveSourcesMissing(IngestError):
+class LiveSourcesMissing(InvalidInput, IngestError):
     """snapshots_ingest.live.sources is not installed (the live fetchers ship separately)."""
 
 

@@ -37,12 +37,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from foundation import clock
+from foundation.clock import LEAGUE_TZ as ET
 from snapshots_ingest.ids import BREF_TO_NBA_TRICODE, NBA_TEAMS
 
 GENERATOR_VERSION = "1.0.0"
 NAMESPACE = "syn"
 
-ET = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
 
 # --------------------------------------------------------------------------------------------------
@@ -211,7 +212,8 @@ class GenerationSummary:
 
 
 def season_label(start_year: int) -> str:
-    return f"{start_year}-{(start_year + 1) % 100:02d}"
+    """'2023-24' for the season starting in `start_year` (foundation.clock.season_label of its first October)."""
+    return clock.season_label(date(start_year, 10, 1))
 
 
 def season_suffix(start_year: int) -> str:

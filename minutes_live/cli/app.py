@@ -16,21 +16,35 @@ import typer
 
 from foundation import cli_values, logs, settings
 from foundation.cli_values import int_in_bounds, parse_date, parse_ts, writable_dir
-from foundation.guardrails import DatasetInputError, GuardrailError, InvalidInput, RunExistsError
-from foundation.locks import store_lock
-from foundation.store import StoreDataset, ensure_store_usable
+from foundation.guardrails import InvalidInput
+from foundation.store import StoreDataset, writer_session
+from minutes_live.cli.build import command as build_command
+from minutes_live.cli.dashboard import dashboard_command
+from minutes_live.cli.experiment import experiment_app
+from minutes_live.cli.model import app as model_app
+from minutes_live.cli.ops import job_app, pin_command, unpin_command
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
+from minutes_live.cli.runs import runs_app
+from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS
 
-app = typer.Typer(
-    name="minutes-live",
+app = App(
+    name=None,
     help="Minutes Live: leak-free pre-game NBA player-minutes projections. Logging: --verbose / --quiet before "
          "the command, else $MINUTES_LIVE_LOG_LEVEL (DEBUG | INFO | WARNING | ERROR; default INFO); results on "
          "stdout, progress and log lines on stderr. `minutes-live schedule` prints the day's job times.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
+
+# every sub-command, registered here at the top (each behind the one error boundary of minutes_live/cli/spine.py)
+app.command("build", help="Build live features for a slate (same flags as build_minutes_live).")(build_command)
+app.add_typer(job_app, name="job")
+app.command("pin")(pin_command)
+app.command("unpin")(unpin_command)
+for _registered in model_app.registered_commands:  # train, promote, backtest: top-level commands
+    app.command(_registered.name or _registered.callback.__name__.replace("_", "-"))(_registered.callback)
+app.command("dashboard")(dashboard_command)
+app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export
+app.add_typer(experiment_app, name="experiment")  # the evaluation lab: reports under reports/experiments/
 
 INGEST_SOURCES = ("replay", "synthetic", "live")
 
@@ -41,10 +55,7 @@ def main(
         "--verbose", "-v", help="Debug logging: every stage detail and every line dbt prints.")] = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Warnings and errors only: no progress, heartbeat or stage lines.")] = False,
-    target: Annotated[str | None, typer.Option(
-        metavar="embedded|spark|spark_cluster",
-        help="dbt target of every build (profiles/profiles.yml; default $MINUTES_LIVE_DBT_TARGET or embedded "
-             "DuckDB). spark needs pip install -e '.[spark]' and Java 17: docs/scale_out.md.")] = None,
+    target: TARGET = None,
 ) -> None:
     """Operator commands. Logging: --verbose / --quiet here (before the command), else $MINUTES_LIVE_LOG_LEVEL
     (DEBUG | INFO | WARNING | ERROR; default INFO). Results go to stdout, progress and log lines to stderr."""
@@ -54,20 +65,13 @@ def main(
     try:
         logs.setup("DEBUG" if verbose else "WARNING" if quiet else None)
     except logs.InvalidLogLevel as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail("minutes-live", InvalidInput(str(exc))) from None
     from minutes_live.pipeline import spark_engine
 
     try:
         spark_engine.select_target(target)
-    except GuardrailError as exc:
-        raise _fail(exc) from None
-
-
-def _fail(exc: GuardrailError) -> typer.Exit:
-    # dataset errors list one problem per line; the CLI prints one line
-    typer.echo("error: " + str(exc).replace("\n  - ", "; ").replace("\n", " "), err=True)
-    return typer.Exit(exc.exit_code)
+    except Exception as exc:  # the callback runs outside the commands' boundary
+        raise fail("minutes-live", exc) from None
 
 
 def _kinds(values: list[str] | None) -> list[str]:
@@ -101,76 +105,39 @@ def ingest(
     allow_missing_injuries: Annotated[
         bool, typer.Option("--allow-missing-injuries", help="An injury report not covering the slate is a warning, not exit 13.")
     ] = False,
-    lock_timeout: Annotated[float, typer.Option(
-        help=bounded("--lock-timeout", "Seconds to wait for another job or process holding the store."))] = 600.0,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Fetch or replay snapshots for a slate into the raw store (raw extracts are kept on disk)."""
     from snapshots_ingest import ingest as engine
-    from snapshots_ingest.dataset import DatasetError
 
-    try:
-        day = parse_date(date)
-        as_of = parse_ts(run_as_of_ts)
-        if source not in INGEST_SOURCES:
-            raise InvalidInput(f"--source {source!r} is not one of {', '.join(INGEST_SOURCES)}")
-        kinds = _kinds(kind)
-        int_in_bounds(history_days, "--history-days")
-        if source != "live":
-            if dataset_dir is None:
-                dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
-            if not Path(dataset_dir).is_dir():
-                raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist (source {source})")
-        elif backfill:
-            raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
-        lock_timeout = cli_values.lock_timeout(lock_timeout)
-        # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
-        data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
-        allow = ("injuries",) if allow_missing_injuries else ()
-        with store_lock(data_root, timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
-            ensure_store_usable(db_path, lock_timeout, dataset=StoreDataset.for_source(source, dataset_dir))
-            if source == "live":
-                summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
-                                             progress=progress, echo=typer.echo, allow_missing=allow)
-            else:
-                summary = engine.ingest_replay(
-                    Path(dataset_dir), day, as_of, kinds, history_days, backfill,
-                    db_path=db_path, data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
-                )
-    except GuardrailError as exc:
-        raise _fail(exc) from None
-    except engine.LiveSourcesMissing as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    except engine.ExtractConflictError as exc:
-        raise _fail(RunExistsError(str(exc))) from None
-    except (DatasetError, engine.IngestError) as exc:
-        raise _fail(DatasetInputError(str(exc))) from None
-    typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows")
-
-
-# ----------------------------------------------------------------------------- the rest of the product
-from minutes_live.cli.build import command as _build_command  # noqa: E402
-from minutes_live.cli.ops import job_app, pin_command, unpin_command  # noqa: E402
-
-app.command("build", help="Build live features for a slate (same flags as build_minutes_live).")(_build_command)
-app.add_typer(job_app, name="job")
-app.command("pin")(pin_command)
-# model operations (train, promote, backtest)
-from minutes_live.cli.model import app as _model_app  # noqa: E402
-
-app.registered_commands.extend(_model_app.registered_commands)
-app.command("unpin")(unpin_command)
-from minutes_live.cli.dashboard import dashboard_command  # noqa: E402
-
-app.command("dashboard")(dashboard_command)
-# inspecting runs (list, show, diff, export): read-only
-from minutes_live.cli.runs import runs_app  # noqa: E402
-
-app.add_typer(runs_app, name="runs")
-# the evaluation lab (what-if by lead, history window): reports under reports/experiments/
-from minutes_live.cli.experiment import experiment_app  # noqa: E402
-
-app.add_typer(experiment_app, name="experiment")
+    day = parse_date(date)
+    as_of = parse_ts(run_as_of_ts)
+    if source not in INGEST_SOURCES:
+        raise InvalidInput(f"--source {source!r} is not one of {', '.join(INGEST_SOURCES)}")
+    kinds = _kinds(kind)
+    int_in_bounds(history_days, "--history-days")
+    if source != "live":
+        if dataset_dir is None:
+            dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
+        if not Path(dataset_dir).is_dir():
+            raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist (source {source})")
+    elif backfill:
+        raise InvalidInput("--backfill needs --source replay or synthetic (live sources have no history)")
+    lock_timeout = cli_values.lock_timeout(lock_timeout)
+    # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
+    data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
+    allow = ("injuries",) if allow_missing_injuries else ()
+    with writer_session(db_path, data_root=data_root, dataset=StoreDataset.for_source(source, dataset_dir),
+                        lock_timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
+        if source == "live":
+            summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
+                                         progress=progress, echo=typer.echo, allow_missing=allow)
+        else:
+            summary = engine.ingest_replay(
+                Path(dataset_dir), day, as_of, kinds, history_days, backfill,
+                db_path=db_path, data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
+            )
+    typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows in {db_path}")
 
 
 @app.command()
@@ -181,12 +148,9 @@ def demo(
     """Run the whole day on the embedded synthetic league and print a summary of the slate's projections."""
     from minutes_live.demo import run_demo
 
-    try:
-        int_in_bounds(seed, "--seed")
-        int_in_bounds(show, "--show")
-        run_demo(seed, show)
-    except GuardrailError as exc:
-        raise _fail(exc) from None
+    int_in_bounds(seed, "--seed")
+    int_in_bounds(show, "--show")
+    run_demo(seed, show)
 
 
 @app.command()
@@ -198,11 +162,8 @@ def synth(
     """Generate the seeded synthetic league (same format as the real dataset)."""
     from snapshots_ingest.synthetic_league import generate_league
 
-    try:
-        int_in_bounds(seed, "--seed")
-        target = writable_dir(out, "--out") or settings.synthetic_dataset_dir()
-    except GuardrailError as exc:
-        raise _fail(exc) from None
+    int_in_bounds(seed, "--seed")
+    target = writable_dir(out, "--out") or settings.synthetic_dataset_dir()
     summary = generate_league(Path(target), seed=seed, seasons=seasons)
     typer.echo(
         f"synthetic league -> {target}: seasons {', '.join(summary.seasons)}, {summary.games:,} games, "
@@ -237,22 +198,19 @@ def schedule(
 
     from minutes_live.pipeline import schedule as sched
 
-    try:
-        at = parse_ts(now, "--now")
-        if source not in SCHEDULE_SOURCES:
-            raise InvalidInput(f"--source {source!r} is not one of {', '.join(SCHEDULE_SOURCES)}")
-        if due is not None and due not in sched.JOBS:
-            raise InvalidInput(f"--due {due!r} is not one of {', '.join(sched.JOBS)}")
-        if not 1 <= window <= 720:
-            raise InvalidInput(f"--window {window} is out of range: expected 1..720 minutes")
-        if date is not None:
-            day = parse_date(date)
-        else:
-            day = sched.slate_day_for(due or "morning", at)
-        if source != "live" and dataset_dir is not None and not Path(dataset_dir).is_dir():
-            raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist")
-    except GuardrailError as exc:
-        raise _fail(exc) from None
+    at = parse_ts(now, "--now")
+    if source not in SCHEDULE_SOURCES:
+        raise InvalidInput(f"--source {source!r} is not one of {', '.join(SCHEDULE_SOURCES)}")
+    if due is not None and due not in sched.JOBS:
+        raise InvalidInput(f"--due {due!r} is not one of {', '.join(sched.JOBS)}")
+    if not 1 <= window <= 720:
+        raise InvalidInput(f"--window {window} is out of range: expected 1..720 minutes")
+    if date is not None:
+        day = parse_date(date)
+    else:
+        day = sched.slate_day_for(due or "morning", at)
+    if source != "live" and dataset_dir is not None and not Path(dataset_dir).is_dir():
+        raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist")
     plan = sched.plan_day(sched.slate_tips(day, source, dataset_dir))
     if due is not None:
         ok, why = sched.due(due, at, plan, timedelta(minutes=window),

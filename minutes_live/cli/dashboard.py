@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from foundation import cli_values
-from foundation.guardrails import GuardrailError, InvalidInput
+from foundation.guardrails import InvalidInput
 
 
 def dashboard_command(
@@ -22,24 +22,20 @@ def dashboard_command(
     """Operator dashboard of a date's runs: freshness, fallbacks, team minutes, projections, diff, pins, drift."""
     from minutes_live.dashboard.server import make_server, url_of, write_static
 
+    day = cli_values.parse_date(date) if date is not None else None
+    if static is not None:
+        out = cli_values.writable_dir(static, "--static")
+        files = write_static(out, day)
+        size = sum(f.stat().st_size for f in files)
+        typer.echo(f"dashboard: {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
+        return
+    cli_values.int_in_bounds(port, "--port", (1, 65535))
+    if not host or any(c.isspace() for c in host):
+        raise InvalidInput(f"--host {host!r} is not an address")
     try:
-        day = cli_values.parse_date(date) if date is not None else None
-        if static is not None:
-            out = cli_values.writable_dir(static, "--static")
-            files = write_static(out, day)
-            size = sum(f.stat().st_size for f in files)
-            typer.echo(f"dashboard: {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
-            return
-        cli_values.int_in_bounds(port, "--port", (1, 65535))
-        if not host or any(c.isspace() for c in host):
-            raise InvalidInput(f"--host {host!r} is not an address")
-        try:
-            server = make_server(host, port, day)
-        except OSError as exc:
-            raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
-    except GuardrailError as exc:
-        typer.echo(f"dashboard: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        server = make_server(host, port, day)
+    except OSError as exc:
+        raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
     typer.echo(f"dashboard: serving {url_of(server)} (Ctrl-C to stop)")
     try:
         server.serve_forever()

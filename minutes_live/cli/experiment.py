@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 
 from foundation import cli_values, settings
-from foundation.guardrails import GuardrailError, InvalidInput
+from foundation.guardrails import InvalidInput
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded
+from minutes_live.cli.spine import App
 
-experiment_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                             help="Evaluation lab: what-if by lead time, rolling-window history length.")
+experiment_app = App(name="experiment",
+                     help="Evaluation lab: what-if by lead time, rolling-window history length.")
 
 OUT_ROOT = settings.reports_root() / "experiments"
 BUNDLE_ROOT = settings.artifacts_root() / "minutes_v1" / "experiment_bundles"
@@ -30,11 +31,6 @@ ROUNDS = Annotated[int | None, typer.Option(help=bounded(
 LOCK = Annotated[float, typer.Option(help=bounded("--lock-timeout", "Seconds to wait for another holder of the store."))]
 
 
-def _refuse(command: str, message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"experiment {command}: error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _common(command: str, season: str, dataset_dir: Path | None, out_root: Path, bundle_root: Path, seed: int,
             rounds: int | None, lock_timeout: float) -> tuple[Path, Path, Path]:
     cli_values.parse_season(season)
@@ -45,22 +41,6 @@ def _common(command: str, season: str, dataset_dir: Path | None, out_root: Path,
     if not dataset_dir.is_dir():
         raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist")
     return dataset_dir, cli_values.writable_dir(out_root, "--out-root"), cli_values.writable_dir(bundle_root, "--bundle-root")
-
-
-def _run(command: str, fn):
-    """Run an experiment; guardrails exit with their code, a season the features lack with 2."""
-    from foundation.guardrails import DbtBuildError
-    from minutes_live.pipeline.dbt_runner import DbtError
-
-    try:
-        try:
-            return fn()
-        except DbtError as exc:
-            raise DbtBuildError(str(exc)) from None
-    except GuardrailError as exc:
-        raise _refuse(command, str(exc).replace("\n", " "), exc.exit_code) from None
-    except ValueError as exc:
-        raise _refuse(command, str(exc)) from None
 
 
 @experiment_app.command("what-if")
@@ -86,18 +66,15 @@ def what_if(
     from minutes_live.lab.experiment import run_what_if
 
     started = time.perf_counter()
-    try:
-        lead_list = cli_values.int_list(leads, "--leads", "--lead")
-        live_list = cli_values.int_list(live_leads, "--live-leads", "--lead")
-        cli_values.int_in_bounds(train_lead, "--train-lead", cli_values.FLAG_BOUNDS["--lead"])
-        cli_values.int_in_bounds(live_dates, "--live-dates")
-        dataset_dir, out_root, bundle_root = _common("what-if", season, dataset_dir, out_root, bundle_root, seed,
-                                                     rounds, lock_timeout)
-    except InvalidInput as exc:
-        raise _refuse("what-if", str(exc)) from None
-    res = _run("what-if", lambda: run_what_if(
+    lead_list = cli_values.int_list(leads, "--leads", "--lead")
+    live_list = cli_values.int_list(live_leads, "--live-leads", "--lead")
+    cli_values.int_in_bounds(train_lead, "--train-lead", cli_values.FLAG_BOUNDS["--lead"])
+    cli_values.int_in_bounds(live_dates, "--live-dates")
+    dataset_dir, out_root, bundle_root = _common("what-if", season, dataset_dir, out_root, bundle_root, seed,
+                                                 rounds, lock_timeout)
+    res = run_what_if(
         dataset_dir, season, lead_list, train_lead=train_lead, out_root=out_root, bundle_root=bundle_root,
-        live_dates=live_dates, live_leads=tuple(live_list), seed=seed, rounds=rounds, lock_timeout=lock_timeout))
+        live_dates=live_dates, live_leads=tuple(live_list), seed=seed, rounds=rounds, lock_timeout=lock_timeout)
     m = res.metrics
     typer.echo(f"what-if {season}: one bundle trained at lead {train_lead} on {', '.join(m['bundle']['seasons'])}")
     for lead in sorted(lead_list, reverse=True):
@@ -135,17 +112,14 @@ def history_window(
     from minutes_live.lab.experiment import FULL_HISTORY_DAYS, run_history_window
 
     started = time.perf_counter()
-    try:
-        windows = cli_values.int_list(days, "--days", "--history-days", words={"full": FULL_HISTORY_DAYS})
-        cli_values.int_in_bounds(lead, "--lead")
-        day = cli_values.optional_date(slate_date, "--slate-date")
-        dataset_dir, out_root, bundle_root = _common("history-window", season, dataset_dir, out_root, bundle_root,
-                                                     seed, rounds, lock_timeout)
-    except InvalidInput as exc:
-        raise _refuse("history-window", str(exc)) from None
-    res = _run("history-window", lambda: run_history_window(
+    windows = cli_values.int_list(days, "--days", "--history-days", words={"full": FULL_HISTORY_DAYS})
+    cli_values.int_in_bounds(lead, "--lead")
+    day = cli_values.optional_date(slate_date, "--slate-date")
+    dataset_dir, out_root, bundle_root = _common("history-window", season, dataset_dir, out_root, bundle_root,
+                                                 seed, rounds, lock_timeout)
+    res = run_history_window(
         dataset_dir, season, windows, lead=lead, out_root=out_root, bundle_root=bundle_root, slate_date=day,
-        seed=seed, rounds=rounds, lock_timeout=lock_timeout))
+        seed=seed, rounds=rounds, lock_timeout=lock_timeout)
     m = res.metrics
     typer.echo(f"history-window {season} (lead {lead}; live slate {m['slate']['date']}):")
     for r in m["windows"]:

@@ -12,8 +12,9 @@ import pandas as pd
 import typer
 
 from foundation import cli_values, settings
-from foundation.guardrails import InvalidInput, ScoringInputError
+from foundation.guardrails import InvalidInput
 from minutes_live.cli.options import bounded
+from minutes_live.cli.spine import App
 
 if TYPE_CHECKING:
     from minutes_live.pipeline.gold import GoldFeatures
@@ -22,14 +23,11 @@ BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "bundles"
 BACKTEST_BUNDLES_DIR = settings.artifacts_root() / "minutes_v1" / "backtest_bundles"
 BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
-app = typer.Typer(add_completion=False, help="Minutes V1.2 bundle: train, promote, backtest.")
+app = App(name=None, help="Minutes V1.2 bundle: train, promote, backtest.")
 
 LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
     "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
 
-def _refuse(command: str, exc: InvalidInput | ScoringInputError) -> typer.Exit:
-    typer.echo(f"{command}: error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 REBUILD = Annotated[bool, typer.Option(
@@ -39,18 +37,9 @@ REBUILD = Annotated[bool, typer.Option(
 def _gold(dataset_dir: Path, lead: int, db_path: Path | None, lock_timeout: float, what: str,
           rebuild: bool = False) -> GoldFeatures:
     """Gold features built with dbt; store and dbt failures exit with their guardrail code (12, 13, 10)."""
-    from foundation.guardrails import DbtBuildError, GuardrailError
-    from minutes_live.pipeline.dbt_runner import DbtError
     from minutes_live.pipeline.gold import gold_features  # lazy: needs dbt + the warehouse
 
-    try:
-        try:
-            return gold_features(Path(dataset_dir), lead, db_path=db_path, wait_seconds=lock_timeout, reuse=not rebuild)
-        except DbtError as exc:
-            raise DbtBuildError(str(exc)) from None
-    except GuardrailError as exc:
-        typer.echo(f"{what}: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    return gold_features(Path(dataset_dir), lead, db_path=db_path, wait_seconds=lock_timeout, reuse=not rebuild)
 
 
 def load_gold(features_path: Path | None, dataset_dir: Path | None, lead: int, db_path: Path | None,
@@ -91,34 +80,28 @@ def train(
     """Train a bundle on gold features (regular season, non-OUT rows)."""
     from scoring.train import default_windows, promote, train_bundle
 
-    try:  # every value before any work (foundation/cli_values.py)
-        cli_values.int_in_bounds(lead, "--lead")
-        cli_values.int_in_bounds(seed, "--seed")
-        for flag, value in (("--train-start", train_start), ("--train-end", train_end),
-                            ("--cal-start", cal_start), ("--cal-end", cal_end)):
-            cli_values.optional_date(value, flag)
-        wanted = cli_values.parse_seasons(seasons)
-        out_dir = cli_values.writable_dir(out_dir, "--out-dir")
-    except InvalidInput as exc:
-        raise _refuse("train", exc) from None
+    # every value before any work (foundation/cli_values.py)
+    cli_values.int_in_bounds(lead, "--lead")
+    cli_values.int_in_bounds(seed, "--seed")
+    for flag, value in (("--train-start", train_start), ("--train-end", train_end),
+                        ("--cal-start", cal_start), ("--cal-end", cal_end)):
+        cli_values.optional_date(value, flag)
+    wanted = cli_values.parse_seasons(seasons)
+    out_dir = cli_values.writable_dir(out_dir, "--out-dir")
     if (features_path is None) == (dataset_dir is None):
-        typer.echo("train: error: give exactly one of --features-path or --dataset-dir", err=True)
-        raise typer.Exit(2)
+        raise InvalidInput("give exactly one of --features-path or --dataset-dir")
     if features_path is not None:
-        if not features_path.exists():
-            typer.echo(f"train: error: features file not found: {features_path}", err=True)
-            raise typer.Exit(1)
+        if not features_path.is_file():
+            raise InvalidInput(f"--features-path {features_path}: features file not found")
         frame = pd.read_parquet(features_path)
     else:
         if not dataset_dir.is_dir():
-            typer.echo(f"train: error: dataset directory not found: {dataset_dir}", err=True)
-            raise typer.Exit(2)
+            raise InvalidInput(f"--dataset-dir {dataset_dir}: dataset directory not found")
         frame = _gold(dataset_dir, lead, None, lock_timeout, "train", rebuild).frame
     if wanted:
         unknown = sorted(set(wanted) - set(frame["season"].unique()))
         if unknown:
-            typer.echo(f"train: error: seasons {unknown} not in the features (have {sorted(frame['season'].unique())})", err=True)
-            raise typer.Exit(2)
+            raise InvalidInput(f"--seasons: {unknown} not in the features (have {sorted(frame['season'].unique())})")
         frame = frame[frame["season"].isin(wanted)]
     if "game_type" in frame.columns:
         frame = frame[frame["game_type"] == "regular"]
@@ -128,19 +111,20 @@ def train(
     path = train_bundle(frame, out_dir, seed=seed, train_window=tw, cal_window=cw)
     typer.echo(f"bundle: {path}")
     if promote_it:
-        typer.echo(f"promoted: {promote(path)}")
+        typer.echo(_promoted(promote(path)))
+
+
+def _promoted(payload: dict) -> str:
+    return (f"promoted: bundle {payload['bundle_id']} is active ({payload['bundle_dir']}, features "
+            f"{str(payload['feature_hash'])[:12]})")
 
 
 @app.command("promote")
 def promote_cmd(bundle_dir: Annotated[Path, typer.Argument(help="Bundle directory to activate.")]) -> None:
     """Make this bundle the active one: artifacts/minutes_v1/current_run.json (after a load + hash check)."""
-    from scoring.bundle import BundleError
     from scoring.train import promote
 
-    try:
-        typer.echo(promote(bundle_dir))
-    except BundleError as exc:  # damaged, incomplete or foreign bundle: one line, exit 14
-        raise _refuse("promote", ScoringInputError(str(exc))) from None
+    typer.echo(_promoted(promote(bundle_dir)))  # a damaged, incomplete or foreign bundle: one line, exit 14
 
 
 @app.command()
@@ -164,14 +148,12 @@ def backtest(
     """Train on the seasons before SEASON, score every game of it, write report.md, predictions.parquet + plots."""
     from scoring.backtest import run_backtest
 
-    try:  # every value before any work (foundation/cli_values.py)
-        cli_values.parse_season(season)
-        cli_values.int_in_bounds(lead, "--lead")
-        cli_values.int_in_bounds(seed, "--seed")
-        out_root = cli_values.writable_dir(out_root, "--out-root")
-        bundle_root = cli_values.writable_dir(bundle_root, "--bundle-root")
-    except InvalidInput as exc:
-        raise _refuse("backtest", exc) from None
+    # every value before any work (foundation/cli_values.py)
+    cli_values.parse_season(season)
+    cli_values.int_in_bounds(lead, "--lead")
+    cli_values.int_in_bounds(seed, "--seed")
+    out_root = cli_values.writable_dir(out_root, "--out-root")
+    bundle_root = cli_values.writable_dir(bundle_root, "--bundle-root")
     frame, source, stages = load_gold(features_path, dataset_dir, lead, db_path, lock_timeout, rebuild)
     res = run_backtest(frame, season, lead, out_root, bundle_root, seed=seed, source=source, gold_stages=stages)
     m = res.metrics

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import sys
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -24,12 +23,14 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from foundation import cli_values
-from foundation.guardrails import GuardrailError, InvalidInput
+from foundation import atomic, cli_values
+from foundation.guardrails import InvalidInput
+from minutes_live.cli.spine import App
 from minutes_live.runs import catalog as catalog
 from minutes_live.runs.terminal import gtd_worlds_lines
 
-runs_app = typer.Typer(
+runs_app = App(
+    name="runs",
     help="Inspect the runs of a date: list them, show one, diff two, export one's projections (read-only).",
     no_args_is_help=True,
 )
@@ -58,11 +59,6 @@ RUN_HELP = "A run id YYYYMMDDTHHMMSSZ, or `latest` (the run the date's scores `l
 class RunsError(InvalidInput):
     """An unknown date or run, or a run without what the command needs (exit 2)."""
 
-
-def _fail(exc: Exception, what: str) -> typer.Exit:
-    code = exc.exit_code if isinstance(exc, GuardrailError) else 2
-    typer.echo(f"runs {what}: error: " + " ".join(str(exc).split()), err=True)
-    return typer.Exit(code)
 
 
 # ------------------------------------------------------------------------------------------- values
@@ -171,11 +167,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of the table.")] = False,
 ) -> None:
     """List the runs of a date (newest first) with status, latest/pin, rows, games, freshness, warnings."""
-    try:
-        day = _day(date)
-        infos = catalog.list_runs(day)
-    except (GuardrailError, catalog.CatalogError) as exc:
-        raise _fail(exc, "list") from None
+    day = _day(date)
+    infos = catalog.list_runs(day)
     if as_json:
         typer.echo(json.dumps({"date": day.isoformat(), "runs": [_jsonable(i.as_dict()) for i in infos]}, indent=2))
         return
@@ -218,17 +211,14 @@ def show_command(
 ) -> None:
     """Show one run: summary, per-game coverage and freshness, team minutes, game-time decisions, warnings,
     files."""
-    try:
-        ref = _ref(run, "RUN")
-        day = _day(date)
-        run_id = _run(day, ref, "RUN")
-        view = catalog.load_run(day, run_id)
-        worlds = scenarios_of(view)
-        if gtd is not None and (worlds is None or gtd not in set(worlds["gtd_player_id"])):
-            raise InvalidInput(f"--gtd {gtd}: not a game-time decision of run {run_id} (see the run's "
-                               "'game-time decisions' list)")
-    except (GuardrailError, catalog.CatalogError) as exc:
-        raise _fail(exc, "show") from None
+    ref = _ref(run, "RUN")
+    day = _day(date)
+    run_id = _run(day, ref, "RUN")
+    view = catalog.load_run(day, run_id)
+    worlds = scenarios_of(view)
+    if gtd is not None and (worlds is None or gtd not in set(worlds["gtd_player_id"])):
+        raise InvalidInput(f"--gtd {gtd}: not a game-time decision of run {run_id} (see the run's "
+                           "'game-time decisions' list)")
     if as_json:
         payload = _show_payload(view)
         payload["scenarios"] = None if worlds is None else worlds.astype(object).where(worlds.notna(), None).to_dict(
@@ -319,7 +309,9 @@ def show_lines(view: catalog.RunView) -> list[str]:
     out += gtd_summary_lines(scenarios_of(view))
     warnings = fs.get("warnings", []) + ss.get("warnings", [])
     if warnings:
-        out += ["", f"warnings ({len(warnings)}):"] + [f"  - {w}" for w in warnings]
+        from minutes_live.runs.terminal import group_warnings
+
+        out += ["", f"warnings ({len(warnings)}):"] + [f"  - {w}" for w in group_warnings(warnings)]
     present = {k: p for k, p in view.paths.items() if p.is_dir()}
     if present:
         out += ["", "files:"] + [f"  {k.ljust(8)} {p}" for k, p in present.items()]
@@ -374,24 +366,21 @@ def diff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Why did projections move: players whose p50 moved or whose status changed between runs A and B."""
-    from minutes_live.runs.diff import DiffError, diff_runs
+    from minutes_live.runs.diff import diff_runs
 
-    try:
-        ref_a, ref_b = _ref(a, "A"), _ref(b, "B")
-        cli_values.number_in_bounds(min_delta, "--min-delta")
-        day = _day(date)
-        infos = catalog.list_runs(day)
-        run_a, run_b = _run(day, ref_a, "A", infos), _run(day, ref_b, "B", infos)
-        by_id = {i.run_id: i for i in infos}
-        for flag, run_id in (("A", run_a), ("B", run_b)):
-            info = by_id[run_id]
-            if "scores" not in info.kinds:
-                why = f"{info.status}, exit {info.exit_code}" if info.exit_code else info.status
-                scored = sorted(i.run_id for i in infos if "scores" in i.kinds)
-                raise RunsError(f"{flag} {run_id}: the run has no scores ({why}); scored runs: {_listing(scored)}")
-        diff = diff_runs(day, run_a, run_b, min_delta)
-    except (GuardrailError, catalog.CatalogError, DiffError) as exc:
-        raise _fail(exc, "diff") from None
+    ref_a, ref_b = _ref(a, "A"), _ref(b, "B")
+    cli_values.number_in_bounds(min_delta, "--min-delta")
+    day = _day(date)
+    infos = catalog.list_runs(day)
+    run_a, run_b = _run(day, ref_a, "A", infos), _run(day, ref_b, "B", infos)
+    by_id = {i.run_id: i for i in infos}
+    for flag, run_id in (("A", run_a), ("B", run_b)):
+        info = by_id[run_id]
+        if "scores" not in info.kinds:
+            why = f"{info.status}, exit {info.exit_code}" if info.exit_code else info.status
+            scored = sorted(i.run_id for i in infos if "scores" in i.kinds)
+            raise RunsError(f"{flag} {run_id}: the run has no scores ({why}); scored runs: {_listing(scored)}")
+    diff = diff_runs(day, run_a, run_b, min_delta)
     if as_json:
         payload = {**diff.attrs, "rows": diff.astype(object).where(diff.notna(), None).to_dict("records")}
         typer.echo(json.dumps(_jsonable(payload), indent=2, default=str))
@@ -447,23 +436,17 @@ def export_command(
 ) -> None:
     """Export one run's scored projections (or, with --scenarios, its game-time-decision worlds) with run
     metadata, for downstream consumers."""
-    try:
-        ref = _ref(run, "RUN")
-        if format not in EXPORT_FORMATS:
-            raise InvalidInput(f"--format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
-        target = _out_path(out, force)
-        day = _day(date)
-        run_id = _run(day, ref, "RUN")
-        text = export_text(day, run_id, format, scenarios)
-    except (GuardrailError, catalog.CatalogError) as exc:
-        raise _fail(exc, "export") from None
+    ref = _ref(run, "RUN")
+    if format not in EXPORT_FORMATS:
+        raise InvalidInput(f"--format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    target = _out_path(out, force)
+    day = _day(date)
+    run_id = _run(day, ref, "RUN")
+    text = export_text(day, run_id, format, scenarios)
     if target is None:
         sys.stdout.write(text)
         return
-    try:
-        write_atomic(target, text, force)
-    except FileExistsError:
-        raise _fail(InvalidInput(f"--out {target} already exists (pass --force to replace it)"), "export") from None
+    write_atomic(target, text, force)
     typer.echo(f"exported run {run_id} of {day} ({format}) -> {target}", err=True)
 
 
@@ -530,17 +513,5 @@ def export_text(day: date, run_id: str, fmt: str, scenarios: bool = False) -> st
 
 
 def write_atomic(target: Path, text: str, force: bool) -> None:
-    """Write a temp file beside `target`, fsync it, then rename it into place. Without `force` the final step
-    is a hard link, which fails if `target` appeared meanwhile: an existing file is never replaced."""
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "x") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if force:
-            os.replace(tmp, target)
-        else:
-            os.link(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """foundation/atomic.py: never a half-written file; without `force` an existing file is never replaced."""
+    atomic.write_text(target, text, overwrite=force, refuse_symlink=True)

@@ -17,6 +17,8 @@ import math
 import statistics
 from pathlib import Path
 
+from foundation import settings
+
 WINDOW = 14
 MIN_HISTORY = 5
 SD_K = 2.0
@@ -30,7 +32,7 @@ RULE = (f"MAE alert: mae_p50 > mean + {SD_K:g} sd of the previous {WINDOW} dates
 
 
 def drift_path(data_root: Path) -> Path:
-    return Path(data_root) / "registry" / "drift.jsonl"
+    return settings.drift_log_path(data_root)
 
 
 def read_drift(data_root: Path) -> list[dict]:

@@ -1,10 +1,7 @@
 """Snapshot freshness per kind: the age of the selected snapshot at run_as_of_ts against two thresholds.
 
-- warn: minutes_live.pipeline.live_build.WARN_AGE_MINUTES (injuries and odds 6 h, roster 18 h); an older snapshot
-  is used and listed in summary.json `warnings`;
-- fail: the kind's max age (`<kind>_max_age_hours`: the run's dbt vars, else dbt_project.yml's defaults,
-  injuries 36 h, odds 24 h, roster 18 h); an older snapshot does not qualify, so the game has no snapshot
-  of that kind (allowed only with --allow-missing-injuries / --allow-missing-odds).
+The thresholds are foundation/freshness.py's (the one freshness rule): warn (injuries and odds 6 h, roster
+18 h) and fail (the kind's max age, from the run's dbt vars or dbt_project.yml).
 
 The colour rule, per game and kind: green = age <= warn; amber = warn < age <= fail; red = no qualifying
 snapshot (none, or older than fail). A kind's badge takes its worst game. When warn >= fail (roster by
@@ -14,54 +11,12 @@ default) a kind is green or red, never amber.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import pandas as pd
 
-from foundation import settings
+from foundation.freshness import KINDS, colour, format_age, thresholds  # noqa: F401 - format_age: used by render
 
-KINDS = ("injuries", "odds", "roster")
 COLOURS = ("green", "amber", "red")
-_DEFAULT_FAIL_HOURS = {"injuries": 36.0, "odds": 24.0, "roster": 18.0}
-
-
-def warn_minutes() -> dict[str, float]:
-    from minutes_live.pipeline.live_build import WARN_AGE_MINUTES
-
-    return {k: float(v) for k, v in WARN_AGE_MINUTES.items()}
-
-
-@lru_cache(maxsize=1)
-def _project_max_age_hours() -> dict[str, float]:
-    import yaml
-
-    try:
-        vars_ = yaml.safe_load((settings.PROJECT_ROOT / "dbt_project.yml").read_text()).get("vars", {})
-    except (OSError, AttributeError, yaml.YAMLError):
-        vars_ = {}
-    return {k: float(vars_.get(f"{k}_max_age_hours", d)) for k, d in _DEFAULT_FAIL_HOURS.items()}
-
-
-def fail_minutes(run_vars: dict | None = None) -> dict[str, float]:
-    """The max age per kind in minutes: the run's own dbt vars when it set them, else the project defaults."""
-    defaults = _project_max_age_hours()
-    run_vars = run_vars or {}
-    return {k: 60.0 * float(run_vars.get(f"{k}_max_age_hours", defaults[k])) for k in KINDS}
-
-
-def thresholds(run_vars: dict | None = None) -> dict[str, dict[str, float]]:
-    warn, fail = warn_minutes(), fail_minutes(run_vars)
-    return {k: {"warn_minutes": warn[k], "fail_minutes": fail[k]} for k in KINDS}
-
-
-def colour(age_minutes: float | None, covered: bool, warn: float, fail: float) -> str:
-    if not covered or age_minutes is None or (isinstance(age_minutes, float) and math.isnan(age_minutes)):
-        return "red"
-    if age_minutes > fail:
-        return "red"
-    if age_minutes > warn:
-        return "amber"
-    return "green"
 
 
 def worst(colours: list[str]) -> str | None:
@@ -112,11 +67,3 @@ def freshness(coverage: pd.DataFrame | None, run_vars: dict | None = None) -> di
             "games_over_warn": [g["game_id"] for g in games if g["kinds"][kind]["colour"] == "amber"],
         }
     return {"badges": badges, "games": games}
-
-
-def format_age(minutes: float | None) -> str:
-    if minutes is None:
-        return "none"
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    return f"{minutes / 60:.1f} h"

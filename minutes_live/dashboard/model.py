@@ -16,8 +16,8 @@ from minutes_live.dashboard import drift, freshness
 from minutes_live.dashboard.diffing import diff_against
 from minutes_live.dashboard.explain import player_key
 from minutes_live.runs import catalog as run_catalog
+from scoring.metrics import TEAM_BAND
 
-TEAM_BAND = (230.0, 260.0)
 PROJECTION_COLUMNS = ("game_id", "player_id", "team_id", "team_tricode", "opponent_team_tricode", "player_name",
                       "status", "is_starter", "play_prob", "minutes_mean", "minutes_p10", "minutes_p50", "minutes_p90")
 
@@ -136,21 +136,36 @@ def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool
     return page
 
 
+def _tip_order(coverage: pd.DataFrame | None, projections: pd.DataFrame | None) -> dict[int, int]:
+    """game_id -> its rank by tip time (then game id), from the coverage file or the projections."""
+    for frame in (coverage, projections):
+        if frame is not None and {"game_id", "tip_ts"} <= set(frame.columns):
+            tips = frame[["game_id", "tip_ts"]].drop_duplicates("game_id").copy()
+            tips["tip_ts"] = pd.to_datetime(tips["tip_ts"], utc=True, errors="coerce")
+            order = tips.sort_values(["tip_ts", "game_id"], na_position="last")["game_id"]
+            return {int(g): i for i, g in enumerate(order)}
+    return {}
+
+
 def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInfo], roots: Roots,
              served_id: str | None) -> dict:
     info, fsum, ssum = view.info, view.features_summary or {}, view.scores_summary or {}
     fresh = freshness.freshness(view.coverage, fsum.get("vars"))
     projections = view.projections
+    tip_rank = _tip_order(view.coverage, projections)  # every per-game table in tip order, like the slate
+    fresh["games"].sort(key=lambda g: tip_rank.get(g["game_id"], len(tip_rank)))
     proj_rows: list[dict] = []
     if projections is not None:
         by = "minutes_mean" if "minutes_mean" in projections.columns else "minutes_p50"
-        table = projections.sort_values(["game_id", "team_tricode", by], ascending=[True, True, False])
+        table = (projections.assign(_tip=projections["game_id"].map(tip_rank).fillna(len(tip_rank)))
+                 .sort_values(["_tip", "game_id", "team_tricode", by], ascending=[True, True, True, False]))
         proj_rows = _records(table, PROJECTION_COLUMNS)
         for r in proj_rows:
             r["key"] = player_key(r["game_id"], r["player_id"])
     team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
                                              "raw_mean_sum", "adjustment", "p10_sum", "p50_sum", "p90_sum",
                                              "outside_230_260"))
+    team_rows.sort(key=lambda r: tip_rank.get(r["game_id"], len(tip_rank)))
     for r in team_rows:
         r["outside"] = not (TEAM_BAND[0] <= (r.get("p50_sum") or 0.0) <= TEAM_BAND[1])
         r.pop("outside_230_260", None)

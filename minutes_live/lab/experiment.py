@@ -30,6 +30,7 @@ import pandas as pd
 
 from foundation import settings
 from foundation.cli_values import FLAG_BOUNDS
+from foundation.guardrails import InvalidInput
 from scoring.bundle import MinutesBundle, load_bundle
 from scoring.metrics import add_baselines, evaluate, with_breakdown_inputs
 
@@ -120,9 +121,9 @@ def train_once(frame: pd.DataFrame, season: str, bundle_root: Path, bundle_id: s
     if train_seasons:
         seasons = seasons[-train_seasons:]
     if not seasons:
-        raise ValueError(f"no season before {season} in the features to train on")
+        raise InvalidInput(f"no season before {season} in the features to train on")
     if season not in set(frame["season"]):
-        raise ValueError(f"season {season} is not in the features (have {sorted(frame['season'].unique())})")
+        raise InvalidInput(f"season {season} is not in the features (have {sorted(frame['season'].unique())})")
     shutil.rmtree(Path(bundle_root) / bundle_id, ignore_errors=True)
     t0 = time.perf_counter()
     kw = {"quantile_rounds": rounds, "play_rounds": rounds} if rounds else {}
@@ -511,7 +512,7 @@ def run_history_window(dataset_dir: Path, season: str, windows: list[int], *, le
     tips = pd.to_datetime(load_dataset(Path(dataset_dir)).games["tip_ts"], utc=True)
     span_days = int((tips.max() - tips.min()).days) + 1
     if span_days >= FULL_HISTORY_DAYS:
-        raise ValueError(f"the dataset spans {span_days} days: history_days {FULL_HISTORY_DAYS} (the largest allowed) "
+        raise InvalidInput(f"the dataset spans {span_days} days: history_days {FULL_HISTORY_DAYS} (the largest allowed) "
                          "would truncate it, so 'full' is not full history here")
     stages = {"ingest": backfill_unless_current(Path(dataset_dir), db_path=db_path, data_root=data_root)
               if ingest else {"action": "not asked"}}
@@ -535,7 +536,7 @@ def run_history_window(dataset_dir: Path, season: str, windows: list[int], *, le
         gold[w], gold_seconds[w] = g.frame, g.stages["dbt"]["seconds"]
         log.info("history window %s: gold build %.1f s", window_label(w), gold_seconds[w])
     if not gold:
-        raise ValueError(f"no history window could be built: {failed}")
+        raise InvalidInput(f"no history window could be built: {failed}")
     reference = max(gold)  # full history when it builds, else the longest window that does
     t0 = time.perf_counter()
     bundle, train_info = train_once(gold[reference], season, bundle_root,
@@ -545,7 +546,7 @@ def run_history_window(dataset_dir: Path, season: str, windows: list[int], *, le
     slate = regular(gold[reference])
     slate = slate[pd.to_datetime(slate["game_date"]).dt.date == day]
     if slate.empty:
-        raise ValueError(f"--slate-date {day} has no regular-season games in the features")
+        raise InvalidInput(f"--slate-date {day} has no regular-season games in the features")
     as_of = (utc(slate["tip_ts"].min()) - pd.Timedelta(minutes=lead)).to_pydatetime().astimezone(UTC)
     # one untimed build first: it ingests the slate's snapshots (replay) and warms dbt up, so the timed builds
     # below (source none: what the store holds) differ only in history_days. A replay ingest per window would

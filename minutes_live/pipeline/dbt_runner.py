@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from foundation import atomic
+from foundation.guardrails import DbtBuildError
 from foundation.logs import heartbeat_seconds
 from foundation.settings import PROJECT_ROOT, duckdb_path
 from foundation.store import store_error
@@ -61,7 +63,7 @@ class DbtNodeFailure:
         return f"{self.resource_type} {self.name}"
 
 
-class DbtError(RuntimeError):
+class DbtError(DbtBuildError):
     """dbt exited non-zero. `failures` lists the failed nodes (from run_results.json or dbt's JSON log);
     `detail` is the last error lines of dbt's output when it stopped before running any node. str() is one
     line."""
@@ -204,12 +206,11 @@ def _share_partial_parse(src: Path, dst: Path) -> None:
     if not src.is_file():
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        with atomic.replacing(dst) as tmp:
+            shutil.copyfile(src, tmp)
     except OSError:
-        tmp.unlink(missing_ok=True)  # only a cache: parsing from scratch is slower, not wrong
+        pass  # only a cache: parsing from scratch is slower, not wrong
 
 
 # Named selections (selectors.yml): the Python jobs run exactly what a dbt user can run by the same name.

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from foundation import atomic
 from foundation.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,8 @@ def save(con: duckdb.DuckDBPyConnection, db_path: Path, key: GoldKey, order_by: 
     to its cache file; drop the lead's older files."""
     path = cache_path(db_path, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic.replacing(path) as tmp:
         con.execute(f"copy (select * from {relation} order by {order_by}) to '{tmp}' (format parquet)")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     for old in path.parent.glob(f"lead{key.lead}-*.parquet"):
         if old != path:
             old.unlink(missing_ok=True)

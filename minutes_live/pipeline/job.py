@@ -9,7 +9,6 @@ job killed at any step boundary (foundation/faults.py) leaves them on the previo
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,24 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from foundation import atomic, settings
 from foundation import run_directory as rd
-from foundation import settings
 from foundation.faults import boundary
 from foundation.lifecycle import run_attempt
-from foundation.locks import store_lock
 from foundation.publication import KINDS, Publication, Roots
-from foundation.store import connected
-from minutes_live.pipeline.live_build import (
-    LiveBuildConfig,
-    compute_live,
-    preflight_store,
-    store_path,
-    write_features_run,
-)
+from foundation.store import connected, latest_row
+from minutes_live.pipeline.live_build import LiveBuildConfig, build_features, store_session
+from scoring.metrics import TEAM_BAND
 
 log = logging.getLogger(__name__)
 
-TEAM_SUM_BAND = (230.0, 260.0)
 
 
 @dataclass
@@ -48,7 +40,7 @@ class JobResult:
 
 def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
                   run_as_of_ts: datetime) -> dict:
-    lo, hi = TEAM_SUM_BAND
+    lo, hi = TEAM_BAND
     # expected minutes are reconciled to the bundle's target (240 + expected overtime): the raw sum and the
     # adjustment say how far the model was from it; p50 sums stay a sanity measure, flagged outside [230, 260]
     team = (
@@ -86,7 +78,6 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
     from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
 
     data_root = Path(cfg.data_root or settings.data_root())
-    db_path = store_path(cfg)
     roots = Roots.default(features=cfg.out_root)
     pub = Publication(roots, cfg.day, data_root)
     durations: dict[str, float] = {}
@@ -95,16 +86,12 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
                      source=cfg.source) as run:
         req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
                            **({"bundle_config": bundle_config} if bundle_config is not None else {}))
-        with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
-            preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
+        with store_session(cfg, lock_timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}") as session:
             bundle = load_active_bundle(req)  # before any work: no bundle, no run
             t0 = time.perf_counter()
-            built = compute_live(cfg, db_path=db_path, data_root=data_root)
-            if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch
-                run.retarget(cfg.run_as_of_ts)
-            staged_features = write_features_run(run.stage("features"), built) / "features.parquet"
+            built, staged = build_features(run, cfg, session)
+            staged_features = staged / "features.parquet"
             durations["build"] = time.perf_counter() - t0
-            boundary("after_features")
 
             t0 = time.perf_counter()
             features_path = pub.run_dir("features", run.run_id) / "features.parquet"
@@ -149,13 +136,9 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
         return None
     proj = pd.read_parquet(run_dir / "minutes.parquet")
     with connected(db_path, read_only=True) as con:
-        box = con.execute(
+        box = con.execute(latest_row(
             """select game_id, player_id, team_id, minutes as actual_minutes, play_status
-               from raw.box_scores where game_date = ?
-               qualify row_number() over (partition by game_id, player_id, team_id
-                                          order by snapshot_ts desc, ingested_at desc, content_hash) = 1""",
-            [day],
-        ).df()
+               from raw.box_scores where game_date = ?""", ["game_id", "player_id", "team_id"]), [day]).df()
     if box.empty:
         return None
     joined = proj.merge(box, on=["game_id", "player_id", "team_id"], how="inner")
@@ -173,8 +156,8 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
         "coverage_p10_p90": round(float(inside.mean()), 4),
         "unmatched_projections": int(len(proj) - len(joined)),
     }
-    path = Path(data_root) / "registry" / "drift.jsonl"
+    path = settings.drift_log_path(data_root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
+    with open(path, "a") as fh:  # strict JSON: a non-finite value is written as null
+        fh.write(atomic.dumps(record, indent=None) + "\n")
     return record

@@ -26,6 +26,7 @@ import pandas as pd
 from foundation import run_directory as rd
 from foundation import settings
 from foundation.faults import boundary
+from foundation.freshness import WARN_AGE_MINUTES
 from foundation.guardrails import (
     DatasetInputError,
     DbtBuildError,
@@ -39,7 +40,8 @@ from foundation.guardrails import (
 )
 from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
-from foundation.store import StoreDataset, connected, ensure_store_usable
+from foundation.settings import SOURCES
+from foundation.store import StoreDataset, connected, latest_row, writer_session
 from minutes_live.pipeline import history, spark_engine
 from minutes_live.pipeline.dbt_runner import DbtError
 
@@ -52,7 +54,6 @@ GOLD_MART = "features_minutes_v1"
 
 # Freshness warning thresholds (minutes between run_as_of_ts and the selected snapshot). Older than the
 # kind's max age means "not selected" (dbt), which the coverage guardrails then report as missing.
-WARN_AGE_MINUTES = {"injuries": 6 * 60, "odds": 6 * 60, "roster": 18 * 60}
 
 
 @dataclass
@@ -97,6 +98,78 @@ class LiveBuildConfig:
         return out
 
 
+def live_config(
+    *,
+    date: str | date,
+    run_as_of_ts: str | datetime | None = None,
+    source: str = "replay",
+    dataset_dir: Path | None = None,
+    history_days: int | None = None,
+    roster_fallback_days: int | None = None,
+    roster_max_age_hours: float | None = None,
+    injuries_max_age_hours: float | None = None,
+    odds_max_age_hours: float | None = None,
+    allow_missing_injuries: bool = False,
+    allow_missing_odds: bool = False,
+    allow_started_slate: bool = False,
+    replace: bool = False,
+    out_root: Path | None = None,
+    data_root: Path | None = None,
+    overrides: dict[str, Path | None] | None = None,
+) -> LiveBuildConfig:
+    """The checked config of one run, from option values (keywords only). Every value is checked before any
+    work (foundation/cli_values.py): scalars, then inputs, then output roots; a bad one is InvalidInput (exit 2)."""
+    from foundation import cli_values
+    from foundation.guardrails import InvalidInput
+
+    day = date if not isinstance(date, str) else cli_values.parse_date(date)
+    as_of = run_as_of_ts if isinstance(run_as_of_ts, datetime) else cli_values.parse_ts(run_as_of_ts)
+    if source not in SOURCES:
+        raise InvalidInput(f"--source {source!r} is not one of {', '.join(SOURCES)}")
+    cli_values.int_in_bounds(history_days, "--history-days")
+    cli_values.int_in_bounds(roster_fallback_days, "--roster-fallback-days")
+    for flag, value in (
+        ("--roster-max-age-hours", roster_max_age_hours),
+        ("--injuries-max-age-hours", injuries_max_age_hours),
+        ("--odds-max-age-hours", odds_max_age_hours),
+    ):
+        cli_values.max_age_hours(value, flag)
+    if dataset_dir is None and source in ("replay", "synthetic"):
+        dataset_dir = settings.real_dataset_dir() if source == "replay" else settings.synthetic_dataset_dir()
+    if dataset_dir is not None and source in ("replay", "synthetic") and not Path(dataset_dir).is_dir():
+        raise InvalidInput(f"--dataset-dir {dataset_dir} does not exist")
+    path_overrides = {}
+    for kind, p in (overrides or {}).items():
+        if p is None:
+            continue
+        if not Path(p).is_file():
+            raise InvalidInput(f"--{kind.replace('_', '-')}-path {p} is not a readable file")
+        path_overrides[kind] = Path(p)
+    out_root = cli_values.writable_dir(out_root, "--out-root")
+    data_root = cli_values.writable_dir(data_root, "--data-root")
+    return LiveBuildConfig(
+        day=day,
+        run_as_of_ts=as_of,
+        source=source,
+        dataset_dir=Path(dataset_dir) if dataset_dir else None,
+        history_days=history_days,
+        roster_fallback_days=roster_fallback_days,
+        roster_max_age_hours=roster_max_age_hours,
+        injuries_max_age_hours=injuries_max_age_hours,
+        odds_max_age_hours=odds_max_age_hours,
+        allow_missing_injuries=allow_missing_injuries,
+        allow_missing_odds=allow_missing_odds,
+        allow_started_slate=allow_started_slate,
+        replace=replace,
+        out_root=out_root,
+        data_root=data_root,
+        path_overrides=path_overrides,
+        as_of_from_clock=run_as_of_ts is None,
+        # one store per dataset (foundation.settings.dataset_name); `none` without --dataset-dir: the live store
+        db_path=settings.store_path_for(source, dataset_dir, data_root),
+    )
+
+
 @dataclass
 class LiveBuildResult:
     run_dir: Path | None  # set once the run is published
@@ -109,16 +182,11 @@ class LiveBuildResult:
 
 def slate_schedule(con: duckdb.DuckDBPyConnection, day: date, as_of: datetime) -> pd.DataFrame:
     """The newest schedule row per game of the slate known at `as_of` (for the pre-dbt guardrails)."""
-    return con.execute(
-        """
+    newest = latest_row("""
         select game_id, source_game_id, tip_ts, home_tricode, away_tricode, game_status
         from raw.schedule
-        where game_date = ? and snapshot_ts <= ?
-        qualify row_number() over (partition by game_id order by snapshot_ts desc, ingested_at desc, content_hash) = 1
-        order by tip_ts, game_id
-        """,
-        [day, as_of],
-    ).df()
+        where game_date = ? and snapshot_ts <= ?""", ["game_id"])
+    return con.execute(f"select * from ({newest}) order by tip_ts, game_id", [day, as_of]).df()
 
 
 def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
@@ -162,11 +230,12 @@ def store_path(cfg: LiveBuildConfig) -> Path:
     return Path(cfg.db_path or settings.store_path_for(cfg.source, cfg.dataset_dir, cfg.data_root))
 
 
-def preflight_store(cfg: LiveBuildConfig, wait_seconds: float) -> None:
-    """Before anything writes the store or dbt opens it: wait up to `wait_seconds` for another holder of the
-    DuckDB file, then exit 12 naming it; a damaged or read-only store, or one holding another dataset, exits
-    13 (foundation/store.py)."""
-    ensure_store_usable(store_path(cfg), wait_seconds, dataset=StoreDataset.for_source(cfg.source, cfg.dataset_dir))
+def store_session(cfg: LiveBuildConfig, *, lock_timeout: float, what: str):
+    """The one writer session of a run's store (foundation.store.writer_session): the data root's lock, then
+    the store checked (busy -> 12, damaged / another dataset -> 13)."""
+    return writer_session(store_path(cfg), data_root=Path(cfg.data_root or settings.data_root()),
+                          dataset=StoreDataset.for_source(cfg.source, cfg.dataset_dir),
+                          lock_timeout=lock_timeout, what=what)
 
 
 def game_coverage(features: pd.DataFrame, run_as_of_ts: datetime) -> pd.DataFrame:
@@ -449,21 +518,27 @@ def write_features_run(directory: Path, result: LiveBuildResult) -> Path:
     return directory
 
 
-def build_live(cfg: LiveBuildConfig, *, job: str = "build", wait_seconds: float = 0.0) -> LiveBuildResult:
+def build_features(run, cfg: LiveBuildConfig, session) -> tuple[LiveBuildResult, Path]:
+    """The one "build features" step of every writer (build_minutes_live and the job): ingest what the run
+    needs, dbt, read the marts, stage the features run directory. Returns the result and the staged folder."""
+    result = compute_live(cfg, db_path=session.db_path, data_root=session.data_root)
+    if run.run_id != cfg.run_id:  # a live "now" run takes its instant after the fetch
+        run.retarget(cfg.run_as_of_ts)
+    staged = write_features_run(run.stage("features"), result)
+    boundary("after_features")
+    return result, staged
+
+
+def build_live(cfg: LiveBuildConfig, *, job: str = "build", lock_timeout: float = 600.0) -> LiveBuildResult:
     """build_minutes_live: compute the features of (date, run_as_of_ts), write the run and publish it
     under the `latest` rule (foundation.publication). One registry attempt (foundation.lifecycle)."""
     data_root = Path(cfg.data_root or settings.data_root())
-    db_path = store_path(cfg)
     pub = Publication(Roots.default(features=cfg.out_root), cfg.day, data_root)
     with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=("features",), replace=cfg.replace,
                      source=cfg.source) as run:
-        preflight_store(cfg, wait_seconds)  # another holder of the DuckDB file: wait, then exit 12
-        result = compute_live(cfg, db_path=db_path, data_root=data_root)
-        if run.run_id != cfg.run_id:
-            run.retarget(cfg.run_as_of_ts)
-        write_features_run(run.stage("features"), result)
-        boundary("after_features")
-        outcome = run.publish()
+        with store_session(cfg, lock_timeout=lock_timeout, what=f"{job} {cfg.day}") as session:
+            result, _ = build_features(run, cfg, session)
+            outcome = run.publish()
         result.run_dir = pub.run_dir("features", run.run_id)
         result.summary["publication"] = outcome.describe(cfg.day)
         run.details.update(paths={"features": str(result.run_dir)}, rows=result.summary["rows"],

@@ -128,3 +128,15 @@ def run_parity(day: date, run_as_of_ts: datetime, *, db_path: Path, out_root: Pa
             what.append("columns differ: " + ", ".join(f"{r.column} ({r.rows_differing} rows)" for r in diffs.itertuples()))
         raise ParityError(f"parity failed for {day}: " + "; ".join(what) + f" (report: {report_dir})")
     return result
+
+
+def parity_check(cfg, day: date, run_as_of_ts: datetime, *, lock_timeout: float) -> ParityResult:
+    """`build_minutes_live --parity-check-date`: ingest what the date needs, then rebuild it live-style and diff
+    it against gold, in one writer session of the store."""
+    from foundation import settings
+    from minutes_live.pipeline.live_build import ingest_snapshots, store_session
+
+    with store_session(cfg, lock_timeout=lock_timeout, what=f"parity {day}") as session:
+        ingest_snapshots(cfg, session.db_path, session.data_root)
+        return run_parity(day, run_as_of_ts, db_path=session.db_path,
+                          out_root=Path(cfg.out_root or settings.features_root()))

@@ -27,13 +27,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from foundation import settings
+from foundation.clock import LEAGUE_TZ as ET
+from foundation.clock import season_label
 
-ET = ZoneInfo("America/New_York")
 NOT_DUE_EXIT = 75  # EX_TEMPFAIL: deploy/due turns it into "skip" for cron and systemd ExecCondition
 FIXED_TIMES_ET = {"morning": time(10, 30), "afternoon": time(17, 0), "overnight": time(4, 0)}
 PRETIP_LEAD = timedelta(minutes=45)
@@ -137,27 +137,19 @@ def tips_from_store(day: date, db_path: Path) -> SlateTips | None:
     import duckdb
 
     from foundation.guardrails import GuardrailError
-    from foundation.store import connected
+    from foundation.store import connected, latest_row
 
     if not Path(db_path).is_file():
         return None
     try:
         with connected(db_path, read_only=True) as con:
-            frame = con.execute(
-                """
-                select game_id, tip_ts, game_status from raw.schedule where game_date = ?
-                qualify row_number() over (partition by game_id order by snapshot_ts desc, ingested_at desc,
-                                                                      content_hash) = 1
-                """, [day]).df()
+            frame = con.execute(latest_row(
+                "select game_id, tip_ts, game_status from raw.schedule where game_date = ?", ["game_id"]),
+                [day]).df()
     except (GuardrailError, duckdb.Error):
         return None
     frame = frame[frame["game_status"] != "postponed"]
     return _tips_frame(frame, day, f"store {db_path}")
-
-
-def season_label(day: date) -> str:
-    start = day.year if day.month >= 8 else day.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def tips_from_dataset(day: date, dataset_dir: Path) -> SlateTips:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation import registry
+from foundation import freshness, registry
 from foundation import run_directory as rd
+from foundation.guardrails import InvalidInput
 from foundation.publication import KINDS, Publication, Roots, run_as_of_from_id
 
 FRESHNESS_KINDS = ("injuries", "odds", "roster")
@@ -62,7 +63,7 @@ class RunView:
     projections: pd.DataFrame | None
 
 
-class CatalogError(LookupError):
+class CatalogError(InvalidInput, LookupError):
     """No such date or run; the message lists what exists."""
 
 
@@ -123,13 +124,8 @@ def missing_games(coverage: pd.DataFrame | None) -> dict[str, int]:
 
 
 def freshness_flag(kind: str, age_minutes: float | None) -> str:
-    """"warn" when a selected snapshot is older than build_live's warning threshold, "ok" otherwise, "none"
-    without a snapshot. (Older than the kind's max age is never selected: the game counts as missing.)"""
-    from minutes_live.pipeline.live_build import WARN_AGE_MINUTES
-
-    if age_minutes is None or pd.isna(age_minutes):
-        return "none"
-    return "warn" if age_minutes > WARN_AGE_MINUTES[kind] else "ok"
+    """foundation/freshness.py's flag: "none", "ok" or "warn"."""
+    return freshness.flag(kind, age_minutes)
 
 
 def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = None) -> list[RunInfo]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from foundation.guardrails import InvalidInput
 from foundation.publication import Roots
 from minutes_live.runs import catalog as catalog
 
@@ -48,7 +49,7 @@ MIN_VACATED = 0.5  # minutes: a teammate projected below this leaves no minutes 
 STRONG_KINDS = ("roster", "status", "lineup", "teammate_out", "teammate_back")
 
 
-class DiffError(LookupError):
+class DiffError(InvalidInput, LookupError):
     """A run cannot be diffed (no scores); the message says which and why."""
 
 

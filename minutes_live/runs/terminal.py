@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-ET = ZoneInfo("America/New_York")
+from foundation.clock import LEAGUE_TZ as ET
+
 DEFAULT_PER_TEAM = 5
 
 # build_live.check_coverage: "<kind> snapshot for game <id> is <n> min old" (n > the kind's warning age)
@@ -32,7 +32,7 @@ def group_warnings(warnings: list[str], warn_age_minutes: dict[str, float] | Non
     'injuries snapshot older than 6 h for 2 games: 2025010145, 2025010162 (oldest 25 h)'; repeat lines are
     counted; every other warning is kept as is, in first-seen order."""
     if warn_age_minutes is None:
-        from minutes_live.pipeline.live_build import WARN_AGE_MINUTES
+        from foundation.freshness import WARN_AGE_MINUTES
 
         warn_age_minutes = WARN_AGE_MINUTES
     stale: OrderedDict[str, list[tuple[str, int]]] = OrderedDict()

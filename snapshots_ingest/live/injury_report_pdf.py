@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pdfplumber
 
-EASTERN = ZoneInfo("America/New_York")
+from foundation.clock import LEAGUE_TZ as EASTERN
 
 COLUMNS: tuple[str, ...] = (
     "game_date",

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from foundation.clock import LEAGUE_TZ as EASTERN
 from snapshots_ingest import ids
 from snapshots_ingest.live.http_client import SourceError
 from snapshots_ingest.live.nba_json import decode_json, game_type, publication_ts, require, season_of
 from snapshots_ingest.raw_store import business_columns
 
 SOURCE = "nba_boxscore"
-EASTERN = ZoneInfo("America/New_York")
 FINAL = 3
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 STAT_FIELDS = {

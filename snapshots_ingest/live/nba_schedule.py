@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from foundation.clock import LEAGUE_TZ as EASTERN
 from snapshots_ingest import ids
 from snapshots_ingest.live.nba_json import decode_json, game_type, publication_ts, require
 from snapshots_ingest.raw_store import business_columns
 
 SOURCE = "nba_schedule"
-EASTERN = ZoneInfo("America/New_York")
 
 
 def _status(game: dict) -> str:

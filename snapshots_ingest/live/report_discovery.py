@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from foundation.clock import LEAGUE_TZ as EASTERN
 from snapshots_ingest.live.http_client import FetchResult, HttpClient, SourceError
 
-EASTERN = ZoneInfo("America/New_York")
 SOURCE = "injury_report"
 QUARTER_HOUR_SCHEME_FROM = date(2025, 12, 22)
 ABSENT_STATUSES = (403, 404)

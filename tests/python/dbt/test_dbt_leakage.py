@@ -10,16 +10,16 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 import pytest
 
+from foundation.clock import LEAGUE_TZ
 from minutes_live.pipeline.dbt_runner import run_dbt
 from snapshots_ingest import raw_store
 
-ET = ZoneInfo("America/New_York")
+ET = LEAGUE_TZ
 TEAMS = [
     (1610612738, "BOS", "Boston Celtics"),
     (1610612748, "MIA", "Miami Heat"),

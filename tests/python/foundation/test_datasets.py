@@ -35,7 +35,7 @@ def layout(tmp_path, monkeypatch) -> Path:
 
 def test_store_path_follows_the_dataset(layout, tmp_path, monkeypatch):
     from foundation import settings
-    from minutes_live.cli.build import config_from_flags
+    from minutes_live.pipeline.live_build import live_config
 
     assert settings.dataset_name("live", None) == "live"
     assert settings.dataset_name("none", None) == "live"
@@ -47,8 +47,8 @@ def test_store_path_follows_the_dataset(layout, tmp_path, monkeypatch):
     assert settings.duckdb_path("nba") == layout / "nba" / "minutes_live.duckdb"
 
     def db_of(source, dataset_dir):
-        return config_from_flags("2022-01-15", "2022-01-15T23:00:00Z", source, dataset_dir, None, None, None, None,
-                                 None, False, False, False, False, None, None, {}).db_path
+        return live_config(date="2022-01-15", run_as_of_ts="2022-01-15T23:00:00Z", source=source,
+                           dataset_dir=dataset_dir).db_path
 
     league = tmp_path / "synthetic_league"
     league.mkdir()

@@ -21,7 +21,6 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -30,12 +29,13 @@ from typer.testing import CliRunner
 
 from foundation import logs, settings
 from foundation.cli_values import FLAG_BOUNDS
+from foundation.clock import LEAGUE_TZ
 from foundation.settings import PROJECT_ROOT
 from minutes_live.cli.app import app
 from minutes_live.pipeline import schedule as sched
 from minutes_live.runs.terminal import group_warnings, slate_summary
 
-ET = ZoneInfo("America/New_York")
+ET = LEAGUE_TZ
 runner = CliRunner()
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (DEBUG|INFO|WARNING|ERROR) ")
 
@@ -46,7 +46,7 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (DEBUG|INFO|WARNING|ERR
 def _commands():
     """(name, click command) of every command: the umbrella CLI and the two console scripts."""
     from minutes_live.cli.build import command as build_command
-    from scoring.score_cli import command as score_command
+    from minutes_live.cli.score import command as score_command
 
     def walk(cmd, path):
         if hasattr(cmd, "commands"):
@@ -71,8 +71,8 @@ CHOICE_OPTIONS = {  # option -> the values the code accepts (its own check, one 
 
 
 def test_every_option_shows_its_default_and_allowed_values() -> None:
+    from foundation.settings import SOURCES
     from minutes_live.cli.app import INGEST_SOURCES, SCHEDULE_SOURCES
-    from minutes_live.cli.build import SOURCES
 
     sources = {"minutes-live ingest": INGEST_SOURCES, "minutes-live schedule": SCHEDULE_SOURCES}
     problems = []
@@ -107,10 +107,29 @@ def test_every_option_shows_its_default_and_allowed_values() -> None:
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.parametrize("script", ["build_minutes_live", "score_minutes_v1", "minutes-live"])
+def test_every_flag_name_is_whole_at_80_columns(script) -> None:
+    """At 80 columns the rich help tables cut flag names (`--injuries-max-age-ho…`) and ate `[spark]` as
+    markup; the plain help of minutes_live/cli/spine.py wraps the text and never cuts a name."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name(script)
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COLUMNS": "80", "TERM": "xterm"}).stdout
+    assert "…" not in out and all(len(line) <= 80 for line in out.splitlines())
+    if script == "build_minutes_live":
+        for flag in ("--injuries-max-age-hours", "--allow-missing-injuries", "--roster-fallback-days",
+                     "--parity-run-as-of-ts"):
+            assert flag in out
+    if script == "minutes-live":
+        assert ".[spark]" in out
+
+
 def test_help_renders_defaults_and_choices() -> None:
     result = runner.invoke(app, ["job", "afternoon", "--help"], env={"COLUMNS": "200", "TERM": "dumb"})
     assert result.exit_code == 0
-    text = result.output
+    text = " ".join(result.output.split())  # help text wraps at the terminal width
     assert "[replay|synthetic|live|none]" in text and "[default: live]" in text
     assert "(0..86400)" in text and "[default: 600.0]" in text
     assert "default: today in US/Eastern" in text
@@ -318,10 +337,10 @@ def test_every_relative_link_in_readme_and_docs_resolves() -> None:
 
 def test_link_check_catches_a_broken_reference(tmp_path: Path) -> None:
     doc = tmp_path / "x.md"
-    doc.write_text("see docs/architecture.md, [ops](docs/operations.md), model.md, setup.md, data/<dataset>/x\n")
+    doc.write_text("see docs/nowhere.md, [ops](docs/operations.md), model.md, setup.md, data/<dataset>/x\n")
     refs = _references(doc)
-    assert set(refs) == {"docs/operations.md", "docs/architecture.md", "model.md", "setup.md"}
-    assert sorted({r for r in refs if not _resolves(r, doc)}) == ["docs/architecture.md", "setup.md"]
+    assert set(refs) == {"docs/operations.md", "docs/nowhere.md", "model.md", "setup.md"}
+    assert sorted({r for r in refs if not _resolves(r, doc)}) == ["docs/nowhere.md", "setup.md"]
 
 
 # --- the day's schedule ----------------------------------------------------------------------------------------

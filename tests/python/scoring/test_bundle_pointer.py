@@ -43,7 +43,7 @@ def test_fresh_clone_scoring_names_the_command_to_run(tmp_path: Path, features: 
     fpath = tmp_path / "features.parquet"
     features.to_parquet(fpath, index=False)
     proc = subprocess.run(
-        [sys.executable, "-m", "scoring.score_cli", "--date", day.isoformat(), "--mode", "live",
+        [sys.executable, "-m", "minutes_live.cli.score", "--date", day.isoformat(), "--mode", "live",
          "--features-path", str(fpath), "--run-as-of-ts", "2021-12-10T20:00:00Z"],
         capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path),
     )

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from scoring.score_cli import command
+from minutes_live.cli.score import command
 from scoring.train import promote
 
 app = typer.Typer()

@@ -13,11 +13,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from foundation.clock import LEAGUE_TZ
 from snapshots_ingest.synthetic_league import SUIT_UP_PROBABILITY, generate_league
 
 REAL_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "nba"
 SEASONS = ("2023_24", "2024_25")
-ET = ZoneInfo("America/New_York")
+ET = LEAGUE_TZ
 
 
 @pytest.fixture(scope="session")

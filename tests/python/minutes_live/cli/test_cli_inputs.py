@@ -22,8 +22,8 @@ from foundation.cli_values import parse_date, parse_ts
 from foundation.guardrails import InvalidInput
 from foundation.run_directory import RunDirectoryError, validate_run_id
 from minutes_live.cli.app import app
+from minutes_live.cli.score import command as score_command
 from minutes_live.pipeline.dbt_runner import DbtError, run_dbt
-from scoring.score_cli import command as score_command
 
 ROOT = Path(__file__).resolve().parents[4]
 TS = "2022-01-15T23:00:00Z"

@@ -6,11 +6,11 @@ import json
 import time
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug import Request, Response
 
+from foundation.clock import LEAGUE_TZ
 from snapshots_ingest.live.http_client import USER_AGENT, HttpClient, SourceError
 from snapshots_ingest.live.injury_report_pdf import InjuryReportParseError
 from snapshots_ingest.live.sources import UNMATCHED_ATTR, live_extracts
@@ -19,7 +19,7 @@ from snapshots_ingest.raw_store import validate_frame
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 PDF = (FIXTURES / "injury_pdfs" / "Injury-Report_2026-02-08_03_30PM.pdf").read_bytes()
 SLATE = date(2026, 2, 8)
-AS_OF = datetime(2026, 2, 8, 15, 40, tzinfo=ZoneInfo("America/New_York"))
+AS_OF = datetime(2026, 2, 8, 15, 40, tzinfo=LEAGUE_TZ)
 SCHEDULE_PATH = "/static/json/staticData/scheduleLeagueV2.json"
 TEAM_IDS = {"MIA": 1610612748, "WAS": 1610612764, "IND": 1610612754, "TOR": 1610612761}
 

@@ -1,4 +1,4 @@
-"""Console script `score_minutes_v1` (../shared/docs/architecture.md "CLI contracts"). Exit codes (foundation/guardrails.py):
+"""Console script `score_minutes_v1` (docs/architecture.md "CLI contracts"). Exit codes (foundation/guardrails.py):
 0 ok; 2 bad CLI value, or --run-as-of-ts before the features' newest feature_as_of_ts; 9 run id exists (use
 --replace); 14 missing or unusable input (features, bundle, config, schema mismatch)."""
 
@@ -12,15 +12,11 @@ from typing import Annotated
 import typer
 
 from foundation.cli_values import parse_date, parse_ts, writable_dir
-from foundation.guardrails import GuardrailError, InvalidInput
+from foundation.guardrails import InvalidInput
+from minutes_live.cli.spine import guarded, run_single
 from scoring.threads import lgb_threads
 
 PROG = "score_minutes_v1"
-
-
-def _fail(message: str, code: int) -> None:
-    typer.echo(f"{PROG}: error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def command(
@@ -37,25 +33,19 @@ def command(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing run id deliberately.")] = False,
 ) -> None:
     """Score one slate with the active Minutes V1 bundle into an immutable run directory."""
-    try:
-        if date is None:
-            raise InvalidInput("--date is required (YYYY-MM-DD)")
-        day = parse_date(date)
-        ts = parse_ts(run_as_of_ts, default_now=False) if run_as_of_ts is not None else None
-        if mode not in ("historical", "live"):
-            raise InvalidInput(f"--mode {mode!r} is not one of: historical, live")
-        artifact_root = writable_dir(artifact_root, "--artifact-root")
-    except InvalidInput as exc:
-        _fail(str(exc), exc.exit_code)
+    if date is None:
+        raise InvalidInput("--date is required (YYYY-MM-DD)")
+    day = parse_date(date)
+    ts = parse_ts(run_as_of_ts, default_now=False) if run_as_of_ts is not None else None
+    if mode not in ("historical", "live"):
+        raise InvalidInput(f"--mode {mode!r} is not one of: historical, live")
+    artifact_root = writable_dir(artifact_root, "--artifact-root")
     from scoring.score import ScoreRequest, score_slate  # pandas and lightgbm: only once the values are good
 
     optional = {k: v for k, v in (("artifact_root", artifact_root), ("bundle_config", bundle_config)) if v is not None}
     req = ScoreRequest(day=day, mode=mode, features_path=features_path, features_root=features_root,
                        run_as_of_ts=ts, replace=replace, **optional)
-    try:
-        result = score_slate(req)
-    except GuardrailError as exc:
-        _fail(str(exc), exc.exit_code)
+    result = score_slate(req)
     s = result.summary
     typer.echo(f"scored {s['counts']['rows']} rows, {s['counts']['games']} games ({s['mode']}) -> {result.run_dir}")
     typer.echo(s["publication"])
@@ -83,12 +73,12 @@ def lean_process() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(lgb_threads()))
 
 
-def main() -> None:
-    from foundation import logs
+command = guarded(command, PROG)  # the error boundary, however the command is registered
 
+
+def main() -> None:
     lean_process()
-    logs.ensure_setup()  # level from $MINUTES_LIVE_LOG_LEVEL (default INFO)
-    typer.run(command)
+    run_single(command, PROG)
 
 
 if __name__ == "__main__":
