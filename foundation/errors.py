@@ -46,6 +46,6 @@ def describe(exc: BaseException, log_path: str | None = None) -> tuple[int, str]
     known = as_guardrail(exc)
     if known is not None:
         return known.exit_code, one_line(f"error: {known}")
-    log.error("unexpected error", exc_info=exc)
+    log.debug("unexpected error (a bug): the traceback", exc_info=exc)
     where = f"; traceback in {log_path}" if log_path else "; rerun with --verbose for the traceback"
     return BUG_EXIT, one_line(f"bug: {type(exc).__name__}: {exc}") + where

@@ -25,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 from foundation import registry
-from foundation.guardrails import GuardrailError, RunExistsError
+from foundation.errors import describe
+from foundation.guardrails import RunExistsError
 from foundation.publication import Publication, PublicationError, PublishOutcome
 from foundation.run_directory import run_id_for
 
@@ -106,8 +107,11 @@ def run_attempt(pub: Publication, *, job: str, run_as_of_ts: datetime, kinds: tu
             raise RuntimeError(f"{job}: staged {sorted(run.staged)} but never published")
     except BaseException as exc:
         run.discard()
-        code = exc.exit_code if isinstance(exc, GuardrailError) else (130 if isinstance(exc, KeyboardInterrupt) else 1)
-        cause = str(exc) if isinstance(exc, GuardrailError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            code, cause = 130, f"{type(exc).__name__}: interrupted"
+        else:  # the one mapping (foundation/errors.py): the code and line the command will print
+            code, cause = describe(exc)
+            cause = cause.removeprefix("error: ")
         attempt.finish("failed", exit_code=code, error=cause, **run.details)
         raise
     served = run.outcome.served if run.outcome else None

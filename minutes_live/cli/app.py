@@ -60,8 +60,7 @@ def main(
     """Operator commands. Logging: --verbose / --quiet here (before the command), else $MINUTES_LIVE_LOG_LEVEL
     (DEBUG | INFO | WARNING | ERROR; default INFO). Results go to stdout, progress and log lines to stderr."""
     if verbose and quiet:
-        typer.echo("error: --verbose and --quiet exclude each other", err=True)
-        raise typer.Exit(2)
+        raise fail("minutes-live", InvalidInput("--verbose and --quiet exclude each other"))
     try:
         logs.setup("DEBUG" if verbose else "WARNING" if quiet else None)
     except logs.InvalidLogLevel as exc:
