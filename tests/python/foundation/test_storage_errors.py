@@ -80,8 +80,11 @@ def test_pin_and_export_on_a_read_only_file_system_are_one_line(world, small_fs)
     line and a documented code (15, or 2 when the value check sees the folder is not writable first)."""
     day, as_of = world["day"], world["as_of"] + timedelta(minutes=25)
     env = dict(world["env"])
+    pointer = Path(env["MINUTES_LIVE_ARTIFACTS"]) / "minutes_v1" / "current_run.json"
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer.write_text(Path(world["config"]).read_text())
     done = _run(["job", "afternoon", "--date", day.isoformat(), "--run-as-of-ts", as_of.isoformat(),
-                 "--source", "none", "--allow-missing-odds"], {**env, "MINUTES_LIVE_ARTIFACTS": env["MINUTES_LIVE_ARTIFACTS"]})
+                 "--source", "none", "--allow-missing-odds"], env)
     assert done.returncode == 0, done.stderr
     run_id = rd.run_id_for(as_of)
     subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
