@@ -18,7 +18,8 @@ class TargetExistsError(FileExistsError):
     """The target exists and overwriting was not asked for (`--force`)."""
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder (its renames are durable); best effort."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -48,7 +49,7 @@ def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -67,9 +68,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def dumps(payload: Any, *, indent: int | None = 2) -> str:
-    """Strict JSON (non-finite floats become null), keys sorted; the one encoder for state files."""
-    return json.dumps(_finite(payload), indent=indent, sort_keys=True, default=str, allow_nan=False)
+def dumps(payload: Any, *, indent: int | None = 2, first: tuple[str, ...] = ()) -> str:
+    """Strict JSON (non-finite floats become null), keys sorted; the one encoder for state files.
+    `first`: top-level keys written ahead of the sorted rest (a log line whose end is torn still says them)."""
+    payload = _finite(payload)
+    if first and isinstance(payload, dict):
+        head = {k: payload[k] for k in first if k in payload}
+        tail = {k: payload[k] for k in sorted(payload, key=str) if k not in head}
+        ordered = {**head, **{k: _sorted(v) for k, v in tail.items()}}
+        return json.dumps(ordered, indent=indent, default=str, allow_nan=False)
+    return json.dumps(payload, indent=indent, sort_keys=True, default=str, allow_nan=False)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def write_json(path: Path | str, payload: Any, **kw: Any) -> Path:
@@ -87,5 +103,5 @@ def symlink(target: str, link: Path | str) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(link.parent)
+    fsync_dir(link.parent)
     return link

@@ -9,7 +9,6 @@ job killed at any step boundary (foundation/faults.py) leaves them on the previo
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -173,8 +172,14 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
         "coverage_p10_p90": round(float(inside.mean()), 4),
         "unmatched_projections": int(len(proj) - len(joined)),
     }
-    path = Path(data_root) / "registry" / "drift.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
+    append_drift(data_root, record)
     return record
+
+
+def append_drift(data_root: Path, record: dict) -> Path:
+    """One line of the drift log (`<data root>/registry/drift.jsonl`): strict JSON (a non-finite number is
+    written as null, which the reader skips), a torn last line ended first (foundation/state.py)."""
+    from foundation import state
+    from foundation.atomic import dumps
+
+    return state.append_line(Path(data_root) / "registry" / "drift.jsonl", dumps(record, indent=None, first=("date",)))

@@ -21,7 +21,7 @@ from foundation import registry
 from foundation import run_directory as rd
 from foundation.errors import describe
 from foundation.guardrails import DamagedStateError
-from foundation.publication import KINDS, Publication, PublicationError, Roots
+from foundation.publication import KINDS, Publication, PublicationError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_publication import _as_of, _kill_at, _latest, _pub, _run  # noqa: E402
