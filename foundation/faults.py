@@ -32,8 +32,8 @@ def boundary(name: str) -> None:
         return
     marker = os.environ.get("MINUTES_LIVE_PAUSE_FILE")
     if marker:
-        tmp = Path(f"{marker}.tmp")
-        tmp.write_text(f"{os.getpid()} {name}\n")
-        os.replace(tmp, marker)
+        from foundation.atomic import write_text
+
+        write_text(Path(marker), f"{os.getpid()} {name}\n")
     while True:  # until the test kills us
         time.sleep(3600)

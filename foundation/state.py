@@ -27,6 +27,9 @@ from typing import Any
 
 from foundation.guardrails import DamagedStateError
 
+__all__ = ["DamagedStateError", "append_line", "damaged", "iter_lines", "loads", "quarantine", "read_object",
+           "read_object_or_warn", "warn"]
+
 log = logging.getLogger("minutes_live.state")
 _warned: set[tuple[str, str]] = set()
 

@@ -344,3 +344,34 @@ def test_attempts_of_other_dates_survive_a_bad_run_id_type(tmp_path):
     assert [a["run_id"] for a in registry.attempts(pub.data_root)] == [OLD]
     assert rd.latest_run_id(pub.roots.features, DAY) == OLD
     assert _as_of(OLD)
+
+
+# ----------------------------------------------------------------------------------- the store lock
+@pytest.mark.parametrize("which", ["store.lock", "store.holder.json"])
+def test_a_store_lock_path_that_is_a_folder_is_named(tmp_path, which):
+    from foundation.locks import store_lock
+
+    (tmp_path / ".locks" / which).mkdir(parents=True)
+    with pytest.raises(DamagedStateError, match=which) as err:
+        with store_lock(tmp_path, timeout=0):
+            pass
+    assert describe(err.value)[0] == 16
+
+
+def test_a_garbage_lock_holder_is_reported_as_unknown(tmp_path):
+    from foundation.guardrails import LockBusyError
+    from foundation.locks import store_lock
+
+    holder = ("import sys, time; sys.path.insert(0, %r); from pathlib import Path; from foundation.locks import store_lock\n"
+              "with store_lock(Path(%r), timeout=0):\n    print('held', flush=True); time.sleep(30)\n"
+              % (str(Path(__file__).resolve().parents[3]), str(tmp_path)))
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        (tmp_path / ".locks" / "store.holder.json").write_bytes(b"\xff\xfe garbage")
+        with pytest.raises(LockBusyError, match="store.lock"):
+            with store_lock(tmp_path, timeout=0):
+                pass
+    finally:
+        proc.kill()
+        proc.wait()
