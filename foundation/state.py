@@ -28,7 +28,7 @@ from typing import Any
 from foundation.guardrails import DamagedStateError
 
 __all__ = ["DamagedStateError", "append_line", "damaged", "iter_lines", "loads", "quarantine", "read_object",
-           "read_object_or_warn", "warn"]
+           "read_object_or_warn", "read_table", "warn"]
 
 log = logging.getLogger("minutes_live.state")
 _warned: set[tuple[str, str]] = set()
@@ -183,3 +183,31 @@ def append_line(path: Path, line: str) -> Path:
     finally:
         os.close(fd)
     return path
+
+
+# ----------------------------------------------------------------------------------------- run tables
+def read_table(path: Path | str, *, metadata_only: bool = False, **kw: Any):
+    """A run's csv or parquet file as a DataFrame: None when missing, DamagedStateError naming the file when it
+    cannot be read (garbage, truncated, empty, a folder, a column asked for in `usecols` missing).
+    `metadata_only` checks a parquet footer without reading the data (cheap enough for a listing)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise damaged(path, "is not a file")
+    kind = path.suffix.lstrip(".") or "file"
+    try:
+        if path.suffix == ".parquet":
+            if metadata_only:
+                import pyarrow.parquet as pq
+
+                pq.read_metadata(path)
+                return None
+            return pd.read_parquet(path, **kw)
+        return pd.read_csv(path, **kw)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise damaged(path, f"unreadable {kind} ({one_reason(exc)})") from None
+    except Exception as exc:  # pyarrow's own errors that are not ValueErrors
+        raise damaged(path, f"unreadable {kind} ({type(exc).__name__}: {one_reason(exc)})") from None

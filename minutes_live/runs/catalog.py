@@ -80,28 +80,9 @@ RUN_FILES = {"features": ("summary.json", "coverage.csv", "features.parquet"),
 
 
 def read_table(path: Path, *, metadata_only: bool = False, **kw) -> pd.DataFrame | None:
-    """A run's csv or parquet file: None when missing, DamagedStateError (exit 16, naming the file) when it
-    cannot be read (garbage, truncated, empty, a folder). `metadata_only` checks a parquet footer without
-    reading the data (cheap enough for every run of a listing)."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    if not path.is_file():
-        raise state.damaged(path, "is not a file")
-    try:
-        if path.suffix == ".parquet":
-            if metadata_only:
-                import pyarrow.parquet as pq
-
-                pq.read_metadata(path)
-                return None
-            return pd.read_parquet(path, **kw)
-        frame = pd.read_csv(path, **kw)
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise state.damaged(path, f"unreadable {path.suffix[1:]} ({state.one_reason(exc)})") from None
-    except Exception as exc:  # pyarrow's own errors (ArrowInvalid is a ValueError; others are not)
-        raise state.damaged(path, f"unreadable {path.suffix[1:]} ({type(exc).__name__}: {state.one_reason(exc)})") from None
-    return frame
+    """A run's csv or parquet file (foundation.state.read_table): None when missing, DamagedStateError
+    (exit 16, naming the file) when it cannot be read."""
+    return state.read_table(path, metadata_only=metadata_only, **kw)
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:

@@ -362,9 +362,10 @@ def test_a_garbage_lock_holder_is_reported_as_unknown(tmp_path):
     from foundation.guardrails import LockBusyError
     from foundation.locks import store_lock
 
-    holder = ("import sys, time; sys.path.insert(0, %r); from pathlib import Path; from foundation.locks import store_lock\n"
-              "with store_lock(Path(%r), timeout=0):\n    print('held', flush=True); time.sleep(30)\n"
-              % (str(Path(__file__).resolve().parents[3]), str(tmp_path)))
+    root = str(Path(__file__).resolve().parents[3])
+    holder = (f"import sys, time; sys.path.insert(0, {root!r}); from pathlib import Path; "
+              "from foundation.locks import store_lock\n"
+              f"with store_lock(Path({str(tmp_path)!r}), timeout=0):\n    print('held', flush=True); time.sleep(30)\n")
     proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"
