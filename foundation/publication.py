@@ -71,6 +71,10 @@ class PublicationError(RuntimeError):
     """A pin, unpin or publish was refused; the message says why."""
 
 
+class NothingPublishedError(PublicationError, InvalidInput):
+    """pin or unpin of a date with nothing published (exit 2): refused before anything is created."""
+
+
 class RootsMismatchError(InvalidInput):
     """The date is already published with other roots (exit 2)."""
 
@@ -542,7 +546,7 @@ class Publication:
     # ------------------------------------------------------------------------------- pin/unpin
     def _refuse_unpublished(self, what: str) -> None:
         if not self.published():
-            raise PublicationError(f"cannot {what} {self.day}: nothing is published for that date "
+            raise NothingPublishedError(f"cannot {what} {self.day}: nothing is published for that date "
                                    f"(no runs under {self.date_dir(self.roots.kinds[0])})")
 
     def _set_aside_damaged_pin(self) -> None:

@@ -376,3 +376,13 @@ def test_a_garbage_lock_holder_is_reported_as_unknown(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_pin_and_unpin_of_a_date_never_published_map_to_exit_2(tmp_path):
+    """The refusal is an InvalidInput (exit 2 through foundation.errors), so a command boundary prints one line."""
+    pub = _pub(tmp_path)
+    for call in (pub.unpin, lambda: pub.pin(OLD)):
+        with pytest.raises(PublicationError) as err:
+            call()
+        code, line = describe(err.value)
+        assert code == 2 and "nothing is published" in line and "\n" not in line
