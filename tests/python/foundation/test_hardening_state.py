@@ -386,3 +386,18 @@ def test_pin_and_unpin_of_a_date_never_published_map_to_exit_2(tmp_path):
             call()
         code, line = describe(err.value)
         assert code == 2 and "nothing is published" in line and "\n" not in line
+
+
+def test_an_older_journal_with_absolute_paths_inside_the_date_still_recovers(tmp_path, sigkill_at):
+    pub = _pub(tmp_path)
+    _run(pub, OLD, content="old")
+    _kill_at(sigkill_at, tmp_path, "publish:scores", OLD, replace=True)
+    journal = json.loads((pub.dir / "journal.json").read_text())
+    for m in journal["moves"]:  # as the previous code wrote it
+        for key in ("staged", "final", "old"):
+            if m[key]:
+                m[key] = str(pub.date_dir(m["kind"]) / m[key])
+    (pub.dir / "journal.json").write_text(json.dumps(journal))
+    pub.recover()
+    _served_consistently(pub, OLD)
+    assert (pub.run_dir("scores", OLD) / "minutes.parquet").read_text() == "old"
