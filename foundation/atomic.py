@@ -22,7 +22,8 @@ class TargetExistsError(InvalidInput, FileExistsError):
     """The target exists (or is a symlink) and overwriting was not asked for (`--force`): exit 2."""
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder (its renames are durable); best effort."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -57,7 +58,7 @@ def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse
                 raise TargetExistsError(f"{path} exists (pass --force to replace it)") from None
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -76,9 +77,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def dumps(payload: Any, *, indent: int | None = 2) -> str:
-    """Strict JSON (non-finite floats become null), keys sorted; the one encoder for state files."""
-    return json.dumps(_finite(payload), indent=indent, sort_keys=True, default=str, allow_nan=False)
+def dumps(payload: Any, *, indent: int | None = 2, first: tuple[str, ...] = ()) -> str:
+    """Strict JSON (non-finite floats become null), keys sorted; the one encoder for state files.
+    `first`: top-level keys written ahead of the sorted rest (a log line whose end is torn still says them)."""
+    payload = _finite(payload)
+    if first and isinstance(payload, dict):
+        head = {k: payload[k] for k in first if k in payload}
+        tail = {k: payload[k] for k in sorted(payload, key=str) if k not in head}
+        ordered = {**head, **{k: _sorted(v) for k, v in tail.items()}}
+        return json.dumps(ordered, indent=indent, default=str, allow_nan=False)
+    return json.dumps(payload, indent=indent, sort_keys=True, default=str, allow_nan=False)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def write_json(path: Path | str, payload: Any, **kw: Any) -> Path:
@@ -96,7 +112,7 @@ def symlink(target: str, link: Path | str) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(link.parent)
+    fsync_dir(link.parent)
     return link
 
 
@@ -109,6 +125,6 @@ def replacing(path: Path | str) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)

@@ -9,7 +9,8 @@ Every command that writes a run (the job, build_minutes_live, score_minutes_v1) 
 
 On entry it records `started` in the registry, lets the date recover from dead processes (temp folders,
 an unfinished publication, attempts to mark `killed`), and refuses a run id that already exists
-unless `replace` (exit 9). A run whose last attempt did not succeed (failed or killed after its
+unless `replace` (exit 9). An exception inside `publish` (Ctrl-C included) is rolled back by the publication
+before it reaches here; a folder a pending journal still names is never discarded here. A run whose last attempt did not succeed (failed or killed after its
 directories were in place) never blocks its own rerun: the rerun redoes it as if `--replace` was given,
 and says so. On exit it records `succeeded`, or `failed` with the exit code and a one-line cause; an
 exception removes what it staged, so a failed attempt leaves nothing behind.
@@ -87,7 +88,12 @@ class RunAttempt:
         return self.outcome
 
     def discard(self) -> None:
+        """Remove what this attempt staged, except a folder a pending publication journal names: that one
+        is recovery's to judge (the journal may still need it to put the date back as it was)."""
+        pending = self.pub.pending_names()
         for path in self.staged.values():
+            if Path(path).name in pending:
+                continue
             shutil.rmtree(path, ignore_errors=True)
         self.staged.clear()
 

@@ -25,13 +25,26 @@ renamed to `run=<id>` one root after another, then the pointer is recomputed and
 written before the first rename lists the moves; a process killed in between leaves the journal, and
 the next command that touches the date (`recover`) rolls the moves back (or, when every directory was
 already in place, completes them), removes temp folders of dead processes, and marks the killed
-attempt in the registry.
+attempt in the registry. An exception between the renames (Ctrl-C included) is rolled back by the
+publishing process itself before it propagates, so a failed attempt never leaves a journal naming folders
+it discarded.
+
+The journal names folders by their name inside the date folder of their kind's root (`run=<id>`,
+`.tmp-run=<id>-<pid>`, `.old-run=<id>-<pid>`), never by a path: a data tree moved or restored with a
+pending journal recovers where it now is, and recovery touches nothing outside the date's roots (a journal
+naming anything else is quarantined as `journal.json.damaged-<stamp>` with a warning, as is a journal that is
+not readable). Control files (journal, pin, roots, lock) are read by foundation/state.py: damaged means
+one warning for readers and DamagedStateError (exit 16) naming the file for a command that needs them.
+
+A run with some kinds on disk but not the one its other kinds depend on (reports without scores, scores
+without features: a folder deleted by hand) is served in no root, so every `latest` of the date keeps
+naming one run. A pin whose run is no longer complete is not followed (a warning names pinned.json) until
+it is unpinned or the run is repaired.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -44,18 +57,22 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from foundation import registry
+from foundation import atomic, registry, state
 from foundation.faults import boundary
-from foundation.guardrails import InvalidInput
-from foundation.run_directory import RunDirectory, read_json, validate_run_id
+from foundation.guardrails import DamagedStateError, InvalidInput
+from foundation.run_directory import RUN_ID_RE, RunDirectory, read_json, validate_run_id
 
 KINDS = ("features", "scores", "reports")
-_TEMP_RE = re.compile(r"\A\.(tmp|old)-run=(?P<run_id>[0-9]{8}T[0-9]{6}Z)-(?P<pid>[0-9]+)\Z", re.ASCII)
+_TEMP_RE = re.compile(r"\A\.(?P<what>tmp|old)-run=(?P<run_id>[0-9]{8}T[0-9]{6}Z)-(?P<pid>[0-9]+)\Z", re.ASCII)
 KEEP_GENERATIONS = 3
 
 
 class PublicationError(InvalidInput):
     """A pin, unpin or publish was refused; the message says why."""
+
+
+class NothingPublishedError(PublicationError, InvalidInput):
+    """pin or unpin of a date with nothing published (exit 2): refused before anything is created."""
 
 
 class RootsMismatchError(InvalidInput):
@@ -72,30 +89,6 @@ def sha256_file(path: Path) -> str:
 
 def run_as_of_from_id(run_id: str) -> str:
     return datetime.strptime(run_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
-
-
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as fh:
-        fh.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _symlink_atomic(target: str, link: Path) -> None:
-    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -173,9 +166,44 @@ class Publication:
     @contextmanager
     def locked(self) -> Iterator[Publication]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.dir / "lock")):
+        lock = self.dir / "lock"
+        if lock.is_symlink() or (lock.exists() and not lock.is_file()):
+            raise state.damaged(lock, "is not a regular file (the date's publication lock)")
+        with FileLock(str(lock)):
             self._check_roots()
             yield self
+
+    def published(self) -> bool:
+        """Whether anything of the date was ever published (a pointer, or a run folder in any root)."""
+        return self.dir.is_dir() or any(self.runs(k) for k in self.roots.kinds)
+
+    def _read_roots(self) -> dict[str, str]:
+        """roots.json, checked: an object of kind -> absolute folder. A data tree moved or restored as a whole
+        (the recorded anchor is gone) is read relative to where the anchor now is, with a warning."""
+        path = self.dir / "roots.json"
+
+        def check(obj: dict) -> str | None:
+            for k, v in obj.items():
+                if k not in KINDS:
+                    return f"names an unknown kind {k!r}"
+                if not isinstance(v, str) or not os.path.isabs(v) or "\x00" in v:
+                    return f"records {k} as {v!r}, not an absolute folder"
+            anchor = "features" if self.roots.features is not None else "scores"
+            if anchor not in obj:
+                return f"does not record the {anchor} root it lives in"
+            return None
+
+        recorded = state.read_object(path, check=check) or {}
+        if not recorded:
+            return recorded
+        anchor = "features" if self.roots.features is not None else "scores"
+        here = self.roots.anchor.resolve()
+        then = Path(recorded[anchor])
+        if then != here:
+            state.warn(path, f"records {then}, now at {here} (the data tree was moved or restored): "
+                             "reading the roots relative to it")
+            recorded = {k: str(Path(os.path.normpath(here / os.path.relpath(v, then)))) for k, v in recorded.items()}
+        return recorded
 
     def _check_roots(self) -> None:
         """The roots a date's pointer serves: those recorded by earlier publications, plus the root of each kind
@@ -183,7 +211,7 @@ class Publication:
         write (a features-only build under --out-root does not claim the scores root), and writing a kind to
         another root than the recorded one is refused: the pointer would name runs that root does not have."""
         mine = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
-        recorded = read_json(self.dir / "roots.json") or {}
+        recorded = self._read_roots()
         clash = {k: v for k, v in recorded.items() if k in self.writes and k in mine and mine[k] != v}
         if clash:
             raise RootsMismatchError(
@@ -200,12 +228,25 @@ class Publication:
         d = self.date_dir(kind)
         if not d.is_dir():
             return []
-        return sorted(p.name.removeprefix("run=") for p in d.glob("run=*") if p.is_dir())
+        return sorted(p.name.removeprefix("run=") for p in d.glob("run=*")
+                      if p.is_dir() and RUN_ID_RE.match(p.name.removeprefix("run=")))
+
+    def broken(self, run_id: str) -> str | None:
+        """Why a run cannot be served in any root: a kind it depends on is missing while a kind built on it is
+        there (reports without scores, scores without features: a folder deleted by hand). None when whole."""
+        has = {k: self.run_dir(k, run_id).is_dir() for k in self.roots.kinds}
+        if has.get("reports") and "scores" in has and not has["scores"]:
+            return f"{self.run_dir('scores', run_id)} is missing (its reports are there)"
+        if has.get("scores") and "features" in has and not has["features"]:
+            return f"{self.run_dir('features', run_id)} is missing (its scores are there)"
+        return None
 
     def is_complete(self, kind: str, run_id: str) -> bool:
         run = self.run_dir(kind, run_id)
+        if not run.is_dir() or self.broken(run_id):
+            return False
         if kind == "reports":
-            return run.is_dir() and self.roots.scores is not None and self.is_complete("scores", run_id)
+            return self.roots.scores is not None and self.is_complete("scores", run_id)
         summary = read_json(run / "summary.json")
         if summary is None:
             return False
@@ -219,16 +260,34 @@ class Publication:
     def complete_runs(self, kind: str) -> list[str]:
         return [r for r in self.runs(kind) if self.is_complete(kind, r)]
 
-    def pinned(self) -> dict | None:
-        return read_json(self.dir / "pinned.json")
+    def pinned(self, *, strict: bool = False) -> dict | None:
+        """The pin, or None. A damaged pinned.json (not an object, no valid run_id) is a warning and None for
+        readers; `strict` (a command about to move `latest`) raises DamagedStateError naming it."""
+        def check(obj: dict) -> str | None:
+            rid = obj.get("run_id")
+            return None if isinstance(rid, str) and RUN_ID_RE.match(rid) else f"has no valid run_id ({rid!r})"
+
+        path = self.dir / "pinned.json"
+        if strict:
+            return state.read_object(path, check=check)
+        return state.read_object_or_warn(path, check=check)
 
     def served(self) -> dict[str, str | None]:
-        pin = self.pinned()
+        pin = self.pinned(strict=True)
         out: dict[str, str | None] = {}
+        if pin is not None:
+            pinned_id = pin["run_id"]
+            needed = [k for k in ("features", "scores") if k in self.roots.kinds]
+            missing = [k for k in needed if not self.is_complete(k, pinned_id)]
+            if missing or not needed:
+                state.warn(self.dir / "pinned.json",
+                           f"the pinned run {pinned_id} has no complete {' or '.join(missing or ['scores'])} "
+                           f"({self.broken(pinned_id) or 'incomplete'}): serving by the rule until it is unpinned or repaired")
+                pin = None
         for kind in self.roots.kinds:
             complete = self.complete_runs(kind)
-            if pin is not None:
-                out[kind] = pin["run_id"] if pin["run_id"] in complete else None
+            if pin is not None and pin["run_id"] in complete:
+                out[kind] = pin["run_id"]
             else:
                 out[kind] = complete[-1] if complete else None
         return out
@@ -236,39 +295,43 @@ class Publication:
     def current(self) -> dict[str, str | None]:
         """What `latest` names right now, per root."""
         gen = self.dir / "current"
-        return {k: (read_json(gen / f"{k}.json") or {}).get("run_id") for k in self.roots.kinds}
+        out = {}
+        for k in self.roots.kinds:
+            rid = (read_json(gen / f"{k}.json") or {}).get("run_id")
+            out[k] = rid if isinstance(rid, str) and RUN_ID_RE.match(rid) else None
+        return out
 
     # ------------------------------------------------------------------------------ the pointer
     def refresh(self) -> dict[str, str | None]:
         """Recompute the served runs from disk and, if they changed, swap the pointer (one rename)."""
         served = self.served()
-        if served == self.current() and all(self._link_ok(k) for k in self.roots.kinds):
+        if served == self.current() and all(self._link_ok(k) for k in self.roots.kinds if served[k]):
             return served
         self.dir.mkdir(parents=True, exist_ok=True)
         attached = {k: str(self.roots.root(k).resolve()) for k in self.roots.kinds}
-        if read_json(self.dir / "roots.json") != attached:
-            _write_json_atomic(self.dir / "roots.json", attached)
+        if state.read_object_or_warn(self.dir / "roots.json") != attached:
+            atomic.write_json(self.dir / "roots.json", attached)
         # every root's `latest` points through `current` before it moves, so one rename moves them all
         for kind in self.roots.kinds:
-            if not self._link_ok(kind):
-                link = self.date_dir(kind) / "latest"
+            link = self.date_dir(kind) / "latest"
+            if not self._link_ok(kind) and (served[kind] is not None or link.is_symlink()):
                 owner = (link.parent / os.readlink(link)).parent.parent if link.is_symlink() else None
                 if owner is not None and owner.is_dir():  # a live pointer of another anchor (a stale one is replaced)
                     raise RootsMismatchError(
                         f"{link} is served by another publication ({os.readlink(link)}); use the roots that "
                         "published this date, or another --artifact-root / --out-root")
                 self.date_dir(kind).mkdir(parents=True, exist_ok=True)
-                _symlink_atomic(self._link_target(kind), self.date_dir(kind) / "latest")
+                atomic.symlink(self._link_target(kind), link)
         gen = self.dir / f"gen-{time.time_ns()}"
         gen.mkdir()
         now = datetime.now(UTC).isoformat()
+        pinned = self.pinned() is not None
         for kind, run_id in served.items():
             if run_id is not None:
-                _write_json_atomic(gen / f"{kind}.json", {"run_id": run_id, "run_as_of_ts": run_as_of_from_id(run_id),
-                                                          "published_at": now, "pinned": self.pinned() is not None})
-        _fsync_dir(gen)
-        _symlink_atomic(gen.name, self.dir / "current")
-        _fsync_dir(self.dir)
+                atomic.write_json(gen / f"{kind}.json", {"run_id": run_id, "run_as_of_ts": run_as_of_from_id(run_id),
+                                                         "published_at": now, "pinned": pinned})
+        atomic.fsync_dir(gen)
+        atomic.symlink(gen.name, self.dir / "current")
         self._drop_old_generations(keep=gen.name)
         return served
 
@@ -281,7 +344,8 @@ class Publication:
         return link.is_symlink() and os.readlink(link) == self._link_target(kind)
 
     def _drop_old_generations(self, keep: str) -> None:
-        gens = sorted((p for p in self.dir.glob("gen-*") if p.is_dir()), key=lambda p: int(p.name[4:]))
+        gens = sorted((p for p in self.dir.glob("gen-*") if p.is_dir() and p.name[4:].isdigit()),
+                      key=lambda p: int(p.name[4:]))
         for old in gens[:-KEEP_GENERATIONS]:
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
@@ -301,7 +365,8 @@ class Publication:
         return [k for k in kinds if self.run_dir(k, run_id).exists()]
 
     def publish(self, staged: dict[str, Path], run_id: str, *, replace: bool = False) -> PublishOutcome:
-        """Rename the staged directories into `run=<id>` and swap the pointer (under the date lock)."""
+        """Rename the staged directories into `run=<id>` and swap the pointer (under the date lock). An
+        exception before the pointer moved (Ctrl-C included) puts every folder back as it was, then propagates."""
         validate_run_id(run_id)
         with self.locked():
             self._recover_locked()
@@ -312,29 +377,118 @@ class Publication:
                     "(pass --replace to redo it deliberately)")
             for path in staged.values():
                 _fsync_tree(path)
-            moves = [{"kind": k, "staged": str(p), "final": str(self.run_dir(k, run_id)),
-                      "old": str(self.date_dir(k) / f".old-run={run_id}-{os.getpid()}")
-                      if self.run_dir(k, run_id).exists() else None}
-                     for k, p in sorted(staged.items(), key=lambda kv: KINDS.index(kv[0]))]
-            _write_json_atomic(self.dir / "journal.json", {
+            moves = []
+            for kind, path in sorted(staged.items(), key=lambda kv: KINDS.index(kv[0])):
+                if Path(path).parent.resolve() != self.date_dir(kind).resolve():
+                    raise PublicationError(f"staged {kind} folder {path} is not in {self.date_dir(kind)}")
+                old = f".old-run={run_id}-{os.getpid()}" if self.run_dir(kind, run_id).exists() else None
+                moves.append({"kind": kind, "staged": Path(path).name, "final": f"run={run_id}", "old": old})
+            atomic.write_json(self.dir / "journal.json", {
                 "run_id": run_id, "pid": os.getpid(), "proc_start": registry.process_start_ticks(os.getpid()),
                 "moves": moves})
-            for m in moves:
-                if m["old"]:
-                    os.rename(m["final"], m["old"])
-                os.rename(m["staged"], m["final"])
-                _fsync_dir(Path(m["final"]).parent)
-                boundary(f"publish:{m['kind']}")
-            served = self.refresh()
+            try:
+                for m in moves:
+                    staged_p, final, old = self._move_paths(m)
+                    if old is not None:
+                        os.rename(final, old)
+                    os.rename(staged_p, final)
+                    atomic.fsync_dir(final.parent)
+                    boundary(f"publish:{m['kind']}")
+                served = self.refresh()
+            except BaseException:
+                self._roll_back(moves)
+                (self.dir / "journal.json").unlink(missing_ok=True)
+                self.refresh()
+                raise
             boundary("publish:pointer")
             self._finish_moves(moves)
             return PublishOutcome(run_id, served, [m["kind"] for m in moves if m["old"]])
 
+    def _move_paths(self, move: dict) -> tuple[Path, Path, Path | None]:
+        d = self.date_dir(move["kind"])
+        return d / move["staged"], d / move["final"], (d / move["old"]) if move["old"] else None
+
+    def _renamed(self, move: dict) -> bool:
+        """The move's rename into run=<id> happened (read from the folders, which cannot lie about it)."""
+        staged, final, old = self._move_paths(move)
+        return final.is_dir() and not staged.exists() and (old is None or old.is_dir())
+
+    def _roll_back(self, moves: list[dict]) -> None:
+        """Undo the renames that happened, newest first: run=<id> back to its staged name, the run it replaced
+        back to run=<id>. Nothing is deleted: the staged folders are then removed as any temp folder is."""
+        for m in reversed(moves):
+            staged, final, old = self._move_paths(m)
+            if self._renamed(m):
+                os.rename(final, staged)
+            if old is not None and old.is_dir() and not final.exists():
+                os.rename(old, final)
+            atomic.fsync_dir(final.parent)
+
     def _finish_moves(self, moves: list[dict]) -> None:
-        (self.dir / "journal.json").unlink(missing_ok=True)
+        """The publication is complete: drop the runs it replaced, then the journal (in that order, so a crash
+        in between leaves a journal whose rollback finds nothing to undo)."""
         for m in moves:
-            if m["old"]:
-                shutil.rmtree(m["old"], ignore_errors=True)
+            _staged, _final, old = self._move_paths(m)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        (self.dir / "journal.json").unlink(missing_ok=True)
+
+    # -------------------------------------------------------------------------------- the journal
+    def _read_journal(self) -> dict | None:
+        """The pending journal, checked; a damaged one (unreadable, wrong types, a name that is not a run folder
+        of this date in its kind's root) is quarantined with a warning and never acted on."""
+        path = self.dir / "journal.json"
+        try:
+            journal = state.read_object(path, check=self._journal_problem)
+        except DamagedStateError as exc:
+            state.quarantine(path, str(exc).removeprefix(f"{path}: ").removesuffix("; repair or remove it")
+                             + "; nothing it names was touched")
+            return None
+        if journal is None:
+            return None
+        for m in journal["moves"]:  # an older journal's absolute paths, checked to be in the date folder
+            for key in ("staged", "final", "old"):
+                if m[key]:
+                    m[key] = Path(m[key]).name
+        return journal
+
+    def _journal_problem(self, journal: dict) -> str | None:
+        run_id, pid, moves = journal.get("run_id"), journal.get("pid"), journal.get("moves")
+        if not (isinstance(run_id, str) and RUN_ID_RE.match(run_id)):
+            return f"has no valid run_id ({run_id!r})"
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            return f"has a pid that is not a positive integer ({pid!r})"
+        if journal.get("proc_start") is not None and not isinstance(journal["proc_start"], int):
+            return "has a proc_start that is not an integer"
+        if not isinstance(moves, list) or not moves or len(moves) > len(KINDS):
+            return "has no list of moves"
+        patterns = {"staged": re.compile(rf"\A\.tmp-run={run_id}-[0-9]+\Z"), "final": re.compile(rf"\Arun={run_id}\Z"),
+                    "old": re.compile(rf"\A\.old-run={run_id}-[0-9]+\Z")}
+        for m in moves:
+            if not isinstance(m, dict) or m.get("kind") not in self.roots.kinds:
+                return f"has a move of no attached kind ({m!r:.80})"
+            for key, pattern in patterns.items():
+                value = m.get(key)
+                if value is None and key == "old":
+                    continue
+                if not isinstance(value, str):
+                    return f"has a move whose {key} is not a name ({value!r:.80})"
+                name = value
+                if os.path.isabs(value) or "/" in value:
+                    if Path(value).parent.resolve() != self.date_dir(m["kind"]).resolve():
+                        return f"names {value}, outside the {m['kind']} folder of {self.day} ({self.date_dir(m['kind'])})"
+                    name = Path(value).name
+                if not pattern.match(name):
+                    return f"names {value!r}, not a {key} folder of run {run_id}"
+        return None
+
+    def pending_names(self) -> set[str]:
+        """The folder names a pending journal lists (discarded by recovery only, never by the attempt)."""
+        try:
+            journal = state.read_object(self.dir / "journal.json", check=self._journal_problem)
+        except DamagedStateError:
+            return set()
+        return {Path(m[k]).name for m in (journal or {}).get("moves", []) for k in ("staged", "final", "old") if m[k]}
 
     # -------------------------------------------------------------------------------- recovery
     def recover(self) -> list[str]:
@@ -346,18 +500,30 @@ class Publication:
 
     def _recover_locked(self) -> list[str]:
         notes: list[str] = []
-        journal = read_json(self.dir / "journal.json")
-        if journal and not registry.process_alive(int(journal["pid"]), journal.get("proc_start")):
-            notes.append(self._undo_journal(journal))
+        journal = self._read_journal() if self.dir.is_dir() else None
+        named: set[str] = set()
+        if journal is not None:
+            if registry.process_alive(journal["pid"], journal.get("proc_start")):
+                named = {m[k] for m in journal["moves"] for k in ("staged", "old") if m[k]}
+            else:
+                notes.append(self._undo_journal(journal))
         for kind in self.roots.kinds:
             d = self.date_dir(kind)
             if not d.is_dir():
                 continue
-            for p in d.iterdir():
+            for p in sorted(d.iterdir()):
                 m = _TEMP_RE.match(p.name)
-                if m and not registry.process_alive(int(m["pid"])):
+                if not m or p.name in named or registry.process_alive(int(m["pid"])):
+                    continue
+                if m["what"] == "tmp":
                     shutil.rmtree(p, ignore_errors=True)
                     notes.append(f"removed {p} (left by process {m['pid']}, no longer running)")
+                elif not (d / f"run={m['run_id']}").exists():  # a replaced run no journal names: put it back
+                    os.rename(p, d / f"run={m['run_id']}")
+                    notes.append(f"restored {d / ('run=' + m['run_id'])} from {p.name} (no journal named it)")
+                else:
+                    state.warn(p, f"a replaced copy of run {m['run_id']} that no journal names; left in place "
+                                  "(remove it by hand once the run is checked)")
 
         def note_for(_attempt: dict) -> str:
             return "; ".join(notes) if notes else "it left no files behind"
@@ -370,25 +536,31 @@ class Publication:
 
     def _undo_journal(self, journal: dict) -> str:
         moves = journal["moves"]
-        done = all(Path(m["final"]).is_dir() and not Path(m["staged"]).exists() for m in moves)
-        if done:  # every directory was in place: the publication completed except for its cleanup
+        if all(self._renamed(m) for m in moves):  # every folder was in place: complete except for cleanup
             self._finish_moves(moves)
             return f"completed the publication of run {journal['run_id']} (its process died after the last rename)"
-        for m in reversed(moves):
-            final, staged, old = Path(m["final"]), Path(m["staged"]), m["old"] and Path(m["old"])
-            if staged.exists():
-                shutil.rmtree(staged, ignore_errors=True)
-            elif final.exists():  # renamed in by the dead process: take it out again
-                shutil.rmtree(final, ignore_errors=True)
-            if old and old.exists():
-                os.rename(old, final)
+        self._roll_back(moves)
         (self.dir / "journal.json").unlink(missing_ok=True)
         return f"rolled back the unfinished publication of run {journal['run_id']}"
 
     # ------------------------------------------------------------------------------- pin/unpin
+    def _refuse_unpublished(self, what: str) -> None:
+        if not self.published():
+            raise NothingPublishedError(f"cannot {what} {self.day}: nothing is published for that date "
+                                   f"(no runs under {self.date_dir(self.roots.kinds[0])})")
+
+    def _set_aside_damaged_pin(self) -> None:
+        try:
+            self.pinned(strict=True)
+        except DamagedStateError as exc:
+            path = self.dir / "pinned.json"
+            state.quarantine(path, str(exc).removeprefix(f"{path}: ").removesuffix("; repair or remove it"))
+
     def pin(self, run_id: str, reason: str = "") -> dict[str, str | None]:
         validate_run_id(run_id)
+        self._refuse_unpublished("pin a run of")
         with self.locked():
+            self._set_aside_damaged_pin()  # replaced by this pin anyway
             self._recover_locked()
             missing = [k for k in ("features", "scores")
                        if (k in self.roots.kinds and not self.is_complete(k, run_id))
@@ -397,14 +569,16 @@ class Publication:
                 raise PublicationError(
                     f"cannot pin {run_id} for {self.day}: no complete {' or '.join(missing)} run "
                     f"(complete runs: {', '.join(self.complete_runs('scores')) or 'none'})")
-            _write_json_atomic(self.dir / "pinned.json", {"run_id": run_id, "reason": reason,
-                                                          "pinned_at": datetime.now(UTC).isoformat()})
+            atomic.write_json(self.dir / "pinned.json", {"run_id": run_id, "reason": str(reason),
+                                                         "pinned_at": datetime.now(UTC).isoformat()})
             return self.refresh()
 
     def unpin(self) -> dict[str, str | None]:
+        self._refuse_unpublished("unpin")
         with self.locked():
-            self._recover_locked()
+            self._set_aside_damaged_pin()
             (self.dir / "pinned.json").unlink(missing_ok=True)
+            self._recover_locked()
             return self.refresh()
 
 
@@ -413,4 +587,4 @@ def _fsync_tree(path: Path) -> None:
         if p.is_file():
             with open(p, "rb") as fh:
                 os.fsync(fh.fileno())
-    _fsync_dir(Path(path))
+    atomic.fsync_dir(Path(path))

@@ -5,18 +5,30 @@ lines with the same `attempt_id`: `status: started` when it begins, then `succee
 `exit_code` and a one-line `error`) when it ends. A process killed mid-way writes no end line; the next
 command that touches the same date finds the attempt (its process is gone) and appends `killed` for it
 (`mark_killed`). `attempts()` folds the lines into one row per attempt. Each line is one `write` + fsync.
+
+Reading is defensive (foundation/state.py): a line that is not a JSON object, or whose `attempt_id`, `status`,
+`date`, `run_id` or `pid` has the wrong shape, is skipped with a warning naming the file and line, so one bad
+line never breaks a command or another date. Every line starts with `attempt_id` and `status`: an end line
+torn by a crash mid-write still says which attempt ended and how, and appending ends a torn last line first.
+A registry path that is not a file is a warning for readers and DamagedStateError (exit 16) for writers.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from foundation import state
+from foundation.atomic import dumps
+from foundation.run_directory import RUN_ID_RE
+
+STATES = ("started", "succeeded", "failed", "killed")
+_TORN_RE = re.compile(r'\A\{"attempt_id": "(?P<attempt_id>[A-Za-z0-9_-]{1,64})", "status": "(?P<status>[a-z]+)"')
 FINAL_STATES = ("succeeded", "failed", "killed")
 
 
@@ -25,41 +37,79 @@ def registry_path(data_root: Path) -> Path:
 
 
 def append_entry(data_root: Path, entry: dict) -> Path:
-    path = registry_path(data_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"recorded_at": datetime.now(UTC).isoformat(), **entry}, default=str, sort_keys=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (line + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return path
+    line = dumps({"recorded_at": datetime.now(UTC).isoformat(), **entry}, indent=None, first=("attempt_id", "status"))
+    return state.append_line(registry_path(data_root), line)
+
+
+def _check(line: dict) -> str | None:
+    """Why a registry line cannot be used (None when it can)."""
+    attempt_id = line.get("attempt_id")
+    if not isinstance(attempt_id, str) or not attempt_id:
+        return "has no attempt_id string"
+    if line.get("status") not in STATES:
+        return f"has an unknown status {line.get('status')!r}"
+    day = line.get("date")
+    if day is not None:
+        try:
+            date_ok = isinstance(day, str) and bool(datetime.strptime(day, "%Y-%m-%d"))
+        except ValueError:
+            date_ok = False
+        if not date_ok:
+            return f"has a date that is not YYYY-MM-DD ({day!r})"
+    run_id = line.get("run_id")
+    if run_id is not None and not (isinstance(run_id, str) and RUN_ID_RE.match(run_id)):
+        return f"has a run_id that is not an instant YYYYMMDDTHHMMSSZ ({run_id!r})"
+    if line["status"] == "started":
+        pid = line.get("pid")
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            return "is a started line without a pid"
+        if line.get("proc_start") is not None and not isinstance(line.get("proc_start"), int):
+            return "has a proc_start that is not an integer"
+    return None
+
+
+def _salvage(raw: str) -> dict | None:
+    """What a torn line still says: its attempt and outcome (lines start with them)."""
+    m = _TORN_RE.match(raw)
+    if m is None or m["status"] not in FINAL_STATES:
+        return None
+    return {"attempt_id": m["attempt_id"], "status": m["status"], "torn": True}
 
 
 def _lines(data_root: Path) -> list[dict]:
-    path = registry_path(data_root)
-    if not path.exists():
-        return []
     out = []
-    for raw in path.read_text().splitlines():
-        try:
-            out.append(json.loads(raw))
-        except json.JSONDecodeError:  # a line torn by a crash mid-write is skipped, never fatal
-            continue
+    for line in state.iter_lines(registry_path(data_root), check=_check, salvage=_salvage):
+        # an older writer's torn line followed by an appended one on the same line: both are kept
+        out.append(line)
     return out
 
 
-def attempts(data_root: Path) -> list[dict]:
+def attempts(data_root: Path, *, settle: bool = False) -> list[dict]:
     """One dict per attempt: the started line updated by its end line (status = the final state, or
-    `started` while it runs or until the next command marks it killed)."""
+    `started` while it runs or until the next command marks it killed). `settle=True` (readers) shows an
+    attempt of this host whose process is gone as `killed` without writing anything."""
     folded: dict[str, dict] = {}
     for line in _lines(data_root):
-        key = line.get("attempt_id")
-        if key is None:
-            continue
-        folded.setdefault(key, {}).update(line)
-    return list(folded.values())
+        row = folded.setdefault(line["attempt_id"], {})
+        if row.get("status") in FINAL_STATES and line["status"] == "started":
+            continue  # a started line after the end (a copied log): the end stands
+        row.update(line)
+    rows = [r for r in folded.values() if "date" in r or "run_id" in r or r.get("status") != "started"]
+    if settle:
+        for r in rows:
+            if _dead(r):
+                r["status"], r["error"] = "killed", "the process ended without recording an outcome (not yet marked)"
+    return rows
+
+
+def _dead(a: dict) -> bool:
+    """A started attempt of this host whose process is gone."""
+    if a.get("status") != "started" or a.get("host") != socket.gethostname():
+        return False
+    pid = a.get("pid")
+    if not isinstance(pid, int):
+        return False
+    return not process_alive(pid, a.get("proc_start") if isinstance(a.get("proc_start"), int) else None)
 
 
 def process_start_ticks(pid: int) -> int | None:
@@ -68,13 +118,16 @@ def process_start_ticks(pid: int) -> int | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    try:
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
+        return None
 
 
 def process_alive(pid: int, start_ticks: int | None = None) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):
         return False
     except PermissionError:
         return True
@@ -126,9 +179,7 @@ def mark_killed(data_root: Path, day: str, note_for=None) -> list[dict]:
     host = socket.gethostname()
     killed = []
     for a in attempts(data_root):
-        if a.get("date") != day or a.get("status") != "started" or a.get("host") != host:
-            continue
-        if process_alive(int(a["pid"]), a.get("proc_start")):
+        if a.get("date") != day or a.get("host") != host or not _dead(a):
             continue
         cause = "the process ended without recording an outcome (killed)"
         if note_for is not None:

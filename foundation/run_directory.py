@@ -10,7 +10,6 @@ date in one step: both live in foundation.publication. This module only names an
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -56,16 +55,20 @@ class RunDirectory:
 
 
 def read_json(path: Path) -> dict | None:
-    """A pointer or summary file, or None when it is missing or not JSON (a torn write is never fatal)."""
+    """A pointer or summary file, or None when it is missing or damaged (not a JSON object: a warning names
+    the file; a torn write is never fatal). foundation/state.py is the one defensive reader."""
+    from foundation import state
+
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+        return state.read_object_or_warn(path)
+    except NotADirectoryError:
         return None
 
 
 def latest_run_id(root: Path, day: date) -> str | None:
     pointer = read_json(Path(root) / day.isoformat() / "latest")
-    return pointer["run_id"] if pointer else None
+    run_id = (pointer or {}).get("run_id")
+    return run_id if isinstance(run_id, str) and RUN_ID_RE.match(run_id) else None
 
 
 def resolve_latest(root: Path, day: date) -> Path | None:

@@ -12,12 +12,12 @@ is in alert (and lists earlier alert dates).
 from __future__ import annotations
 
 import html
-import json
 import math
 import statistics
+from datetime import date
 from pathlib import Path
 
-from foundation import settings
+from foundation import settings, state
 
 WINDOW = 14
 MIN_HISTORY = 5
@@ -35,24 +35,40 @@ def drift_path(data_root: Path) -> Path:
     return settings.drift_log_path(data_root)
 
 
+def _number(value, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    return float(value)
+
+
+def _check(rec: dict) -> str | None:
+    """Why a drift line cannot be charted (None when it can)."""
+    try:
+        date.fromisoformat(rec.get("date") if isinstance(rec.get("date"), str) else "")
+        _number(rec.get("mae_p50"))
+        _number(rec.get("coverage_p10_p90"))
+        _number(rec.get("mae_p50_played"), optional=True)
+        if rec.get("rows") is not None and not isinstance(rec.get("rows"), int):
+            raise ValueError("rows is not an integer")
+    except (ValueError, TypeError) as exc:
+        return f"is not a drift record ({exc})"
+    return None
+
+
 def read_drift(data_root: Path) -> list[dict]:
     """One record per date (the last one written wins: a rerun of the overnight job replaces its date),
-    oldest date first. Torn or foreign lines are skipped."""
-    path = drift_path(data_root)
-    if not path.is_file():
-        return []
+    oldest date first. Torn, foreign or non-finite lines are skipped with a warning naming the file
+    (foundation/state.py reads it: NaN and Infinity are refused)."""
     by_date: dict[str, dict] = {}
-    for raw in path.read_text().splitlines():
-        try:
-            rec = json.loads(raw)
-            by_date[str(rec["date"])] = {
-                "date": str(rec["date"]), "rows": rec.get("rows"),
-                "mae_p50": float(rec["mae_p50"]),
-                "mae_p50_played": None if rec.get("mae_p50_played") is None else float(rec["mae_p50_played"]),
-                "coverage_p10_p90": float(rec["coverage_p10_p90"]),
-            }
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue
+    for rec in state.iter_lines(drift_path(data_root), check=_check):
+        by_date[rec["date"]] = {
+            "date": rec["date"], "rows": rec.get("rows"),
+            "mae_p50": _number(rec["mae_p50"]),
+            "mae_p50_played": _number(rec.get("mae_p50_played"), optional=True),
+            "coverage_p10_p90": _number(rec["coverage_p10_p90"]),
+        }
     return [by_date[d] for d in sorted(by_date)]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from foundation import settings
+from foundation.guardrails import DamagedStateError
 from foundation.publication import Publication, Roots
 from minutes_live.dashboard import drift, freshness
 from minutes_live.dashboard.diffing import diff_against
@@ -28,7 +29,7 @@ def worlds_of(view: run_catalog.RunView) -> dict[str, dict]:
     path = view.paths.get("scores")
     if path is None or not (Path(path) / "scenarios.parquet").is_file():
         return {}
-    frame = pd.read_parquet(Path(path) / "scenarios.parquet")
+    frame = run_catalog.read_table(Path(path) / "scenarios.parquet")
     out: dict[str, dict] = {}
     for (game_id, gtd), part in frame.groupby(["game_id", "gtd_player_id"], sort=False):
         sits = part[part["world"] == "sits"].set_index("player_id")
@@ -131,7 +132,11 @@ def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool
     except (run_catalog.CatalogError, ValueError, RuntimeError) as exc:  # no such run, or a malformed id
         page["error"] = str(exc)
         return page
-    view = run_catalog.load_run(day, run_id, roots, data_root)
+    try:
+        view = run_catalog.load_run(day, run_id, roots, data_root)
+    except DamagedStateError as exc:  # a damaged run: the page says which file; the date's other runs stay listed
+        page["error"] = str(exc)
+        return page
     page["run"] = run_page(day, view, runs, roots, served_id)
     return page
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation import atomic, settings
 from foundation import run_directory as rd
+from foundation import settings
 from foundation.faults import boundary
 from foundation.lifecycle import run_attempt
 from foundation.publication import KINDS, Publication, Roots
@@ -156,8 +156,14 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | 
         "coverage_p10_p90": round(float(inside.mean()), 4),
         "unmatched_projections": int(len(proj) - len(joined)),
     }
-    path = settings.drift_log_path(data_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:  # strict JSON: a non-finite value is written as null
-        fh.write(atomic.dumps(record, indent=None) + "\n")
+    append_drift(data_root, record)
     return record
+
+
+def append_drift(data_root: Path, record: dict) -> Path:
+    """One line of the drift log (`<data root>/registry/drift.jsonl`): strict JSON (a non-finite number is
+    written as null, which the reader skips), a torn last line ended first (foundation/state.py)."""
+    from foundation import state
+    from foundation.atomic import dumps
+
+    return state.append_line(settings.drift_log_path(data_root), dumps(record, indent=None, first=("date",)))

@@ -122,13 +122,19 @@ def _tips_frame(frame: pd.DataFrame, day: date, source: str) -> SlateTips:
 
 
 def tips_from_published(day: date, features_root: Path | None = None) -> SlateTips | None:
-    """The date's tips from its newest published features run (coverage.csv); None when nothing is published."""
+    """The date's tips from its newest published features run whose coverage.csv reads; None when nothing is
+    published. A damaged coverage.csv is a warning naming it, and the next older run is read instead."""
+    from foundation import state
+
     root = Path(features_root or settings.features_root()) / day.isoformat()
     runs = sorted(p for p in root.glob("run=*") if (p / "coverage.csv").is_file()) if root.is_dir() else []
-    if not runs:
-        return None
-    coverage = pd.read_csv(runs[-1] / "coverage.csv", usecols=["game_id", "tip_ts"])
-    return _tips_frame(coverage, day, f"published run {runs[-1].name.removeprefix('run=')} ({runs[-1]})")
+    for run in reversed(runs):
+        try:
+            coverage = state.read_table(run / "coverage.csv", usecols=["game_id", "tip_ts"])
+            return _tips_frame(coverage, day, f"published run {run.name.removeprefix('run=')} ({run})")
+        except (state.DamagedStateError, ValueError, TypeError) as exc:
+            state.warn(run / "coverage.csv", f"no first tip read from it ({state.one_reason(exc)}); trying an older run")
+    return None
 
 
 def tips_from_store(day: date, db_path: Path) -> SlateTips | None:

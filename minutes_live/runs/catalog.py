@@ -7,6 +7,13 @@ dashboard and `minutes-live runs` can read while a job runs.
     load_run(day, run_id)     summaries, coverage, team minutes and projections of one run (RunView)
     dates()                   the dates that have runs (run directories, or attempts in the registry)
     freshness_flag(kind, age) "warn" past the warning threshold of build_live (injuries/odds 6 h, roster 18 h)
+
+Damaged files: every run file is read through `read_table` / foundation.state (the defensive readers). In
+`list_runs` a run with an unreadable summary.json, coverage.csv, team_minutes.csv, minutes.parquet or
+scenarios.parquet is listed with status `damaged` and a note naming the file (a warning is logged); the other
+runs and dates are unaffected. `load_run` / `load_features` of a damaged run raise DamagedStateError (exit 16)
+naming the file, so `runs show/export/diff` print one line and the dashboard shows the message on its page.
+A registry attempt whose process is gone is shown as `killed` (without writing: the next command records it).
 """
 
 from __future__ import annotations
@@ -17,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation import freshness, registry
+from foundation import freshness, registry, state
 from foundation import run_directory as rd
-from foundation.guardrails import InvalidInput
+from foundation.guardrails import DamagedStateError, InvalidInput
 from foundation.publication import KINDS, Publication, Roots, run_as_of_from_id
 
 FRESHNESS_KINDS = ("injuries", "odds", "roster")
@@ -30,7 +37,7 @@ class RunInfo:
     day: date
     run_id: str
     run_as_of_ts: str
-    status: str  # succeeded | failed | killed | started | unrecorded (a run directory with no registry entry)
+    status: str  # succeeded | failed | killed | started | damaged | unrecorded (a run directory with no registry entry)
     job: str | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -67,8 +74,41 @@ class CatalogError(InvalidInput, LookupError):
     """No such date or run; the message lists what exists."""
 
 
+RUN_FILES = {"features": ("summary.json", "coverage.csv", "features.parquet"),
+             "scores": ("summary.json", "minutes.parquet", "scenarios.parquet"),
+             "reports": ("team_minutes.csv",)}
+
+
+def read_table(path: Path, *, metadata_only: bool = False, **kw) -> pd.DataFrame | None:
+    """A run's csv or parquet file (foundation.state.read_table): None when missing, DamagedStateError
+    (exit 16, naming the file) when it cannot be read."""
+    return state.read_table(path, metadata_only=metadata_only, **kw)
+
+
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
+    return read_table(path)
+
+
+def _summary(path: Path) -> dict | None:
+    return state.read_object(path)
+
+
+def damage(pub: Publication, run_id: str, kinds: tuple[str, ...]) -> list[str]:
+    """The run's damaged files, one `<path>: <reason>` each (empty when every file it has reads)."""
+    found = []
+    for kind in kinds:
+        for name in RUN_FILES[kind]:
+            path = pub.run_dir(kind, run_id) / name
+            try:
+                if name.endswith(".json"):
+                    _summary(path)
+                elif name.endswith(".parquet"):
+                    read_table(path, metadata_only=True)
+                else:
+                    read_table(path, nrows=5)
+            except DamagedStateError as exc:
+                found.append(str(exc).removesuffix("; repair or remove it"))
+    return found
 
 
 def publication(day: date, roots: Roots | None = None, data_root: Path | None = None) -> Publication:
@@ -83,7 +123,7 @@ def dates(roots: Roots | None = None, data_root: Path | None = None) -> list[dat
     from foundation import settings
 
     for a in registry.attempts(Path(data_root or settings.data_root())):
-        if a.get("run_id") and a.get("date"):
+        if isinstance(a.get("run_id"), str) and isinstance(a.get("date"), str):
             try:
                 found.add(date.fromisoformat(a["date"]))
             except ValueError:
@@ -97,7 +137,7 @@ def dates(roots: Roots | None = None, data_root: Path | None = None) -> list[dat
                 day = date.fromisoformat(p.name)
             except ValueError:
                 continue
-            if any(p.glob("run=*")):
+            if p.is_dir() and any(p.glob("run=*")):
                 found.add(day)
     return sorted(found)
 
@@ -132,7 +172,8 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
     pub = publication(day, roots, data_root)
     served = pub.current()
     pin = pub.pinned()
-    attempts = [a for a in registry.attempts(pub.data_root) if a.get("date") == day.isoformat() and a.get("run_id")]
+    attempts = [a for a in registry.attempts(pub.data_root, settle=True)
+                if a.get("date") == day.isoformat() and a.get("run_id")]
     last_attempt = {a["run_id"]: a for a in attempts}  # attempts are in start order: the last one wins
     by_run: dict[str, list[dict]] = {}
     for a in attempts:
@@ -142,10 +183,18 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
     for run_id in run_ids:
         a = last_attempt.get(run_id, {})
         kinds = tuple(k for k in pub.roots.kinds if pub.run_dir(k, run_id).is_dir())
+        damaged = damage(pub, run_id, kinds)
+        for problem in damaged:
+            state.warn(problem.split(": ", 1)[0], problem.split(": ", 1)[-1] + f" (run {run_id} listed as damaged)")
         fsum = rd.read_json(pub.run_dir("features", run_id) / "summary.json") if "features" in kinds else None
         ssum = rd.read_json(pub.run_dir("scores", run_id) / "summary.json") if "scores" in kinds else None
-        coverage = _read_csv(pub.run_dir("features", run_id) / "coverage.csv") if "features" in kinds else None
-        warnings = len((fsum or {}).get("warnings", [])) + len((ssum or {}).get("warnings", []))
+        coverage = None
+        if "features" in kinds:
+            try:
+                coverage = _read_csv(pub.run_dir("features", run_id) / "coverage.csv")
+            except DamagedStateError:
+                coverage = None
+        warnings = len(_as_list((fsum or {}).get("warnings"))) + len(_as_list((ssum or {}).get("warnings")))
         status, note = a.get("status", "unrecorded"), None
         earlier = [e for e in by_run.get(run_id, [])[:-1] if e.get("status") == "succeeded"]
         if status in ("failed", "killed") and earlier and kinds:
@@ -153,17 +202,33 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
             code = f" (exit {a['exit_code']})" if a.get("exit_code") is not None else ""
             note = f"a later {a.get('job') or 'command'} attempt {status}{code}: {a.get('error') or 'no cause recorded'}"
             status, a = "succeeded", earlier[-1]
+        broken = pub.broken(run_id)
+        if damaged or broken:
+            note = "damaged: " + "; ".join(damaged + ([broken] if broken else []))
+            status = "damaged"
         infos.append(RunInfo(
             day=day, run_id=run_id, run_as_of_ts=a.get("run_as_of_ts") or run_as_of_from_id(run_id),
             status=status, job=a.get("job"), exit_code=a.get("exit_code"), error=a.get("error"),
             kinds=kinds, latest=tuple(k for k, v in served.items() if v == run_id),
             pinned=bool(pin and pin.get("run_id") == run_id),
-            rows=(fsum or {}).get("rows") or ((ssum or {}).get("counts") or {}).get("rows"),
-            games=len((fsum or {}).get("games", [])) or ((ssum or {}).get("counts") or {}).get("games"),
+            rows=_int((fsum or {}).get("rows")) or _int(_as_dict((ssum or {}).get("counts")).get("rows")),
+            games=len(_as_list((fsum or {}).get("games"))) or _int(_as_dict((ssum or {}).get("counts")).get("games")),
             worst_age_minutes=worst_ages(coverage), warnings=warnings, missing_games=missing_games(coverage),
             attempts=len(by_run.get(run_id, [])), note=note,
         ))
     return infos
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def resolve(day: date, ref: str, roots: Roots | None = None, data_root: Path | None = None) -> str:
@@ -182,23 +247,28 @@ def resolve(day: date, ref: str, roots: Roots | None = None, data_root: Path | N
 
 
 def load_run(day: date, run_id: str, roots: Roots | None = None, data_root: Path | None = None) -> RunView:
+    """One run's files; DamagedStateError (exit 16) naming the first file of the run that cannot be read."""
     pub = publication(day, roots, data_root)
     infos = {i.run_id: i for i in list_runs(day, roots, data_root)}
     if run_id not in infos:
         raise CatalogError(f"no run {run_id} for {day} (runs: {', '.join(infos) or 'none'})")
     paths = {k: pub.run_dir(k, run_id) for k in KINDS if k in pub.roots.kinds}
+    problems = damage(pub, run_id, tuple(k for k in paths if paths[k].is_dir()))
+    if problems:
+        raise DamagedStateError(f"run {run_id} of {day} is damaged: {problems[0]}"
+                                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+                                + "; repair or remove it, or view another run")
     minutes = paths.get("scores") and paths["scores"] / "minutes.parquet"
     return RunView(
         info=infos[run_id],
         paths=paths,
-        features_summary=rd.read_json(paths["features"] / "summary.json") if "features" in paths else None,
-        scores_summary=rd.read_json(paths["scores"] / "summary.json") if "scores" in paths else None,
-        coverage=_read_csv(paths["features"] / "coverage.csv") if "features" in paths else None,
-        team_minutes=_read_csv(paths["reports"] / "team_minutes.csv") if "reports" in paths else None,
-        projections=pd.read_parquet(minutes) if minutes and minutes.is_file() else None,
+        features_summary=_summary(paths["features"] / "summary.json") if "features" in paths else None,
+        scores_summary=_summary(paths["scores"] / "summary.json") if "scores" in paths else None,
+        coverage=read_table(paths["features"] / "coverage.csv") if "features" in paths else None,
+        team_minutes=read_table(paths["reports"] / "team_minutes.csv") if "reports" in paths else None,
+        projections=read_table(minutes) if minutes else None,
     )
 
 
 def load_features(day: date, run_id: str, roots: Roots | None = None) -> pd.DataFrame | None:
-    path = publication(day, roots).run_dir("features", run_id) / "features.parquet"
-    return pd.read_parquet(path) if path.is_file() else None
+    return read_table(publication(day, roots).run_dir("features", run_id) / "features.parquet")

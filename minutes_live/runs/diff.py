@@ -57,7 +57,7 @@ def _scores(day: date, run_id: str, roots: Roots | None) -> pd.DataFrame:
     path = catalog.publication(day, roots).run_dir("scores", run_id) / "minutes.parquet"
     if not path.is_file():
         raise DiffError(f"run {run_id} of {day} has no scores ({path} is missing); diff needs two scored runs")
-    return pd.read_parquet(path)
+    return catalog.read_table(path)  # a damaged file: DamagedStateError (exit 16) naming it
 
 
 def diff_runs(day: date, a: str, b: str, min_delta: float = 3.0, *, roots: Roots | None = None,
