@@ -48,6 +48,7 @@ from snapshots_ingest.extract import (
     frame_to_parquet_bytes,
     parquet_bytes_to_frame,
 )
+from snapshots_ingest.limits import ENV_MAX_INPUT_BYTES, ENV_PDF_MAX_BYTES, InputLimits, human_bytes
 from snapshots_ingest.replay import replay_kind, source_label
 
 log = logging.getLogger(__name__)
@@ -504,6 +505,9 @@ def ingest_file(
         db_path = settings.duckdb_path(None, data_root)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
+    if path.is_symlink():
+        raise IngestError(f"{kind}: input file {path} is a symlink; pass the file itself "
+                          "(a link's target is not copied into the data folder)")
     if not path.is_file():
         raise IngestError(f"{kind}: input file {path} does not exist")
     parser = _FILE_PARSERS.get(path.suffix.lower())
@@ -518,12 +522,33 @@ def ingest_file(
             frame["source"] = "file"
         return frame
 
-    extract = Extract(kind, date, path.name, path.read_bytes(), parse, origin=str(path))
+    extract = Extract(kind, date, path.name, read_input_file(kind, path), parse, origin=str(path))
     summary = _run_extracts(
         [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
         data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
     )
     return summary[kind]
+
+
+def read_input_file(kind: str, path: Path, limits: InputLimits | None = None) -> bytes:
+    """A local input file's bytes, refused unread when over its cap (an injury-report PDF: the PDF cap,
+    anything else: MINUTES_LIVE_MAX_INPUT_BYTES) and never through a symlink (O_NOFOLLOW). A refused file is
+    the operator's own: it is not copied into rejected/."""
+    limits = limits or InputLimits.from_env()
+    is_pdf = path.suffix.lower() == ".pdf"
+    cap, env = ((limits.pdf_max_bytes, ENV_PDF_MAX_BYTES) if is_pdf
+                else (limits.max_input_bytes, ENV_MAX_INPUT_BYTES))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise IngestError(f"{kind}: input file {path} cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(cap + 1) if size <= cap else b""
+    if size > cap or len(data) > cap:
+        raise IngestError(f"{kind}: input file {path} is {human_bytes(max(size, len(data)))}, over the "
+                          f"{human_bytes(cap)} cap (${env}): not read")
+    return data
 
 
 class LiveSourcesMissing(IngestError):

@@ -16,7 +16,8 @@ import pandas as pd
 from snapshots_ingest.extract import SLATE_COVERAGE_ATTR, Extract
 from snapshots_ingest.live import nba_boxscore, nba_roster, nba_schedule, report_discovery
 from snapshots_ingest.live.http_client import HttpClient, LiveSourceConfig, SourceError
-from snapshots_ingest.live.injury_report_pdf import InjuryReport, read_injury_report
+from snapshots_ingest.live.injury_report_pdf import InjuryReport
+from snapshots_ingest.live.pdf_sandbox import read_injury_report_bounded
 from snapshots_ingest.live.injury_rows import to_raw_injuries
 from snapshots_ingest.live.odds_provider import JsonOddsProvider
 from snapshots_ingest.raw_store import KINDS
@@ -92,7 +93,7 @@ def parse_injuries_for_slate(
 ) -> pd.DataFrame:
     """Raw injuries rows of the slate's games; unmatched names are in frame.attrs[UNMATCHED_ATTR], and a
     report that does not cover the slate says why in frame.attrs[SLATE_COVERAGE_ATTR]."""
-    report = read_injury_report(payload, name=url)
+    report = read_injury_report_bounded(payload, name=url)  # a child process with time and memory limits
     rows = [r for r in report.rows if r.game_date == slate]
     frame, unmatched = to_raw_injuries(rows, schedule=schedule, roster=roster)
     for miss in unmatched:
