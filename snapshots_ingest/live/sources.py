@@ -17,9 +17,9 @@ from snapshots_ingest.extract import SLATE_COVERAGE_ATTR, Extract
 from snapshots_ingest.live import nba_boxscore, nba_roster, nba_schedule, report_discovery
 from snapshots_ingest.live.http_client import HttpClient, LiveSourceConfig, SourceError
 from snapshots_ingest.live.injury_report_pdf import InjuryReport
-from snapshots_ingest.live.pdf_sandbox import read_injury_report_bounded
 from snapshots_ingest.live.injury_rows import to_raw_injuries
 from snapshots_ingest.live.odds_provider import JsonOddsProvider
+from snapshots_ingest.live.pdf_sandbox import read_injury_report_bounded
 from snapshots_ingest.raw_store import KINDS
 
 log = logging.getLogger(__name__)

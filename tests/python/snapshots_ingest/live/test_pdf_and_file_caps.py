@@ -14,12 +14,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from pdf_bombs import pdf_with_streams, text_bomb  # beside this file
 
 from snapshots_ingest.ingest import IngestError, ingest_file
 from snapshots_ingest.live.injury_report_pdf import InjuryReportParseError
 from snapshots_ingest.live.pdf_sandbox import read_injury_report_bounded
-
-from pdf_bombs import pdf_with_streams, text_bomb  # beside this file
 
 PDFS = Path(__file__).resolve().parents[3] / "fixtures" / "injury_pdfs"
 REPORT = PDFS / "Injury-Report_2026-02-08_06_15PM.pdf"
