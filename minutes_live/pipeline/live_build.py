@@ -42,6 +42,7 @@ from foundation.publication import Publication, Roots, sha256_file
 from foundation.store import StoreDataset, connected, ensure_store_usable
 from minutes_live.pipeline import history, spark_engine
 from minutes_live.pipeline.dbt_runner import DbtError
+from snapshots_ingest.raw_store import implausible_tips
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,12 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
         raise ScheduleCoverageError(
             f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) on {cfg.day} has no tip time in the schedule"
         )
+    absurd = implausible_tips(active.assign(game_date=cfg.day))  # stored before the ingest refused such rows
+    if not absurd.empty:
+        g = absurd.iloc[0]
+        raise ScheduleCoverageError(
+            f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) on {cfg.day} has tip {g.tip_ts}, outside the "
+            "date's US/Eastern day +- 12 h: not a believable tip; ingest a corrected schedule")
     tips = pd.to_datetime(active["tip_ts"], utc=True)
     if len(tips) and (tips <= pd.Timestamp(cfg.run_as_of_ts)).all() and not cfg.allow_started_slate:
         raise SlateStartedError(
