@@ -555,20 +555,11 @@ class LiveSourcesMissing(IngestError):
     """snapshots_ingest.live.sources is not installed (the live fetchers ship separately)."""
 
 
-def ingest_live(
-    date: date,
-    run_as_of_ts: datetime,
-    kinds: Iterable[str] | None = None,
-    *,
-    db_path: str | Path | None = None,
-    data_root: str | Path | None = None,
-    config=None,
-    progress: bool = False,
-    echo: Callable[[str], None] | None = None,
-    allow_missing: Collection[str] = (),
-) -> IngestSummary:
-    """Fetch each kind from the live sources and ingest it (snapshot_ts = publication or fetch time);
-    `allow_missing` as in `ingest_extracts`."""
+def fetch_live(date: date, run_as_of_ts: datetime, kinds: Iterable[str] | None = None, *, config=None) -> list[Extract]:
+    """Fetch every kind from the live sources, without touching the store: call it before taking the store
+    lock, so a slow or hostile upstream (bounded by the HTTP client's deadline and body cap) and the injury
+    PDF's parse (done here, in its limited child process) never hold the lock. Pass the result to
+    `ingest_live(..., extracts=...)`. Raises IngestError naming the kind when a source fails."""
     try:
         from snapshots_ingest.live import sources
     except ModuleNotFoundError as exc:
@@ -589,6 +580,27 @@ def ingest_live(
             extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
         except sources.SourceError as exc:  # nothing is stored: every kind is fetched before ingesting
             raise IngestError(f"{kind} for {date}: live source failed, nothing ingested: {exc}") from exc
+    return extracts
+
+
+def ingest_live(
+    date: date,
+    run_as_of_ts: datetime,
+    kinds: Iterable[str] | None = None,
+    *,
+    db_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+    config=None,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+    allow_missing: Collection[str] = (),
+    extracts: list[Extract] | None = None,
+) -> IngestSummary:
+    """Fetch each kind from the live sources (or take `extracts` from an earlier `fetch_live`) and ingest it
+    (snapshot_ts = publication or fetch time); `allow_missing` as in `ingest_extracts`."""
+    if extracts is None:
+        extracts = fetch_live(date, run_as_of_ts, kinds, config=config)
+    run_as_of_ts = run_as_of_ts.astimezone(UTC)
     # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,

@@ -27,6 +27,7 @@ from foundation.store import connected
 from minutes_live.pipeline.live_build import (
     LiveBuildConfig,
     compute_live,
+    prefetch_live,
     preflight_store,
     store_path,
     write_features_run,
@@ -95,6 +96,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
                      source=cfg.source) as run:
         req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
                            **({"bundle_config": bundle_config} if bundle_config is not None else {}))
+        prefetch_live(cfg)  # --source live: fetch and parse before the lock (a slow upstream never holds it)
         with store_lock(data_root, timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}"):
             preflight_store(cfg, wait_seconds=lock_timeout)  # another holder of the DuckDB file: wait, then exit 12
             bundle = load_active_bundle(req)  # before any work: no bundle, no run

@@ -76,6 +76,8 @@ class LiveBuildConfig:
     db_path: Path | None = None
     path_overrides: dict[str, Path] = field(default_factory=dict)  # kind -> extract file
     as_of_from_clock: bool = False  # run_as_of_ts defaulted to now (live runs then take it after the fetch)
+    # live extracts fetched (and the injury PDF parsed) before the store lock: `prefetch_live`
+    prefetched: list | None = field(default=None, repr=False)
 
     @property
     def run_id(self) -> str:
@@ -302,18 +304,36 @@ def ingest_warnings(results: dict) -> list[str]:
     return [w for ks in results.values() for w in getattr(ks, "warnings", [])]
 
 
+def live_kinds(cfg: LiveBuildConfig) -> list[str]:
+    return [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
+
+
+def prefetch_live(cfg: LiveBuildConfig) -> None:
+    """For `--source live`: fetch every kind now (HTTP deadline and body cap; the injury PDF parsed in its
+    limited child process), before the caller takes the store lock; `compute_live` then ingests these
+    extracts instead of fetching under the lock. A source failure is exit 13 here, before any lock or store."""
+    from snapshots_ingest import ingest as ingest_mod
+
+    if cfg.source != "live" or not live_kinds(cfg) or cfg.prefetched is not None:
+        return
+    try:
+        cfg.prefetched = ingest_mod.fetch_live(cfg.day, cfg.run_as_of_ts, live_kinds(cfg))
+    except ingest_mod.IngestError as exc:
+        raise DatasetInputError(str(exc).replace("\n", " ")) from None
+
+
 def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_mod) -> dict:
     results: dict = {}
     allow = tuple(k for k, ok in (("injuries", cfg.allow_missing_injuries), ("odds", cfg.allow_missing_odds)) if ok)
     for kind, path in cfg.path_overrides.items():
         results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path,
                                                data_root=data_root, allow_missing=allow)
-    kinds = [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
+    kinds = live_kinds(cfg)
     if cfg.source == "none" or not kinds:
         return results
     if cfg.source == "live":
         results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root,
-                                              allow_missing=allow))
+                                              allow_missing=allow, extracts=cfg.prefetched))
     else:
         results.update(
             ingest_mod.ingest_replay(
