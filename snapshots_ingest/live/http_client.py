@@ -146,8 +146,10 @@ class HttpClient:
         *,
         params: dict[str, str] | None = None,
         absent_statuses: tuple[int, ...] = (),
+        max_bytes: int | None = None,
     ) -> FetchResult | None:
-        """GET with retries. Returns None for a status in `absent_statuses`; raises SourceError otherwise."""
+        """GET with retries. Returns None for a status in `absent_statuses`; raises SourceError otherwise.
+        `max_bytes` lowers the body cap for this fetch (e.g. the PDF cap for an injury report)."""
         cfg = self.config
         self._wait_turn()
         deadline = time.monotonic() + cfg.fetch_deadline_s
@@ -177,7 +179,7 @@ class HttpClient:
                 resp.close()
                 raise SourceError(source, full_url, f"HTTP {resp.status_code} {resp.reason}")
             try:
-                content = self._body(source, full_url, resp, deadline, late)
+                content = self._body(source, full_url, resp, deadline, late, max_bytes)
             finally:
                 resp.close()
             return FetchResult(
@@ -229,12 +231,14 @@ class HttpClient:
                 raise SourceError(source, url, f"redirect to {current!r}: not http(s)")
         raise SourceError(source, url, f"more than {self.config.max_redirects} redirects (max_redirects)")
 
-    def _body(self, source: str, url: str, resp: requests.Response, deadline: float, late: str) -> bytes:
-        cap = self.config.max_body_bytes
+    def _body(self, source: str, url: str, resp: requests.Response, deadline: float, late: str,
+              max_bytes: int | None = None) -> bytes:
+        cap = self.config.max_body_bytes if max_bytes is None else min(max_bytes, self.config.max_body_bytes)
+        what = "max_body_bytes" if cap == self.config.max_body_bytes else "this source's cap"
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise SourceError(source, url, f"body of {_human(int(declared))} is over the {_human(cap)} cap "
-                                           "(max_body_bytes): not read")
+                                           f"({what}): not read")
         body = bytearray()
         try:
             while True:
@@ -247,8 +251,7 @@ class HttpClient:
                     break
                 body += chunk
                 if len(body) > cap:
-                    raise SourceError(source, url, f"body exceeds the {_human(cap)} cap (max_body_bytes): "
-                                                   "stopped reading")
+                    raise SourceError(source, url, f"body exceeds the {_human(cap)} cap ({what}): stopped reading")
         except (urllib3.exceptions.HTTPError, OSError) as exc:  # cut off mid-transfer, or a read timed out
             if time.monotonic() >= deadline:
                 raise SourceError(source, url, f"{late}; {_human(len(body))} of the body received") from None

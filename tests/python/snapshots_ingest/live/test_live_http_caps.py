@@ -121,3 +121,14 @@ def test_redirect_loop_is_an_error(httpserver, config):
     httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
     with HttpClient(config) as client, pytest.raises(SourceError, match=r"src: more than \d+ redirects"):
         client.get("src", httpserver.url_for("/loop"))
+
+
+def test_a_fetched_pdf_over_the_pdf_cap_is_refused_before_it_is_stored(httpserver, config, monkeypatch):
+    """The PDF cap applies at the fetch too: a 3 MB 'report' is dropped while streaming, never written."""
+    monkeypatch.setenv("MINUTES_LIVE_PDF_MAX_BYTES", str(256 * 1024))
+    body = b"%PDF-1.4\n" + b"0" * (3 * MIB)
+    httpserver.expect_request("/referee/injury/Injury-Report_2026-02-08_03_30PM.pdf").respond_with_data(
+        body, content_type="application/pdf")
+    cfg = config.model_copy(update={"max_body_bytes": 64 * MIB})
+    with pytest.raises(SourceError, match=r"injury_report: body of 3\.0 MiB is over the 256\.0 KiB cap"):
+        live_extracts("injuries", SLATE, AS_OF, cfg)
