@@ -54,7 +54,7 @@ REQUEST_QUEUE_SIZE = 256  # listen backlog (socketserver's default of 5 dropped 
 CONNECTION_TIMEOUT_S = 30.0  # an idle or stalled connection is closed after this
 TOKEN_HEADER = "X-Minutes-Live-Token"
 PAGE_CACHE_SIZE = 32
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 log = logging.getLogger("minutes_live.dashboard")
 
@@ -284,11 +284,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.NOT_FOUND, f"no route {route}")
         if not self._same_origin():
             return self._error(HTTPStatus.FORBIDDEN, "cross-origin request refused")
+        if self.headers.get_content_type() != "application/json":
+            return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send a JSON body")
         if not self._token_ok(self.headers.get(TOKEN_HEADER)):
             return self._error(HTTPStatus.FORBIDDEN, f"missing or wrong {TOKEN_HEADER} token (printed at start, "
                                                      f"and in {token_path()})")
-        if self.headers.get_content_type() != "application/json":
-            return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send a JSON body")
         try:
             length = int(self.headers.get("Content-Length", "0"))
             if not 0 < length <= MAX_BODY:
@@ -335,10 +335,16 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
     if not is_loopback(host):
         for name in (socket.gethostname(), socket.getfqdn()):
             names.add(name.lower())
+            try:
+                for *_, addr in socket.getaddrinfo(name, None):
+                    ip = str(addr[0])
+                    names.add(f"[{ip}]" if ":" in ip else ip)
+            except OSError:
+                pass
     names.discard("")
     names.discard("0.0.0.0")
     names.discard("[::]")
-    return frozenset({f"{n}:{port}" for n in names} | ({n for n in names} if port == 80 else set()))
+    return frozenset({f"{n}:{port}" for n in names} | (set(names) if port == 80 else set()))
 
 
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, day: date | None = None,
