@@ -510,11 +510,13 @@ def ingest_file(
                           "(a link's target is not copied into the data folder)")
     if not path.is_file():
         raise IngestError(f"{kind}: input file {path} does not exist")
+    is_report = kind == "injuries" and path.suffix.lower() == ".pdf"
     parser = _FILE_PARSERS.get(path.suffix.lower())
-    if kind == "injuries" and path.suffix.lower() == ".pdf":
-        parser = _injury_pdf_parser(path, date, run_as_of_ts, db_path)
-    if parser is None:
+    if parser is None and not is_report:
         raise IngestError(f"{kind}: input file {path} must be .parquet, .csv or .json (or an injury-report .pdf)")
+    payload = read_input_file(kind, path)  # size cap and O_NOFOLLOW, before the store is opened
+    if is_report:
+        parser = _injury_pdf_parser(path, date, run_as_of_ts, db_path)
 
     def parse(payload: bytes) -> pd.DataFrame:
         frame = parser(payload)
@@ -522,7 +524,7 @@ def ingest_file(
             frame["source"] = "file"
         return frame
 
-    extract = Extract(kind, date, path.name, read_input_file(kind, path), parse, origin=str(path))
+    extract = Extract(kind, date, path.name, payload, parse, origin=str(path))
     summary = _run_extracts(
         [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
         data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
