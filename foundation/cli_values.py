@@ -6,7 +6,7 @@ written) and refuses a bad one with `InvalidInput` (exit 2) whose one-line messa
   surrounding blanks and trailing newlines are refused;
 - integers lie within `FLAG_BOUNDS` (docs/operations.md lists them; the dbt vars carry the same bounds in
   macros/run_vars.sql);
-- numbers are finite (nan and inf are refused) and within bounds; max-age hours may be fractional if they
+- numbers are finite (nan and inf are refused) and within bounds, negative zero (`-0.0`) included; max-age hours may be fractional if they
   are a whole number of minutes (1.5 = 90 min), which dbt applies exactly in minutes;
 - output roots are writable directories: created if missing, probed by creating and removing a file;
   a path that is a file is refused.
@@ -177,6 +177,8 @@ def number_in_bounds(value: float | None, flag: str, bounds: tuple[int, int] | N
         raise InvalidInput(f"{flag} must be a finite number >= {lo} and <= {hi}, got {value!r}")
     if not lo <= value <= hi:
         raise InvalidInput(f"{flag} must be >= {lo} and <= {hi}, got {value:g}")
+    if value == 0 and math.copysign(1.0, value) < 0:  # -0.0 compares equal to 0 but is rendered "-0.0" downstream
+        raise InvalidInput(f"{flag} must be >= {lo} and <= {hi}, got -0.0 (a negative zero; write 0)")
     return value
 
 

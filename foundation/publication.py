@@ -494,6 +494,7 @@ class Publication:
     def recover(self) -> list[str]:
         """Clean up after dead processes of this date; returns what was done (one line each)."""
         if not self.dir.is_dir():  # never published: only temp folders and registry lines to look at
+            self._check_roots()  # only the roots this command writes (a sandbox build leaves the others alone)
             return self._recover_locked()
         with self.locked():
             return self._recover_locked()

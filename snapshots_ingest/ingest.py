@@ -49,6 +49,7 @@ from snapshots_ingest.extract import (
     frame_to_parquet_bytes,
     parquet_bytes_to_frame,
 )
+from snapshots_ingest.limits import ENV_MAX_INPUT_BYTES, ENV_PDF_MAX_BYTES, InputLimits, human_bytes
 from snapshots_ingest.replay import replay_kind, source_label
 
 log = logging.getLogger(__name__)
@@ -505,13 +506,18 @@ def ingest_file(
         db_path = settings.duckdb_path(None, data_root)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
+    if path.is_symlink():
+        raise IngestError(f"{kind}: input file {path} is a symlink; pass the file itself "
+                          "(a link's target is not copied into the data folder)")
     if not path.is_file():
         raise IngestError(f"{kind}: input file {path} does not exist")
+    is_report = kind == "injuries" and path.suffix.lower() == ".pdf"
     parser = _FILE_PARSERS.get(path.suffix.lower())
-    if kind == "injuries" and path.suffix.lower() == ".pdf":
-        parser = _injury_pdf_parser(path, date, run_as_of_ts, db_path)
-    if parser is None:
+    if parser is None and not is_report:
         raise IngestError(f"{kind}: input file {path} must be .parquet, .csv or .json (or an injury-report .pdf)")
+    payload = read_input_file(kind, path)  # size cap and O_NOFOLLOW, before the store is opened
+    if is_report:
+        parser = _injury_pdf_parser(path, date, run_as_of_ts, db_path)
 
     def parse(payload: bytes) -> pd.DataFrame:
         frame = parser(payload)
@@ -519,7 +525,7 @@ def ingest_file(
             frame["source"] = "file"
         return frame
 
-    extract = Extract(kind, date, path.name, path.read_bytes(), parse, origin=str(path))
+    extract = Extract(kind, date, path.name, payload, parse, origin=str(path))
     summary = _run_extracts(
         [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
         data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
@@ -527,24 +533,36 @@ def ingest_file(
     return summary[kind]
 
 
+def read_input_file(kind: str, path: Path, limits: InputLimits | None = None) -> bytes:
+    """A local input file's bytes, refused unread when over its cap (an injury-report PDF: the PDF cap,
+    anything else: MINUTES_LIVE_MAX_INPUT_BYTES) and never through a symlink (O_NOFOLLOW). A refused file is
+    the operator's own: it is not copied into rejected/."""
+    limits = limits or InputLimits.from_env()
+    is_pdf = path.suffix.lower() == ".pdf"
+    cap, env = ((limits.pdf_max_bytes, ENV_PDF_MAX_BYTES) if is_pdf
+                else (limits.max_input_bytes, ENV_MAX_INPUT_BYTES))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise IngestError(f"{kind}: input file {path} cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(cap + 1) if size <= cap else b""
+    if size > cap or len(data) > cap:
+        raise IngestError(f"{kind}: input file {path} is {human_bytes(max(size, len(data)))}, over the "
+                          f"{human_bytes(cap)} cap (${env}): not read")
+    return data
+
+
 class LiveSourcesMissing(InvalidInput, IngestError):
     """snapshots_ingest.live.sources is not installed (the live fetchers ship separately)."""
 
 
-def ingest_live(
-    date: date,
-    run_as_of_ts: datetime,
-    kinds: Iterable[str] | None = None,
-    *,
-    db_path: str | Path | None = None,
-    data_root: str | Path | None = None,
-    config=None,
-    progress: bool = False,
-    echo: Callable[[str], None] | None = None,
-    allow_missing: Collection[str] = (),
-) -> IngestSummary:
-    """Fetch each kind from the live sources and ingest it (snapshot_ts = publication or fetch time);
-    `allow_missing` as in `ingest_extracts`."""
+def fetch_live(date: date, run_as_of_ts: datetime, kinds: Iterable[str] | None = None, *, config=None) -> list[Extract]:
+    """Fetch every kind from the live sources, without touching the store: call it before taking the store
+    lock, so a slow or hostile upstream (bounded by the HTTP client's deadline and body cap) and the injury
+    PDF's parse (done here, in its limited child process) never hold the lock. Pass the result to
+    `ingest_live(..., extracts=...)`. Raises IngestError naming the kind when a source fails."""
     try:
         from snapshots_ingest.live import sources
     except ModuleNotFoundError as exc:
@@ -565,6 +583,27 @@ def ingest_live(
             extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
         except sources.SourceError as exc:  # nothing is stored: every kind is fetched before ingesting
             raise IngestError(f"{kind} for {date}: live source failed, nothing ingested: {exc}") from exc
+    return extracts
+
+
+def ingest_live(
+    date: date,
+    run_as_of_ts: datetime,
+    kinds: Iterable[str] | None = None,
+    *,
+    db_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+    config=None,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+    allow_missing: Collection[str] = (),
+    extracts: list[Extract] | None = None,
+) -> IngestSummary:
+    """Fetch each kind from the live sources (or take `extracts` from an earlier `fetch_live`) and ingest it
+    (snapshot_ts = publication or fetch time); `allow_missing` as in `ingest_extracts`."""
+    if extracts is None:
+        extracts = fetch_live(date, run_as_of_ts, kinds, config=config)
+    run_as_of_ts = run_as_of_ts.astimezone(UTC)
     # live fetch times may trail a defaulted run_as_of_ts by seconds: do not reject them
     return _run_extracts(
         extracts, date, run_as_of_ts, source="live", namespace="nba", db_path=db_path, data_root=data_root,

@@ -191,6 +191,39 @@ def content_hashes(kind: str, frame: pd.DataFrame) -> pd.Series:
     return pd.Series([hashlib.sha256(s.encode()).hexdigest() for s in joined], index=frame.index, dtype=object)
 
 
+# A tip must fall within its game date's US/Eastern day widened by this much on each side: a game abroad is
+# dated by its local day (Tokyo 19:00 = 05:00 ET the same date), a late west-coast tip is after ET midnight.
+# Every tip of the 2017-2026 replay dataset lies 11-23 h after the ET midnight of its date.
+TIP_WINDOW = pd.Timedelta(hours=12)
+EASTERN = "America/New_York"
+
+
+def implausible_tips(frame: pd.DataFrame) -> pd.DataFrame:
+    """Schedule rows (game_id, game_date, tip_ts) whose known tip lies outside the game date's US/Eastern
+    day +- TIP_WINDOW, or cannot be read as an instant; an unknown tip (null) is not judged here."""
+    if frame.empty or "tip_ts" not in frame.columns:
+        return frame.iloc[0:0]
+    known = frame[frame["tip_ts"].notna()]
+    tips = pd.to_datetime(known["tip_ts"], utc=True, errors="coerce")
+    day_start = pd.to_datetime(known["game_date"], errors="coerce").dt.tz_localize(EASTERN).dt.tz_convert("UTC")
+    low, high = day_start - TIP_WINDOW, day_start + pd.Timedelta(days=1) + TIP_WINDOW
+    bad = tips.isna() | day_start.isna() | (tips < low) | (tips >= high)
+    return known[bad.to_numpy()]
+
+
+def tip_problem(frame: pd.DataFrame) -> str | None:
+    """One line naming the first implausible tip of `frame` (and how many there are), or None."""
+    bad = implausible_tips(frame)
+    if bad.empty:
+        return None
+    g = bad.iloc[0]
+    tip = pd.to_datetime(g["tip_ts"], utc=True, errors="coerce")
+    shown = f"{tip.isoformat()} ({tip.tz_convert(EASTERN):%Y-%m-%d %H:%M} ET)" if pd.notna(tip) else repr(g["tip_ts"])
+    more = f" ({len(bad)} such rows)" if len(bad) > 1 else ""
+    return (f"game {g['game_id']} dated {pd.Timestamp(g['game_date']).date()} has tip_ts {shown}, outside its "
+            f"US/Eastern day +- {int(TIP_WINDOW / pd.Timedelta(hours=1))} h: not a believable tip{more}")
+
+
 def validate_frame(kind: str, frame: pd.DataFrame) -> None:
     expected = business_columns(kind) + ["snapshot_ts", "source"]
     missing = [c for c in expected if c not in frame.columns]
@@ -203,6 +236,10 @@ def validate_frame(kind: str, frame: pd.DataFrame) -> None:
     ts = pd.to_datetime(frame["snapshot_ts"], utc=True, errors="coerce")
     if ts.isna().any():
         raise RawStoreError(f"{kind}: column 'snapshot_ts' has {int(ts.isna().sum())} missing or unparseable value(s)")
+    if kind == "schedule":
+        problem = tip_problem(frame)
+        if problem:
+            raise RawStoreError(f"schedule: {problem}")
 
 
 def append(

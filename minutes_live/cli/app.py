@@ -126,10 +126,12 @@ def ingest(
     # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
     data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
     allow = ("injuries",) if allow_missing_injuries else ()
+    # live: fetch and parse before the store lock (a slow or hostile upstream never holds the store)
+    extracts = engine.fetch_live(day, as_of, kinds) if source == "live" else None
     with writer_session(db_path, data_root=data_root, dataset=StoreDataset.for_source(source, dataset_dir),
                         lock_timeout=lock_timeout, what=f"minutes-live ingest {source} {day}"):
         if source == "live":
-            summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root,
+            summary = engine.ingest_live(day, as_of, kinds, db_path=db_path, data_root=data_root, extracts=extracts,
                                          progress=progress, echo=typer.echo, allow_missing=allow)
         else:
             summary = engine.ingest_replay(

@@ -1,5 +1,6 @@
-"""`minutes-live dashboard [--port 8765] [--host 127.0.0.1] [--date D]` and `--static DIR` (registered in
-minutes_live.cli.app)."""
+"""`minutes-live dashboard [--port 8765] [--host 127.0.0.1] [--date D]` and `--static DIR [--force]`
+(registered in minutes_live.cli.app). Serving prints the URL with the per-start token (also written to
+`<data root>/dashboard/token`, mode 0600) and warns when the address is not a loopback one."""
 
 from __future__ import annotations
 
@@ -14,18 +15,21 @@ from foundation.guardrails import InvalidInput
 
 def dashboard_command(
     port: Annotated[int, typer.Option(help="TCP port to serve on (1-65535).")] = 8765,
-    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 (pin/unpin have no login).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(
+        help="Address to bind; keep 127.0.0.1 (another address is served with a warning: reads are open to the network).")] = "127.0.0.1",
     date: Annotated[str | None, typer.Option(help="Date to open, YYYY-MM-DD (default: the newest date with runs).")] = None,
     static: Annotated[Path | None, typer.Option(
         "--static", help="Write the page as self-contained HTML files into this directory instead of serving (default: serve).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --static: replace existing files (a symlink is never written through).")] = False,
 ) -> None:
     """Operator dashboard of a date's runs: freshness, fallbacks, team minutes, projections, diff, pins, drift."""
-    from minutes_live.dashboard.server import make_server, url_of, write_static
+    from minutes_live.dashboard.server import is_loopback, make_server, url_of, write_static, write_token_file
 
     day = cli_values.parse_date(date) if date is not None else None
     if static is not None:
         out = cli_values.writable_dir(static, "--static")
-        files = write_static(out, day)
+        files = write_static(out, day, force=force)  # an existing file without --force, or a symlink: exit 2
         size = sum(f.stat().st_size for f in files)
         typer.echo(f"dashboard: {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
         return
@@ -36,7 +40,11 @@ def dashboard_command(
         server = make_server(host, port, day)
     except OSError as exc:
         raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
-    typer.echo(f"dashboard: serving {url_of(server)} (Ctrl-C to stop)")
+    token_file = write_token_file(server.token)
+    if not is_loopback(host):
+        typer.echo(f"dashboard: warning: --host {host} is not a loopback address: the pages and /api/* reads are "
+                   "open to the network (pin and unpin still need the token)", err=True)
+    typer.echo(f"dashboard: serving {url_of(server, token=True)} (token also in {token_file}; Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

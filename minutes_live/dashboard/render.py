@@ -38,7 +38,8 @@ def _script_json(payload: dict) -> str:
 
 
 def render_page(page: dict, link: Link = server_link, *, explanations: dict | None = None,
-                date_links: dict[str, str] | None = None) -> str:
+                date_links: dict[str, str] | None = None, token: str | None = None) -> str:
+    """The page; `token` (the served page for a client allowed to see it) goes into its data for the POSTs."""
     css = (ASSETS / "dashboard.css").read_text()
     js = (ASSETS / "dashboard.js").read_text()
     run = page.get("run")
@@ -48,6 +49,7 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
         "explain_url": None if page["static"] else "/api/explain",
         "explanations": explanations,
         "worlds": (run or {}).get("worlds") or {},
+        "token": None if page["static"] else token,
     }
     body = [
         _header(page, link, date_links),

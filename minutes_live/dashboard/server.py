@@ -1,5 +1,5 @@
-"""`minutes-live dashboard`: the local web server (standard library http.server, one thread per request) and
-`--static DIR`, the same page written as self-contained HTML files.
+"""`minutes-live dashboard`: the local web server (standard library http.server, one thread per connection)
+and `--static DIR`, the same page written as self-contained HTML files.
 
     GET  /?date=D&run=R               the page (run defaults to the date's served `latest`)
     GET  /api/explain?date=D&run=R&key=<game_id>-<player_id>   one player's p50 contributions (JSON)
@@ -7,17 +7,31 @@
     POST /api/pin    {"date", "run_id", "reason"}   Publication.pin   -> {"served", "message"}
     POST /api/unpin  {"date"}                        Publication.unpin -> {"served", "message"}
 
-Pin and unpin take a JSON body only (a cross-site form cannot send one without a CORS preflight, which this
-server never grants), and a request whose Origin or Host is not this server is refused.
+Security (docs/operations.md, "Dashboard security"):
+- every request's Host must name this server (loopback names, the bound address, this machine's names):
+  a DNS-rebinding page, whose requests carry its own host name, gets 403 on reads and writes alike;
+- pin and unpin need the per-start token in `X-Minutes-Live-Token` (constant-time compare), a JSON body
+  (a cross-site form cannot send one without a CORS preflight, never granted here) and, when an Origin is
+  sent, the same origin. The token is made at start, printed in the URL and written to a 0600 file
+  (`<data root>/dashboard/token`); the page carries it for a loopback client or a request with `?token=`;
+- a non-loopback bind is allowed with a warning (the command prints it): reads are open to the network;
+- a listen backlog of REQUEST_QUEUE_SIZE, a per-connection timeout, and rendered pages cached per
+  publication generation (the date's `latest` targets, its run folders, the registry and drift files);
+- errors are JSON one-liners `{"error", "exit_code"}` from foundation.errors.describe, never a traceback
+  page (a bug's traceback goes to the server's log).
 """
 
 from __future__ import annotations
 
 import gzip
-import html
+import hmac
+import ipaddress
 import json
+import logging
+import os
+import secrets
+import socket
 import threading
-import traceback
 from collections import OrderedDict
 from datetime import date
 from http import HTTPStatus
@@ -25,9 +39,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from foundation import cli_values, settings
+from foundation import atomic, cli_values, errors, settings
 from foundation import run_directory as rd
-from foundation.guardrails import InvalidInput
+from foundation.guardrails import GuardrailError, InvalidInput
 from foundation.publication import Publication, PublicationError, Roots
 from minutes_live.dashboard.explain import ExplainError, compact, explain_run
 from minutes_live.dashboard.model import build_page
@@ -36,6 +50,96 @@ from minutes_live.runs import catalog as run_catalog
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
 MAX_BODY = 16_384
+REQUEST_QUEUE_SIZE = 256  # listen backlog (socketserver's default of 5 dropped bursts)
+CONNECTION_TIMEOUT_S = 30.0  # an idle or stalled connection is closed after this
+TOKEN_HEADER = "X-Minutes-Live-Token"
+PAGE_CACHE_SIZE = 32
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+log = logging.getLogger("minutes_live.dashboard")
+
+
+def is_loopback(host: str) -> bool:
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def token_path(data_root: Path | None = None) -> Path:
+    return Path(data_root or settings.data_root()) / "dashboard" / "token"
+
+
+def write_token_file(token: str, path: Path | None = None) -> Path:
+    """The token in a 0600 file (created 0600 from the start, renamed into place; never through a symlink)."""
+    path = Path(path or token_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        raise InvalidInput(f"{path} is a symlink: refusing to write the dashboard token through it")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def generation(day: date | None, roots: Roots | None = None, data_root: Path | None = None) -> tuple:
+    """What a page of `day` (None: the newest date) is computed from, as stat keys: each root (dates appear),
+    the date's folder and `latest` target in each root (a publish, pin or unpin swaps the target file), and
+    the registry and drift logs. Run folders are immutable, so an unchanged key means an unchanged page."""
+    roots = roots or Roots.default()
+    data_root = Path(data_root or settings.data_root())
+    parts: list = []
+    for kind in roots.kinds:
+        root = roots.root(kind)
+        parts.append(_stat_key(root))
+        if day is not None:
+            parts += [_stat_key(root / day.isoformat()), _stat_key(root / day.isoformat() / "latest")]
+    if day is not None and roots.features is not None:
+        parts.append(_stat_key(roots.features / day.isoformat() / ".publication" / "pinned.json"))
+    registry_dir = data_root / "registry"
+    parts += [_stat_key(registry_dir / "minutes_live_runs.jsonl"), _stat_key(registry_dir / "drift.jsonl")]
+    return tuple(parts)
+
+
+class PageCache:
+    """Rendered pages by (date, run, token shown) and publication generation; a few kept."""
+
+    def __init__(self, keep: int = PAGE_CACHE_SIZE):
+        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.keep = keep
+
+    def get(self, key: tuple, make) -> bytes:
+        with self._lock:
+            if key in self._pages:
+                self._pages.move_to_end(key)
+                return self._pages[key]
+        page = make()
+        with self._lock:
+            self._pages[key] = page
+            while len(self._pages) > self.keep:
+                self._pages.popitem(last=False)
+        return page
 
 
 class Explanations:
@@ -65,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "minutes-live-dashboard"
     default_day: date | None = None
     explanations: Explanations
+    pages: PageCache
+    timeout = CONNECTION_TIMEOUT_S  # StreamRequestHandler sets it on the connection's socket
 
     # --------------------------------------------------------------------------------- plumbing
     def log_message(self, fmt: str, *args) -> None:  # one line per request on stderr, as http.server does
@@ -81,12 +187,25 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("X-Frame-Options", "DENY")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client went away: nothing to tell it
+                pass
 
     def _json(self, status: int, payload: dict) -> None:
         self._send(status, json.dumps(payload, default=str).encode(), "application/json")
+
+    def _error(self, status: int, exc_or_message: BaseException | str) -> None:
+        """One JSON line: {"error", "exit_code"} (foundation.errors.describe; a bug's traceback goes to the log)."""
+        if isinstance(exc_or_message, BaseException):
+            code, line = errors.describe(exc_or_message, log_path="the dashboard's stderr")
+            line = line.removeprefix("error: ")
+        else:
+            code, line = InvalidInput.exit_code, errors.one_line(exc_or_message)
+        self._json(status, {"error": line, "exit_code": code})
 
     def _query(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
@@ -94,20 +213,41 @@ class Handler(BaseHTTPRequestHandler):
     def _day(self, value: str | None) -> date | None:
         return cli_values.parse_date(value, "date") if value else self.default_day
 
+    def _host_ok(self) -> bool:
+        return self.headers.get("Host", "").lower() in self.server.allowed_hosts
+
+    def _loopback_client(self) -> bool:
+        return is_loopback(str(self.client_address[0]))
+
+    def _token_ok(self, presented: str | None) -> bool:
+        return bool(presented) and hmac.compare_digest(presented.encode(), self.server.token.encode())
+
     # ------------------------------------------------------------------------------------- GET
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         route = urlsplit(self.path).path
+        if not self._host_ok():
+            return self._error(HTTPStatus.FORBIDDEN, f"Host {self.headers.get('Host', '')!r} is not this server")
         q = self._query()
         try:
             if route in ("/", "/index.html"):
-                page = build_page(self._day(q.get("date")), q.get("run") or "latest")
-                self._send(HTTPStatus.OK, render_page(page).encode(), "text/html; charset=utf-8")
+                day = self._day(q.get("date"))
+                run_ref = q.get("run") or "latest"
+                if run_ref != "latest":
+                    run_ref = cli_values.parse_run_id(run_ref, "run")
+                show_token = self._loopback_client() or self._token_ok(q.get("token"))
+                token = self.server.token if show_token else None
+                key = (day, run_ref, show_token, generation(day))
+                body = self.pages.get(key, lambda: render_page(build_page(day, run_ref), token=token).encode())
+                self._send(HTTPStatus.OK, body, "text/html; charset=utf-8")
             elif route == "/api/explain":
                 day, run_id = self._day(q.get("date")), cli_values.parse_run_id(q.get("run", ""), "run")
+                if day is None:
+                    raise InvalidInput("date: no runs yet")
                 explained = self.explanations.run(day, run_id)
                 key = q.get("key", "")
                 if key not in explained:
-                    self._json(HTTPStatus.NOT_FOUND, {"error": f"no player {key!r} in run {run_id}"})
+                    self._json(HTTPStatus.NOT_FOUND, {"error": f"no player {key!r} in run {run_id}",
+                                                      "exit_code": InvalidInput.exit_code})
                 else:
                     self._json(HTTPStatus.OK, explained[key])
             elif route == "/api/runs":
@@ -119,43 +259,36 @@ class Handler(BaseHTTPRequestHandler):
             elif route == "/favicon.ico":
                 self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
             else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {route}"})
+                self._error(HTTPStatus.NOT_FOUND, f"no route {route}")
         except InvalidInput as exc:
-            self._error(route, HTTPStatus.BAD_REQUEST, str(exc))
+            self._error(HTTPStatus.BAD_REQUEST, exc)
         except (run_catalog.CatalogError, ExplainError, FileNotFoundError) as exc:
-            self._error(route, HTTPStatus.NOT_FOUND, str(exc))
-        except Exception as exc:  # a damaged run file must not leave the browser with an empty reply
-            traceback.print_exc()
-            self._error(route, HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
-
-    def _error(self, route: str, status: int, message: str) -> None:
-        if route.startswith("/api/"):
-            return self._json(status, {"error": message})
-        body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Minutes Live: error</title></head>'
-                f'<body><p id="page-error">{html.escape(message)}</p><p><a href="/">back to the dashboard</a></p>'
-                "</body></html>")
-        self._send(status, body.encode(), "text/html; charset=utf-8")
+            self._error(HTTPStatus.NOT_FOUND, InvalidInput(str(exc)))
+        except GuardrailError as exc:  # a damaged state file, a storage error: named, not a bug
+            self._error(HTTPStatus.CONFLICT, exc)
+        except Exception as exc:  # a bug: one line here, the traceback in the log
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, exc)
 
     do_HEAD = do_GET
 
     # ------------------------------------------------------------------------------------ POST
     def _same_origin(self) -> bool:
-        host = self.headers.get("Host", "")
-        allowed = {f"{h}:{self.server.server_port}" for h in ("127.0.0.1", "localhost", "[::1]",
-                                                                self.server.server_address[0])}
-        if host not in allowed:
-            return False
         origin = self.headers.get("Origin")
-        return origin is None or urlsplit(origin).netloc == host
+        return origin is None or urlsplit(origin).netloc.lower() == self.headers.get("Host", "").lower()
 
     def do_POST(self) -> None:  # noqa: N802
         route = urlsplit(self.path).path
+        if not self._host_ok():
+            return self._error(HTTPStatus.FORBIDDEN, f"Host {self.headers.get('Host', '')!r} is not this server")
         if route not in ("/api/pin", "/api/unpin"):
-            return self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {route}"})
+            return self._error(HTTPStatus.NOT_FOUND, f"no route {route}")
         if not self._same_origin():
-            return self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
+            return self._error(HTTPStatus.FORBIDDEN, "cross-origin request refused")
         if self.headers.get_content_type() != "application/json":
-            return self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send a JSON body"})
+            return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send a JSON body")
+        if not self._token_ok(self.headers.get(TOKEN_HEADER)):
+            return self._error(HTTPStatus.FORBIDDEN, f"missing or wrong {TOKEN_HEADER} token (printed at start, "
+                                                     f"and in {token_path()})")
         try:
             length = int(self.headers.get("Content-Length", "0"))
             if not 0 < length <= MAX_BODY:
@@ -174,28 +307,62 @@ class Handler(BaseHTTPRequestHandler):
                 served = pub.unpin()
                 message = f"unpinned {day}"
         except (InvalidInput, json.JSONDecodeError, ValueError) as exc:
-            return self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            return self._error(HTTPStatus.BAD_REQUEST, exc if isinstance(exc, InvalidInput) else str(exc))
         except (PublicationError, rd.RunDirectoryError) as exc:
-            return self._json(HTTPStatus.CONFLICT, {"error": str(exc)})
+            return self._json(HTTPStatus.CONFLICT, {"error": str(exc), "exit_code": 2})
+        except GuardrailError as exc:
+            return self._error(HTTPStatus.CONFLICT, exc)
         except Exception as exc:
-            traceback.print_exc()
-            return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
+            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, exc)
         latest = ", ".join(f"{k} -> {v or 'none'}" for k, v in served.items())
         self._json(HTTPStatus.OK, {"served": served, "message": f"{message}; latest: {latest}"})
 
 
+class DashboardServer(ThreadingHTTPServer):
+    request_queue_size = REQUEST_QUEUE_SIZE
+    daemon_threads = True
+    token: str
+    allowed_hosts: frozenset[str]
+    quiet: bool = False
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """Host header values naming this server: the loopback names, the bound address, and for a wildcard or
+    named bind this machine's names."""
+    names = set(LOOPBACK_NAMES)
+    bound = host.strip("[]")
+    names.add(f"[{bound}]" if ":" in bound else bound)
+    if not is_loopback(host):
+        for name in (socket.gethostname(), socket.getfqdn()):
+            names.add(name.lower())
+            try:
+                for *_, addr in socket.getaddrinfo(name, None):
+                    ip = str(addr[0])
+                    names.add(f"[{ip}]" if ":" in ip else ip)
+            except OSError:
+                pass
+    names.discard("")
+    names.discard("0.0.0.0")
+    names.discard("[::]")
+    return frozenset({f"{n}:{port}" for n in names} | (set(names) if port == 80 else set()))
+
+
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, day: date | None = None,
-                quiet: bool = False) -> ThreadingHTTPServer:
-    handler = type("DashboardHandler", (Handler,), {"default_day": day, "explanations": Explanations()})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+                quiet: bool = False, *, token: str | None = None,
+                timeout: float = CONNECTION_TIMEOUT_S) -> DashboardServer:
+    handler = type("DashboardHandler", (Handler,), {"default_day": day, "explanations": Explanations(),
+                                                    "pages": PageCache(), "timeout": timeout})
+    server = DashboardServer((host, port), handler)
     server.quiet = quiet
+    server.token = token or secrets.token_urlsafe(32)
+    server.allowed_hosts = allowed_hosts(host, server.server_address[1])
     return server
 
 
-def url_of(server: ThreadingHTTPServer) -> str:
+def url_of(server: ThreadingHTTPServer, *, token: bool = False) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}/"
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"http://{host}:{port}/" + (f"?token={server.token}" if token else "")
 
 
 # --------------------------------------------------------------------------------------- static
@@ -204,9 +371,13 @@ def static_name(day: str, run_id: str) -> str:
 
 
 def write_static(out_dir: Path, day: date | None = None, *, roots: Roots | None = None,
-                 data_root: Path | None = None) -> list[Path]:
+                 data_root: Path | None = None, force: bool = False) -> list[Path]:
     """index.html (the served run of the date) and one page per viewable run, all in `out_dir`; the
-    explanations of each run's slate are computed here and embedded. Returns the files written."""
+    explanations of each run's slate are computed here and embedded. Returns the files written.
+
+    Every page is rendered first, then each file is written atomically (foundation.atomic: temp file, fsync,
+    rename). A target that is a symlink is refused (never written through, --force included), and an existing
+    file is refused unless `force`; both are checked for every target before anything is written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data_root = Path(data_root or settings.data_root())
@@ -219,9 +390,8 @@ def write_static(out_dir: Path, day: date | None = None, *, roots: Roots | None 
         return static_name(d, run_id)
 
     date_links = {day_s: "index.html"} if day_s else {}
-    written = []
 
-    def write(page: dict, name: str) -> None:
+    def render(page: dict) -> str:
         run = page.get("run")
         explanations = None
         if run and run["has_scores"]:
@@ -232,13 +402,20 @@ def write_static(out_dir: Path, day: date | None = None, *, roots: Roots | None 
                     run_catalog.load_run(run_day, run["run_id"], roots, data_root).scores_summary))
             except ExplainError as exc:
                 explanations = {"rows": {}, "error": str(exc)}
-        path = out_dir / name
-        path.write_text(render_page(page, link, explanations=explanations, date_links=date_links))
-        written.append(path)
+        return render_page(page, link, explanations=explanations, date_links=date_links)
 
-    write(first, "index.html")
+    pages = {"index.html": first}
     for r in first["runs"]:
         if r["viewable"]:
-            write(build_page(date.fromisoformat(day_s), r["run_id"], static=True, roots=roots, data_root=data_root),
-                  static_name(day_s, r["run_id"]))
+            pages[static_name(day_s, r["run_id"])] = build_page(date.fromisoformat(day_s), r["run_id"], static=True,
+                                                                roots=roots, data_root=data_root)
+    for name in pages:
+        target = out_dir / name
+        if target.is_symlink():
+            raise atomic.TargetExistsError(f"{target} is a symlink: refusing to write through it (remove it)")
+        if target.exists() and not force:
+            raise atomic.TargetExistsError(f"{target} exists (pass --force to replace it)")
+    written = []
+    for name, page in pages.items():
+        written.append(atomic.write_text(out_dir / name, render(page), overwrite=force, refuse_symlink=True))
     return written

@@ -44,6 +44,7 @@ from foundation.settings import SOURCES
 from foundation.store import StoreDataset, connected, latest_row, writer_session
 from minutes_live.pipeline import history, spark_engine
 from minutes_live.pipeline.dbt_runner import DbtError
+from snapshots_ingest.raw_store import implausible_tips
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class LiveBuildConfig:
     db_path: Path | None = None
     path_overrides: dict[str, Path] = field(default_factory=dict)  # kind -> extract file
     as_of_from_clock: bool = False  # run_as_of_ts defaulted to now (live runs then take it after the fetch)
+    # live extracts fetched (and the injury PDF parsed) before the store lock: `prefetch_live`
+    prefetched: list | None = field(default=None, repr=False)
 
     @property
     def run_id(self) -> str:
@@ -206,6 +209,12 @@ def check_schedule(schedule: pd.DataFrame, cfg: LiveBuildConfig) -> list[str]:
         raise ScheduleCoverageError(
             f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) on {cfg.day} has no tip time in the schedule"
         )
+    absurd = implausible_tips(active.assign(game_date=cfg.day))  # stored before the ingest refused such rows
+    if not absurd.empty:
+        g = absurd.iloc[0]
+        raise ScheduleCoverageError(
+            f"game {g.game_id} ({g.away_tricode}@{g.home_tricode}) on {cfg.day} has tip {g.tip_ts}, outside the "
+            "date's US/Eastern day +- 12 h: not a believable tip; ingest a corrected schedule")
     tips = pd.to_datetime(active["tip_ts"], utc=True)
     if len(tips) and (tips <= pd.Timestamp(cfg.run_as_of_ts)).all() and not cfg.allow_started_slate:
         raise SlateStartedError(
@@ -232,7 +241,9 @@ def store_path(cfg: LiveBuildConfig) -> Path:
 
 def store_session(cfg: LiveBuildConfig, *, lock_timeout: float, what: str):
     """The one writer session of a run's store (foundation.store.writer_session): the data root's lock, then
-    the store checked (busy -> 12, damaged / another dataset -> 13)."""
+    the store checked (busy -> 12, damaged / another dataset -> 13). `--source live` fetches and parses first,
+    before the lock is taken (prefetch_live: a slow or hostile upstream never holds the store)."""
+    prefetch_live(cfg)
     return writer_session(store_path(cfg), data_root=Path(cfg.data_root or settings.data_root()),
                           dataset=StoreDataset.for_source(cfg.source, cfg.dataset_dir),
                           lock_timeout=lock_timeout, what=what)
@@ -364,18 +375,36 @@ def ingest_warnings(results: dict) -> list[str]:
     return [w for ks in results.values() for w in getattr(ks, "warnings", [])]
 
 
+def live_kinds(cfg: LiveBuildConfig) -> list[str]:
+    return [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
+
+
+def prefetch_live(cfg: LiveBuildConfig) -> None:
+    """For `--source live`: fetch every kind now (HTTP deadline and body cap; the injury PDF parsed in its
+    limited child process), before the caller takes the store lock; `compute_live` then ingests these
+    extracts instead of fetching under the lock. A source failure is exit 13 here, before any lock or store."""
+    from snapshots_ingest import ingest as ingest_mod
+
+    if cfg.source != "live" or not live_kinds(cfg) or cfg.prefetched is not None:
+        return
+    try:
+        cfg.prefetched = ingest_mod.fetch_live(cfg.day, cfg.run_as_of_ts, live_kinds(cfg))
+    except ingest_mod.IngestError as exc:
+        raise DatasetInputError(str(exc).replace("\n", " ")) from None
+
+
 def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_mod) -> dict:
     results: dict = {}
     allow = tuple(k for k, ok in (("injuries", cfg.allow_missing_injuries), ("odds", cfg.allow_missing_odds)) if ok)
     for kind, path in cfg.path_overrides.items():
         results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path,
                                                data_root=data_root, allow_missing=allow)
-    kinds = [k for k in ("schedule", "roster", "injuries", "odds", "box_scores") if k not in cfg.path_overrides]
+    kinds = live_kinds(cfg)
     if cfg.source == "none" or not kinds:
         return results
     if cfg.source == "live":
         results.update(ingest_mod.ingest_live(cfg.day, cfg.run_as_of_ts, kinds, db_path=db_path, data_root=data_root,
-                                              allow_missing=allow))
+                                              allow_missing=allow, extracts=cfg.prefetched))
     else:
         results.update(
             ingest_mod.ingest_replay(

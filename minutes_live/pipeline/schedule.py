@@ -112,13 +112,24 @@ def plan_day(tips: SlateTips) -> DayPlan:
 # ------------------------------------------------------------------------------------------- first tip
 
 
-def _tips_frame(frame: pd.DataFrame, day: date, source: str) -> SlateTips:
+def tips_of_frame(frame: pd.DataFrame, day: date, source: str) -> SlateTips:
+    """The first and last tip of the games in `frame` (game_id, tip_ts). A tip outside the date's US/Eastern
+    day +- 12 h (snapshots_ingest.raw_store.implausible_tips, e.g. a game of 2025-01-03 tipping in 2262) is
+    left out, and `source` says how many were: the pre-tip refresh is never placed on a garbage tip."""
+    from snapshots_ingest.raw_store import implausible_tips
+
     if frame.empty:
         return SlateTips(day, 0, None, None, source)
-    tips = pd.to_datetime(frame["tip_ts"], utc=True).dropna()
+    absurd = implausible_tips(frame.assign(game_date=day))
+    if not absurd.empty:
+        source += f"; {len(absurd)} tip{'s' if len(absurd) != 1 else ''} outside {day} +- 12 h left out"
+    tips = pd.to_datetime(frame.drop(index=absurd.index)["tip_ts"], utc=True, errors="coerce").dropna()
     if tips.empty:
         return SlateTips(day, int(frame["game_id"].nunique()), None, None, source)
     return SlateTips(day, int(frame["game_id"].nunique()), tips.min().to_pydatetime(), tips.max().to_pydatetime(), source)
+
+
+_tips_frame = tips_of_frame
 
 
 def tips_from_published(day: date, features_root: Path | None = None) -> SlateTips | None:

@@ -230,17 +230,26 @@ def parse_injury_report(source: bytes | str | Path, *, name: str = "") -> list[I
     return read_injury_report(source, name=name).rows
 
 
-def read_injury_report(source: bytes | str | Path, *, name: str = "") -> InjuryReport:
-    """The report's banner stamp, page count and rows. Raises InjuryReportParseError naming file and page."""
+def read_injury_report(source: bytes | str | Path, *, name: str = "", max_pages: int | None = None) -> InjuryReport:
+    """The report's banner stamp, page count and rows. Raises InjuryReportParseError naming file and page.
+
+    In-process and unbounded in time and memory: input from elsewhere goes through
+    snapshots_ingest.live.pdf_sandbox.read_injury_report_bounded, which runs this in a limited child."""
     label = name or (str(source) if not isinstance(source, bytes) else "<pdf bytes>")
     opened = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         pdf = pdfplumber.open(opened)
+    except (InjuryReportParseError, MemoryError):
+        raise
     except Exception as exc:  # pdfminer raises several unrelated types for broken files
         raise InjuryReportParseError(f"{label}: not a readable PDF ({type(exc).__name__}: {exc})") from exc
     try:
+        if max_pages is not None and len(pdf.pages) > max_pages:
+            raise InjuryReportParseError(
+                f"{label}: the PDF has {len(pdf.pages)} pages, over the cap of {max_pages} "
+                "($MINUTES_LIVE_PDF_MAX_PAGES; real injury reports have 2-15)")
         return _parse_pages(pdf.pages, label)
-    except InjuryReportParseError:
+    except (InjuryReportParseError, MemoryError):
         raise
     except Exception as exc:
         raise InjuryReportParseError(

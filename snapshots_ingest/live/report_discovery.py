@@ -86,7 +86,11 @@ def slots_for_day(day: date, base_url: str) -> list[ReportSlot]:
 
 def fetch_report(client: HttpClient, slot: ReportSlot) -> FetchResult | None:
     """The PDF at a slot, None when the slot has no report (403/404). SourceError for a non-PDF body."""
-    result = client.get(SOURCE, slot.url, absent_statuses=ABSENT_STATUSES)
+    from snapshots_ingest.limits import InputLimits
+
+    # the PDF cap at the fetch: an oversized "report" is dropped while streaming, never stored
+    result = client.get(SOURCE, slot.url, absent_statuses=ABSENT_STATUSES,
+                        max_bytes=InputLimits.from_env().pdf_max_bytes)
     if result is None:
         return None
     if not result.content.lstrip()[:1024].startswith(PDF_MAGIC):

@@ -8,6 +8,7 @@ know a date's games and teams) are not extracts of their own kind.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -16,9 +17,10 @@ import pandas as pd
 from snapshots_ingest.extract import SLATE_COVERAGE_ATTR, Extract
 from snapshots_ingest.live import nba_boxscore, nba_roster, nba_schedule, report_discovery
 from snapshots_ingest.live.http_client import HttpClient, LiveSourceConfig, SourceError
-from snapshots_ingest.live.injury_report_pdf import InjuryReport, read_injury_report
+from snapshots_ingest.live.injury_report_pdf import InjuryReport
 from snapshots_ingest.live.injury_rows import to_raw_injuries
 from snapshots_ingest.live.odds_provider import JsonOddsProvider
+from snapshots_ingest.live.pdf_sandbox import read_injury_report_bounded
 from snapshots_ingest.raw_store import KINDS
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,32 @@ def parse_injuries_for_slate(
 ) -> pd.DataFrame:
     """Raw injuries rows of the slate's games; unmatched names are in frame.attrs[UNMATCHED_ATTR], and a
     report that does not cover the slate says why in frame.attrs[SLATE_COVERAGE_ATTR]."""
-    report = read_injury_report(payload, name=url)
+    report = read_injury_report_bounded(payload, name=url)  # a child process with time and memory limits
+    return injuries_frame(report, url=url, slate=slate, schedule=schedule, roster=roster)
+
+
+def parsed_ahead(payload: bytes, parse: Callable[[bytes], pd.DataFrame]) -> Callable[[bytes], pd.DataFrame]:
+    """Run `parse(payload)` now (at fetch time, before the store lock) and return a parser that replays its
+    outcome, rows or error, for those bytes (other bytes are parsed afresh). The ingest engine still writes
+    the payload to disk before it calls the parser, so a rejected report is kept as before."""
+    try:
+        outcome: pd.DataFrame | BaseException = parse(payload)
+    except Exception as exc:
+        outcome = exc
+
+    def replay(data: bytes) -> pd.DataFrame:
+        if data != payload:
+            return parse(data)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome.copy()
+
+    return replay
+
+
+def injuries_frame(
+    report: InjuryReport, *, url: str, slate: date, schedule: pd.DataFrame, roster: pd.DataFrame | None
+) -> pd.DataFrame:
     rows = [r for r in report.rows if r.game_date == slate]
     frame, unmatched = to_raw_injuries(rows, schedule=schedule, roster=roster)
     for miss in unmatched:
@@ -118,7 +145,8 @@ def _injury_extracts(
     roster_frames = [e.parse(e.payload) for e in _roster_extracts(client, config, slate)]
     roster = pd.concat(roster_frames, ignore_index=True) if roster_frames else None
     parse = partial(parse_injuries_for_slate, url=fetched.url, slate=slate, schedule=schedule, roster=roster)
-    return [Extract("injuries", slate, slot.filename, fetched.content, parse, origin=fetched.url)]
+    return [Extract("injuries", slate, slot.filename, fetched.content, parsed_ahead(fetched.content, parse),
+                    origin=fetched.url)]
 
 
 def _odds_extracts(client: HttpClient, config: LiveSourceConfig, slate: date) -> list[Extract]:

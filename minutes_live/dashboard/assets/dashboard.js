@@ -170,7 +170,9 @@
   }
 
   var post = function (url, body) {
-    return fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+    var headers = { "Content-Type": "application/json" };
+    if (cfg.token) { headers["X-Minutes-Live-Token"] = cfg.token; }
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body) })
       .then(function (r) {
         return r.json().then(function (j) {
           if (!r.ok) { throw new Error(j.error || ("HTTP " + r.status)); }

@@ -84,7 +84,7 @@ def served(two_runs, monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {**two_runs, "url": url_of(server)}
+        yield {**two_runs, "url": url_of(server), "token": server.token}
     finally:
         server.shutdown()
         server.server_close()
@@ -280,12 +280,14 @@ def test_pin_endpoint_refuses_forms_foreign_origins_and_bad_values(served):
     url = served["url"] + "api/pin"
     body = json.dumps({"date": day.isoformat(), "run_id": older}).encode()
     assert _post(url, b"date=x", {"Content-Type": "application/x-www-form-urlencoded"})[0] == 415
-    assert _post(url, body, {"Content-Type": "application/json", "Origin": "http://evil.example"})[0] == 403
+    token = {"X-Minutes-Live-Token": served["token"]}
+    assert _post(url, body, {"Content-Type": "application/json", "Origin": "http://evil.example", **token})[0] == 403
+    assert _post(url, body, {"Content-Type": "application/json"})[0] == 403  # no token
     status, out = _post(url, json.dumps({"date": day.isoformat(), "run_id": "2025"}).encode(),
-                        {"Content-Type": "application/json"})
+                        {"Content-Type": "application/json", **token})
     assert status == 400 and "run_id" in out["error"]
     status, out = _post(url, json.dumps({"date": day.isoformat(), "run_id": "20200101T000000Z"}).encode(),
-                        {"Content-Type": "application/json"})
+                        {"Content-Type": "application/json", **token})
     assert status == 409 and "cannot pin" in out["error"]
     assert _latest_on_disk(day) == dict.fromkeys(KINDS, served["runs"][1])
 
