@@ -119,7 +119,7 @@ def test_selector_selects_the_same_nodes_as_the_old_select_strings(parsed, selec
         assert any(uid.startswith("unit_test.") for uid in new)
 
 
-# the live mart column an intermediate column reaches unchanged (models/intermediate/int_features.sql)
+# the live mart column an intermediate column reaches unchanged (models/intermediate/features/int_features.sql)
 LIVE_MART_COLUMN = {("int_roster_asof", "snapshot_ts"): "roster_as_of_ts",
                     ("int_injury_status_asof", "snapshot_ts"): "injury_as_of_ts",
                     ("int_odds_asof", "snapshot_ts"): "odds_as_of_ts"}
