@@ -294,6 +294,29 @@ def test_every_doc_reference_resolves(parsed) -> None:
             assert "{{" not in col["description"], f"{node['unique_id']}.{col['name']} description not rendered"
 
 
+def _wrapped_code_spans(text: str) -> list[str]:
+    """Inline code spans (`...`) that run across a line break, outside fenced blocks: dbt docs renders such a
+    span broken (and a `<kind>` in it as an HTML tag)."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    return [m.group(0) for para in re.split(r"\n\s*\n", text)
+            for m in re.finditer(r"(`+)(.+?)\1", para, flags=re.S) if "\n" in m.group(2)]
+
+
+def test_no_inline_code_span_wraps_a_line(parsed) -> None:
+    """Every doc block (models/**/*.md) and every description dbt renders keeps its code spans on one line."""
+    _, manifest, _ = parsed
+    texts = {uid: d["block_contents"] for uid, d in manifest["docs"].items()}
+    for kind in ("nodes", "sources", "macros", "exposures", "unit_tests", "groups"):
+        for uid, node in manifest.get(kind, {}).items():
+            texts[uid] = node.get("description") or ""
+            for name, col in (node.get("columns") or {}).items():
+                texts[f"{uid}.{name}"] = col.get("description") or ""
+    assert "doc.minutes_live.__overview__" in texts
+    wrapped = {uid: spans for uid, text in texts.items() if (spans := _wrapped_code_spans(text))}
+    assert wrapped == {}
+    assert _wrapped_code_spans("a `x <=\n<kind>_y` b") == ["`x <=\n<kind>_y`"]  # the check sees one
+
+
 # --- every column documented ------------------------------------------------------------------------------
 
 
