@@ -277,7 +277,7 @@ def render_history_window(m: dict) -> str:
     lines = [
         f"# Rolling-window history length (history_days), {m['season']}", "",
         f"history_days bounds how far back the rolling windows (last 1/3/5/10 games, 7-day sums, start share, "
-        f"rest) look from each cutoff (models/intermediate/int_player_minutes_rolling.sql). \"full\" = "
+        f"rest) look from each cutoff (models/intermediate/asof/int_player_minutes_rolling.sql). \"full\" = "
         f"{m['full_history_days']} days, the largest value the project accepts (foundation/cli_values.py "
         f"FLAG_BOUNDS, macros/run_vars.sql), longer than the dataset ({m['dataset_span_days']} days), so nothing "
         f"is cut. One bundle trained on the gold features of the longest window that builds ({ref}; lead "
@@ -301,7 +301,7 @@ def render_history_window(m: dict) -> str:
         lines.append(f"| {f['label']} | | failed after {f['seconds']} s | | | | | | |")
     for f in m["failed_windows"]:
         lines += ["", f"**{f['label']} ({f['days']} days) does not build**: {f['stage']}: `{f['error']}`. The marts' "
-                  "contract tests bound `days_since_last` to 0..400 (models/intermediate/_int__models.yml, "
+                  "contract tests bound `days_since_last` to 0..400 (models/intermediate/asof/_asof__models.yml, "
                   "models/marts/_marts__models.yml), which holds for any history_days <= 400 but not for a longer "
                   "window when a player comes back after more than 400 days, so the largest window the project "
                   "builds on every dataset is 400 days, not the 3650 that history_days accepts."]

@@ -45,9 +45,10 @@ LEGACY_SELECTIONS = {
 # full selections hold run_context and int_history_state, and staging no longer tests its own dedup key.
 # The injury-listing context and the GTD worlds (int_status_listing_context, int_status_overrides,
 # int_status_worlds) and status_role / status_state added models and tests to every feature selection; the live
-# ones also build features_minutes_v1_live_scenarios with the live mart's column tests.
-NODE_COUNTS = {"live_slate": 150, "gold_features": 118, "overnight_gold": 126, "parity": 148,
-               "live_slate_on_history": 74, "gold_on_history": 82, "history": 37}
+# ones also build features_minutes_v1_live_scenarios with the live mart's column tests. int_features' six
+# ephemeral steps (models/intermediate/features) added 6 nodes to every selection holding int_features.
+NODE_COUNTS = {"live_slate": 156, "gold_features": 124, "overnight_gold": 132, "parity": 154,
+               "live_slate_on_history": 80, "gold_on_history": 88, "history": 37}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_team_standings_history", "int_history_state"}
@@ -119,7 +120,108 @@ def test_selector_selects_the_same_nodes_as_the_old_select_strings(parsed, selec
         assert any(uid.startswith("unit_test.") for uid in new)
 
 
-# the live mart column an intermediate column reaches unchanged (models/intermediate/int_features.sql)
+# --- intermediate layout -----------------------------------------------------------------------------------
+
+INTERMEDIATE = PROJECT_ROOT / "models" / "intermediate"
+FOLDERS = ("history", "asof", "features")
+
+
+def _intermediate_models(manifest: dict) -> dict[str, dict]:
+    return {n["name"]: n for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and n["fqn"][1] == "intermediate"}
+
+
+def _ancestors(manifest: dict, uid: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [uid]
+    while todo:
+        for parent in manifest["nodes"].get(todo.pop(), {}).get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def test_intermediate_folders_are_the_history_tag_and_the_selectors_roles(parsed) -> None:
+    """models/intermediate holds no model of its own, only history/ (exactly the models tagged history, the
+    tables minutes_live/pipeline/history.py checks), asof/ (everything else the run's parameters reach, none
+    of it read by history) and features/ (int_features and the ephemeral steps only it reads); each folder's
+    _<folder>__models.yml documents exactly the folder's models and unit-tests only them."""
+    from minutes_live.pipeline.history import HISTORY_TABLES
+
+    _, manifest, _ = parsed
+    assert not list(INTERMEDIATE.glob("*.sql")) and not list(INTERMEDIATE.glob("*.yml"))
+    models = _intermediate_models(manifest)
+    folder = {name: node["fqn"][2] for name, node in models.items()}
+    assert all(len(node["fqn"]) == 4 for node in models.values()) and set(folder.values()) == set(FOLDERS)
+    in_folder = {f: {name for name, g in folder.items() if g == f} for f in FOLDERS}
+    for f in FOLDERS:  # the files on disk are the models dbt parsed, and the folder's yml is theirs
+        assert {p.stem for p in (INTERMEDIATE / f).glob("*.sql")} == in_folder[f]
+        spec = yaml.safe_load((INTERMEDIATE / f / f"_{f}__models.yml").read_text())
+        assert sorted(m["name"] for m in spec["models"]) == sorted(in_folder[f]), f
+        assert {u["model"] for u in spec.get("unit_tests", [])} <= in_folder[f], f
+        for name in in_folder[f]:
+            assert models[name]["patch_path"] == f"minutes_live://models/intermediate/{f}/_{f}__models.yml", name
+
+    # history/ = tag history, anywhere in the project
+    tagged = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and "history" in n["tags"]}
+    assert tagged == in_folder["history"] == HISTORY_MODELS == {*HISTORY_TABLES, "int_history_state"}
+    by_uid = {node["unique_id"]: name for name, node in models.items()}
+    for name in in_folder["history"]:  # history never reads what a run's cutoffs select
+        assert not {by_uid.get(a) for a in _ancestors(manifest, models[name]["unique_id"])} & (
+            in_folder["asof"] | in_folder["features"]), name
+    # asof/: every model depends on the run (its parameters or its cutoffs)
+    for name in in_folder["asof"]:
+        assert "model.minutes_live.run_context" in _ancestors(manifest, models[name]["unique_id"]), name
+    # features/: int_features and its steps, ephemeral, each read by the next step only
+    steps = in_folder["features"] - {"int_features"}
+    assert "int_features" in in_folder["features"] and len(steps) == 6
+    children = {name: {by_uid.get(c) for c in manifest["child_map"][models[name]["unique_id"]]} for name in steps}
+    for name in steps:
+        assert models[name]["config"]["materialized"] == "ephemeral", name
+        assert len(children[name]) == 1 and children[name] <= in_folder["features"], (name, children[name])
+    assert {by_uid.get(a) for a in _ancestors(manifest, models["int_features"]["unique_id"])} >= steps
+    for mart in ("features_minutes_v1", "features_minutes_v1_live", "features_minutes_v1_live_scenarios"):
+        parents = manifest["nodes"][f"model.minutes_live.{mart}"]["depends_on"]["nodes"]
+        assert [p for p in parents if p in by_uid] == ["model.minutes_live.int_features"], mart
+
+
+def test_selectors_split_along_the_intermediate_folders(parsed) -> None:
+    """history builds the history folder (and nothing else of intermediate/); the *_on_history selections
+    build the asof and features models of their mart's lineage and nothing of the history folder; the full
+    selections build both."""
+    _, manifest, _ = parsed
+    models = _intermediate_models(manifest)
+    uid_folder = {node["unique_id"]: node["fqn"][2] for node in models.values()}
+
+    def folders(selector: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {f: set() for f in FOLDERS}
+        for uid in _ls(parsed, "--selector", selector):
+            if uid in uid_folder:
+                out[uid_folder[uid]].add(uid)
+        return out
+
+    def lineage(*marts: str) -> set[str]:
+        uids = {f"model.minutes_live.{m}" for m in marts}
+        for m in marts:
+            uids |= _ancestors(manifest, f"model.minutes_live.{m}")
+        return {u for u in uids if u in uid_folder}
+
+    everything = {f: {u for u, g in uid_folder.items() if g == f} for f in FOLDERS}
+    assert folders("history") == {"history": everything["history"], "asof": set(), "features": set()}
+    live = lineage("features_minutes_v1_live", "features_minutes_v1_live_scenarios")
+    gold = lineage("features_minutes_v1")
+    for selector, upstream in (("live_slate_on_history", live), ("gold_on_history", gold)):
+        got = folders(selector)
+        assert got["history"] == set(), selector
+        assert got["asof"] | got["features"] == upstream - everything["history"], selector
+    for selector, upstream in (("live_slate", live), ("gold_features", gold), ("parity", live | gold)):
+        got = folders(selector)
+        assert got["history"] == everything["history"], selector  # int_history_state is selected by name
+        assert got["asof"] | got["features"] == upstream - everything["history"], selector
+
+
+# the live mart column an intermediate column reaches unchanged (models/intermediate/features/int_features.sql)
 LIVE_MART_COLUMN = {("int_roster_asof", "snapshot_ts"): "roster_as_of_ts",
                     ("int_injury_status_asof", "snapshot_ts"): "injury_as_of_ts",
                     ("int_odds_asof", "snapshot_ts"): "odds_as_of_ts"}
@@ -190,6 +292,29 @@ def test_every_doc_reference_resolves(parsed) -> None:
     for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
         for col in node.get("columns", {}).values():
             assert "{{" not in col["description"], f"{node['unique_id']}.{col['name']} description not rendered"
+
+
+def _wrapped_code_spans(text: str) -> list[str]:
+    """Inline code spans (`...`) that run across a line break, outside fenced blocks: dbt docs renders such a
+    span broken (and a `<kind>` in it as an HTML tag)."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    return [m.group(0) for para in re.split(r"\n\s*\n", text)
+            for m in re.finditer(r"(`+)(.+?)\1", para, flags=re.S) if "\n" in m.group(2)]
+
+
+def test_no_inline_code_span_wraps_a_line(parsed) -> None:
+    """Every doc block (models/**/*.md) and every description dbt renders keeps its code spans on one line."""
+    _, manifest, _ = parsed
+    texts = {uid: d["block_contents"] for uid, d in manifest["docs"].items()}
+    for kind in ("nodes", "sources", "macros", "exposures", "unit_tests", "groups"):
+        for uid, node in manifest.get(kind, {}).items():
+            texts[uid] = node.get("description") or ""
+            for name, col in (node.get("columns") or {}).items():
+                texts[f"{uid}.{name}"] = col.get("description") or ""
+    assert "doc.minutes_live.__overview__" in texts
+    wrapped = {uid: spans for uid, text in texts.items() if (spans := _wrapped_code_spans(text))}
+    assert wrapped == {}
+    assert _wrapped_code_spans("a `x <=\n<kind>_y` b") == ["`x <=\n<kind>_y`"]  # the check sees one
 
 
 # --- every column documented ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ in April, and the playoffs) checked column by column. The pandas side reimplemen
 docs/features.md ("End-of-season context") from raw.box_scores / raw.schedule: a game's result counts when
 max(first publication of its box score, tip + 1 us) <= cutoff_ts (int_box_scores_deduped.available_ts).
 The hand-made league check is the dbt unit test standings_count_only_results_published_by_the_cutoff
-(models/intermediate/_int__models.yml: a result played before the cutoff but published after it is not
+(models/intermediate/asof/_asof__models.yml: a result played before the cutoff but published after it is not
 counted; run by every full dbt build, e.g. tests/python/test_dbt_leakage.py).
 """
 

@@ -158,7 +158,7 @@ def test_failures_from_structured_events_match_the_run_results_contract():
         ev("RunResultFailure", odds, "None"),
         ev("RunResultError", odds, "None", msg="  Got 10 results, configured to fail if != 0"),
         ev("RunResultError", model, "None", rtype="model", node="int_odds_asof",
-           msg="Runtime Error in model int_odds_asof (models/intermediate/int_odds_asof.sql)\n"
+           msg="Runtime Error in model int_odds_asof (models/intermediate/asof/int_odds_asof.sql)\n"
                "  Catalog Error: Table with name odds does not exist!"),
     ]
     failures = {f.unique_id: f for f in read_failures_from_events(events)}

@@ -10,7 +10,6 @@
 --   season_rest_games_10 / season_games_10: rest_flag sum and game count over the team's last (up to) 10
 --     games of the season, this one included.
 -- A target reads the row at its prior_seq (int_team_standings_asof). Every aggregate looks back only.
-{{ config(tags=['history']) }}
 with
 
 team_history as (

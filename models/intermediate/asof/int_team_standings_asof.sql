@@ -1,7 +1,7 @@
 -- Conference standings and rest pattern per (cutoff_kind, game, team) for both teams of every cutoff game,
 -- point-in-time: a game's result counts only when its box score was available at the cutoff
--- (available_ts <= cutoff_ts), the rule of int_team_context_prior, with the same pointer technique
--- (prior_seq = running max of the history seq over the time-ordered union of history rows and cutoffs),
+-- (available_ts <= cutoff_ts), the rule of int_team_context_prior, with the same pointer (macro
+-- teams_with_prior_seq: running max of the history seq over the time-ordered union of history rows and cutoffs),
 -- here for every team of the season at every cutoff (standings need the whole conference).
 -- Regular season of the game's season only. Scheduled games come from the schedule known at the run
 -- (int_games; postponed states excluded). Decisions and the flag rules: docs/features.md.
@@ -65,51 +65,29 @@ history as (
 
 ),
 
-events as (
+league_pointers as (
 
-    select team_id, game_id, available_ts as event_ts, 0 as event_order, cast(null as {{ string_type() }}) as cutoff_kind, seq
-    from history
-    union all
-    select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, cutoff_kind, cast(null as bigint) as seq
-    from cutoff_league
-
-),
-
-numbered as (
-
-    select
-        events.*,
-        max(seq) over (
-            partition by team_id
-            order by event_ts, event_order, game_id, cutoff_kind
-            rows between unbounded preceding and current row
-        ) as prior_seq
-    from events
+    {{ teams_with_prior_seq('cutoff_league', 'history') }}
 
 ),
 
 records as (
 
     select
-        cutoff_league.cutoff_kind,
-        cutoff_league.game_id,
-        cutoff_league.team_id,
+        league_pointers.cutoff_kind,
+        league_pointers.game_id,
+        league_pointers.team_id,
         teams.conference,
-        cutoff_league.scheduled_games,
-        case when history.season = cutoff_league.season then history.season_reg_wins else 0 end as wins,
-        case when history.season = cutoff_league.season then history.season_reg_losses else 0 end as losses,
-        case when history.season = cutoff_league.season and history.season_games_10 > 0
+        league_pointers.scheduled_games,
+        case when history.season = league_pointers.season then history.season_reg_wins else 0 end as wins,
+        case when history.season = league_pointers.season then history.season_reg_losses else 0 end as losses,
+        case when history.season = league_pointers.season and history.season_games_10 > 0
             then cast(history.season_rest_games_10 as double) / history.season_games_10 end as rest_rate_10g
-    from cutoff_league
-    inner join numbered
-        on cutoff_league.team_id = numbered.team_id
-        and cutoff_league.game_id = numbered.game_id
-        and cutoff_league.cutoff_kind = numbered.cutoff_kind
-        and numbered.event_order = 1
+    from league_pointers
     left join history
-        on cutoff_league.team_id = history.team_id
-        and numbered.prior_seq = history.seq
-    left join teams on cutoff_league.team_id = teams.team_id
+        on league_pointers.team_id = history.team_id
+        and league_pointers.prior_seq = history.seq
+    left join teams on league_pointers.team_id = teams.team_id
 
 ),
 

@@ -5,7 +5,6 @@
 -- may feed a cutoff only when available_ts <= cutoff_ts (so tip_ts < cutoff_ts and published by then).
 -- is_rotation_eligible: the one rolling-window population (played + coach's-decision DNP, 0 minutes).
 -- is_return_game: first eligible game after an absence row.
-{{ config(tags=['history']) }}
 with
 
 box_scores as (

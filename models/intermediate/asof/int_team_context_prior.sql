@@ -1,7 +1,8 @@
 -- Team context per (cutoff_kind, game, team) from the team's games available before the cutoff:
 -- season-to-date pace and ratings, the minutes dispersion of the team's previous game and that game's id.
--- Same pointer technique as int_player_history_pointers: prior_seq = running max of the history seq over
--- the time-ordered union of the targets' teams' history rows (int_team_history) and the cutoffs.
+-- Same pointer technique as int_player_history_pointers (macro teams_with_prior_seq, macros/prior_seq.sql):
+-- prior_seq = running max of the history seq over the time-ordered union of the targets' teams' history rows
+-- (int_team_history) and the cutoffs.
 with
 
 cutoff_teams as (
@@ -19,38 +20,9 @@ history as (
 
 ),
 
-events as (
-
-    select team_id, game_id, available_ts as event_ts, 0 as event_order, cast(null as {{ string_type() }}) as cutoff_kind, seq
-    from history
-    union all
-    select team_id, game_id, cutoff_ts as event_ts, 1 as event_order, cutoff_kind, cast(null as bigint) as seq
-    from cutoff_teams
-
-),
-
-numbered as (
-
-    select
-        events.*,
-        max(seq) over (
-            partition by team_id
-            order by event_ts, event_order, game_id, cutoff_kind
-            rows between unbounded preceding and current row
-        ) as prior_seq
-    from events
-
-),
-
 targets as (
 
-    select cutoff_teams.*, numbered.prior_seq
-    from cutoff_teams
-    inner join numbered
-        on cutoff_teams.team_id = numbered.team_id
-        and cutoff_teams.game_id = numbered.game_id
-        and cutoff_teams.cutoff_kind = numbered.cutoff_kind
-        and numbered.event_order = 1
+    {{ teams_with_prior_seq('cutoff_teams', 'history') }}
 
 )
 

@@ -1,7 +1,6 @@
 -- One row per (game, team) with a box score: possessions (FGA + 0.44 FTA - ORB + TOV), points for and
 -- against, the opponent's possessions, and the spread of player minutes (rotation-eligible rows).
 -- History (tag history): rebuilt only when box scores change (minutes_live/pipeline/history.py).
-{{ config(tags=['history']) }}
 with
 
 box_scores as (

@@ -4,7 +4,6 @@
 -- A target reads these at its prior_seq (int_player_history_pointers): "everything strictly before the
 -- cutoff" in one lookup. Every aggregate looks back only, so rows published after a run's cutoff change
 -- nothing at or before its prior_seq.
-{{ config(tags=['history']) }}
 with
 
 sequenced as (

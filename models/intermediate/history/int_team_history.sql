@@ -1,7 +1,6 @@
 -- History (tag history): each team's games numbered 1..n by availability (available_ts, then game_id) as
 -- seq, with season-to-date running sums of possessions and points for and against. A target reads the row
 -- at its prior_seq (int_team_context_prior). Every sum looks back only.
-{{ config(tags=['history']) }}
 with
 
 sequenced as (

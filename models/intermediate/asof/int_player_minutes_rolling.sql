@@ -7,21 +7,7 @@ with
 
 targets as (
 
-    select
-        targets.cutoff_kind,
-        targets.game_id,
-        targets.player_id,
-        targets.team_id,
-        targets.season,
-        targets.game_date,
-        targets.cutoff_ts,
-        pointers.seq as prior_seq
-    from {{ ref('int_label_targets') }} as targets
-    inner join {{ ref('int_player_history_pointers') }} as pointers
-        on targets.player_id = pointers.player_id
-        and targets.game_id = pointers.game_id
-        and targets.team_id = pointers.team_id
-        and targets.cutoff_kind = pointers.cutoff_kind
+    {{ targets_with_prior_seq(ref('int_label_targets'), ref('int_player_history_pointers')) }}
 
 ),
 

@@ -6,7 +6,6 @@
 -- depends_on: {{ ref('int_player_history') }}
 -- depends_on: {{ ref('int_team_history') }}
 -- depends_on: {{ ref('int_team_standings_history') }}
-{{ config(tags=['history']) }}
 with
 
 run_context as (
