@@ -306,10 +306,10 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 served = pub.unpin()
                 message = f"unpinned {day}"
+        except (PublicationError, rd.RunDirectoryError) as exc:  # a refused pin / unpin: before InvalidInput
+            return self._json(HTTPStatus.CONFLICT, {"error": str(exc), "exit_code": 2})
         except (InvalidInput, json.JSONDecodeError, ValueError) as exc:
             return self._error(HTTPStatus.BAD_REQUEST, exc if isinstance(exc, InvalidInput) else str(exc))
-        except (PublicationError, rd.RunDirectoryError) as exc:
-            return self._json(HTTPStatus.CONFLICT, {"error": str(exc), "exit_code": 2})
         except GuardrailError as exc:
             return self._error(HTTPStatus.CONFLICT, exc)
         except Exception as exc:
