@@ -36,8 +36,10 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse_symlink: bool = False) -> Path:
-    """Write `data` to `path` atomically; returns the path."""
+def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse_symlink: bool = False,
+                mode: int = 0o666) -> Path:
+    """Write `data` to `path` atomically; returns the path. `mode` is the new file's permissions from its
+    creation (before the umask), e.g. 0o600 for a secret that must never be readable by others."""
     path = Path(path)
     if refuse_symlink and path.is_symlink():
         raise TargetExistsError(f"{path} is a symlink: refusing to write through it")
@@ -45,7 +47,7 @@ def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = True, refuse
         raise TargetExistsError(f"{path} exists (pass --force to replace it)")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
-        with open(tmp, "xb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -79,18 +79,7 @@ def write_token_file(token: str, path: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink():
         raise InvalidInput(f"{path} is a symlink: refusing to write the dashboard token through it")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(token + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic.write_text(path, token + "\n", mode=0o600, refuse_symlink=True)
     return path
 
 
