@@ -1,5 +1,10 @@
 """Shared fixtures. Real-data tests (`@pytest.mark.real_data`) read settings.real_dataset_dir():
-they skip with a reason when it is missing, except in CI (env CI set) where a missing dataset fails."""
+they skip with a reason when it is missing, except in CI (env CI set) where a missing dataset fails.
+
+`--fast` (`./dev test --fast`): the fast tier, every test without a slow / real_data / spark / browser /
+full_run marker plus the synthetic end to end (FAST_END_TO_END); the whole suite stays `./dev test`.
+Expensive setups (the synthetic world, synthetic leagues) are built once per session and each module or
+test gets its own writable copy (`private_copy`)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,28 @@ import pandas as pd
 import pytest
 
 from foundation import settings
+
+# the tier's end to end: the scheduled job on the synthetic league (marked slow, run by --fast all the same)
+FAST_END_TO_END = ("tests/python/minutes_live/pipeline/test_job_synthetic.py",)
+NOT_FAST = ("slow", "real_data", "spark", "browser", "full_run")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true", default=False,
+                     help="the fast tier: unit tests and the synthetic end to end (no slow/real_data/spark/browser)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--fast"):
+        return
+    keep, drop = [], []
+    for item in items:
+        in_tier = item.nodeid.split("::")[0] in FAST_END_TO_END or not any(
+            item.get_closest_marker(m) for m in NOT_FAST)
+        (keep if in_tier else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def require_real_dataset() -> Path:
