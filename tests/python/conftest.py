@@ -96,9 +96,11 @@ def _runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory, monke
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_runtime_outside_the_project(tmp_path_factory: pytest.TempPathFactory):
-    """The same for module- and session-scoped fixtures, which run before the per-test roots are set."""
+    """The same for module- and session-scoped fixtures, which run before the per-test roots are set. dbt's
+    log file too: tests never append to the project's logs/dbt.log (parallel test processes would share it)."""
     base = tmp_path_factory.mktemp("session_runtime")
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DBT_LOG_PATH", str(base / "dbt_logs"))
         for var, sub in (("MINUTES_LIVE_DATA_ROOT", "data"), ("MINUTES_LIVE_ARTIFACTS", "artifacts"),
                          ("MINUTES_LIVE_REPORTS", "reports")):
             mp.setenv(var, str(base / sub))
