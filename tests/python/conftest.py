@@ -22,6 +22,12 @@ from foundation import settings
 # the tier's end to end: the scheduled job on the synthetic league (marked slow, run by --fast all the same)
 FAST_END_TO_END = ("tests/python/minutes_live/pipeline/test_job_synthetic.py",)
 NOT_FAST = ("slow", "real_data", "spark", "browser", "full_run")
+# unmarked but not unit tests: each costs tens of CPU seconds (a build through the CLI per holder, an ingest
+# per damaged block); CI and `./dev test` run them, the fast tier does not
+NOT_IN_FAST_TIER = (
+    "tests/python/foundation/test_store.py::test_build_waits_for_the_holder_to_go_away",
+    "tests/python/foundation/test_store.py::test_damage_anywhere_in_the_store_is_never_blamed_on_the_extract",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,8 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep, drop = [], []
     for item in items:
-        in_tier = item.nodeid.split("::")[0] in FAST_END_TO_END or not any(
-            item.get_closest_marker(m) for m in NOT_FAST)
+        in_tier = item.nodeid.split("::")[0] in FAST_END_TO_END or not (
+            any(item.get_closest_marker(m) for m in NOT_FAST) or item.nodeid in NOT_IN_FAST_TIER)
         (keep if in_tier else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
