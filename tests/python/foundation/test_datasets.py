@@ -63,15 +63,13 @@ def test_store_path_follows_the_dataset(layout, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def leagues(tmp_path_factory) -> dict[str, Path]:
+def leagues(tmp_path_factory, synthetic_league) -> dict[str, Path]:
     """Two small synthetic leagues, and one more whose directory has the same name as the first."""
-    from snapshots_ingest.synthetic_league import generate_league
-
     root = tmp_path_factory.mktemp("leagues")
     out = {"a": root / "league_a", "b": root / "league_b", "a_twin": root / "elsewhere" / "league_a"}
-    generate_league(out["a"], seed=3, seasons=1)
-    generate_league(out["b"], seed=4, seasons=1)
-    generate_league(out["a_twin"], seed=5, seasons=1)
+    synthetic_league(out["a"], seed=3, seasons=1)
+    synthetic_league(out["b"], seed=4, seasons=1)
+    synthetic_league(out["a_twin"], seed=5, seasons=1)
     return out
 
 
@@ -151,15 +149,14 @@ def _one_real_season(real: Path, where: Path) -> Path:
 
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_gold_of_a_real_dataset_reads_only_that_dataset(layout, tmp_path, real_dataset_dir):
+def test_gold_of_a_real_dataset_reads_only_that_dataset(layout, tmp_path, real_dataset_dir, synthetic_league):
     """The demo's synthetic league in the default layout, then gold features of real data: only real rows."""
     from minutes_live.demo import pick_slate
     from minutes_live.pipeline.gold import build_gold_features
     from snapshots_ingest.ingest import ingest_replay
-    from snapshots_ingest.synthetic_league import generate_league
 
     league = layout / "synthetic_league"
-    generate_league(league, seed=3, seasons=1)  # 2023-24: on the dates of the real 2023-24 schedule
+    synthetic_league(league, seed=3, seasons=1)  # 2023-24: on the dates of the real 2023-24 schedule
     _, as_of = pick_slate(league)
     ingest_replay(league, as_of.date(), as_of, backfill=True)  # what the demo does: default store
     real = _one_real_season(real_dataset_dir, tmp_path / "real" / "nba")

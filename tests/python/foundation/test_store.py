@@ -53,15 +53,14 @@ def _truncate(db: Path, *, at_block_boundary: bool = False) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> dict:
+def world(tmp_path_factory, synthetic_league) -> dict:
     """A one-season synthetic league and a store holding 60 days of it before the slate."""
     from minutes_live.demo import pick_slate
     from snapshots_ingest.ingest import ingest_replay
-    from snapshots_ingest.synthetic_league import generate_league
 
     root = tmp_path_factory.mktemp("store")
     league = root / "league"
-    generate_league(league, seed=3, seasons=1)
+    synthetic_league(league, seed=3, seasons=1)
     day, as_of = pick_slate(league)
     db = root / "data" / "wh.duckdb"
     ingest_replay(league, as_of.date(), as_of, history_days=60, db_path=db, data_root=root / "data")

@@ -27,14 +27,13 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def league(tmp_path_factory) -> dict:
+def league(tmp_path_factory, synthetic_league) -> dict:
     """A one-season synthetic league; its busiest January slate replayed into a store WITHOUT odds."""
     from minutes_live.demo import pick_slate
     from snapshots_ingest.ingest import ingest_replay
-    from snapshots_ingest.synthetic_league import generate_league
 
     root = tmp_path_factory.mktemp("dbt_results")
-    generate_league(root / "league", seed=3, seasons=1)
+    synthetic_league(root / "league", seed=3, seasons=1)
     day, as_of = pick_slate(root / "league")
     ingest_replay(root / "league", date.fromisoformat(day), as_of, kinds=["schedule", "roster", "injuries", "box_scores"],
                   db_path=root / "data" / "wh.duckdb", data_root=root / "data")

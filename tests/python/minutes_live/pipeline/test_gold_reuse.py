@@ -24,11 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def league(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from snapshots_ingest.synthetic_league import generate_league
-
+def league(tmp_path_factory: pytest.TempPathFactory, synthetic_league) -> dict:
     root = tmp_path_factory.mktemp("gold_reuse")
-    generate_league(root / "league", seed=5, seasons=1)
+    synthetic_league(root / "league", seed=5, seasons=1)
     paths = {"dataset_dir": root / "league", "data_root": root / "data", "db_path": root / "data" / "league.duckdb"}
     first = gold_features(paths["dataset_dir"], 30, paths["db_path"], data_root=paths["data_root"])
     return {**paths, "first": first}
