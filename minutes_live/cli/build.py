@@ -147,7 +147,7 @@ def command(
                 preflight_store(cfg, lock_timeout)
                 ingest_snapshots(cfg, store_path(cfg), root)
                 res = run_parity(pday, pts, db_path=store_path(cfg),
-                                 out_root=Path(cfg.out_root or settings.features_root()))
+                                 out_root=Path(cfg.out_root or settings.features_root(cfg.dataset)))
             typer.echo(f"parity ok for {pday}: {res.live_rows} live rows == {res.gold_rows} gold rows (report {res.report_dir})")
             return
         if date is None:

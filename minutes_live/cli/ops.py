@@ -147,7 +147,9 @@ def overnight(
         cfg = config_from_flags(day.isoformat(), as_of.isoformat(), source, dataset_dir, None, None, None, None, None,
                                 True, True, True, False, None, None, {})
         data_root, db_path = settings.data_root(), store_path(cfg)
-        attempt = registry.Attempt(data_root, "overnight", day.isoformat(), rd.run_id_for(as_of), as_of.isoformat()).start()
+        registry_root = settings.registry_root(cfg.dataset, data_root)  # the dataset's registry and drift log
+        attempt = registry.Attempt(registry_root, "overnight", day.isoformat(), rd.run_id_for(as_of),
+                                   as_of.isoformat()).start(dataset=cfg.dataset)
         try:
             with store_lock(data_root, timeout=lock_timeout, what=f"overnight {day}"):
                 preflight_store(cfg, lock_timeout)
@@ -156,8 +158,8 @@ def overnight(
                     history.build("overnight", {}, db_path=db_path)
                 except DbtError as exc:
                     raise dbt_failure_to_guardrail(exc, cfg) from None
-                parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root())
-                drift = next_day_validation(day, db_path=db_path, data_root=data_root)
+                parity = run_parity(day, as_of, db_path=db_path, out_root=settings.features_root(cfg.dataset))
+                drift = next_day_validation(day, db_path=db_path, data_root=registry_root, dataset=cfg.dataset)
         except BaseException as exc:
             code = exc.exit_code if isinstance(exc, GuardrailError) else 1
             attempt.finish("failed", exit_code=code, error=f"{type(exc).__name__}: {exc}")
@@ -169,35 +171,56 @@ def overnight(
     typer.echo(f"next-day validation: {drift if drift else 'no published live projections for that date'}")
 
 
+_PIN_DATASET = Annotated[str | None, typer.Option(
+    help="Dataset of the run: live, or a replay / synthetic dataset's name (nba, synthetic_league). Default: the "
+         "only one with runs of --date, else the one with the most recent successful run of it.",
+    show_default=False)]
+
+
+def _publication(day, dataset: str | None):
+    """The date's publication in the chosen dataset (minutes_live.runs.catalog.choose_dataset); exit 2 when the
+    named dataset has no runs of the date."""
+    from minutes_live.runs import catalog
+
+    try:
+        chosen, _ = catalog.choose_dataset(dataset, day)
+    except catalog.CatalogError as exc:
+        raise InvalidInput(str(exc)) from None
+    catalog.select_dataset(chosen)
+    return chosen, catalog.publication(day)
+
+
 def pin_command(
     date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
     run_id: Annotated[str, typer.Option(help="Run id YYYYMMDDTHHMMSSZ to pin.")],
     reason: Annotated[str, typer.Option(help="Why, recorded with the pin (default: empty).", show_default=False)] = "",
+    dataset: _PIN_DATASET = None,
 ) -> None:
     """Pin a run: every `latest` of the date (features, scores, reports) names it until unpinned."""
-    from foundation.publication import Publication, PublicationError, Roots
+    from foundation.publication import PublicationError
 
     try:
         day = parse_date(date)
         cli_values.parse_run_id(run_id)
-        served = Publication(Roots.default(), day).pin(run_id, reason)
+        chosen, pub = _publication(day, dataset)
+        served = pub.pin(run_id, reason)
     except (rd.RunDirectoryError, PublicationError) as exc:
         raise _fail(InvalidInput(str(exc)), "pin") from None
     except GuardrailError as exc:
         raise _fail(exc, "pin") from None
-    typer.echo(f"pinned {run_id} for {day}; latest: {_describe(served)}")
+    typer.echo(f"pinned {run_id} for {day} (dataset {chosen}); latest: {_describe(served)}")
 
 
-def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")]) -> None:
+def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
+                  dataset: _PIN_DATASET = None) -> None:
     """Remove the pin; every `latest` of the date moves to the complete run with the newest run_as_of_ts."""
-    from foundation.publication import Publication, Roots
-
     try:
         day = parse_date(date)
+        chosen, pub = _publication(day, dataset)
     except InvalidInput as exc:
         raise _fail(exc, "unpin") from None
-    served = Publication(Roots.default(), day).unpin()
-    typer.echo(f"unpinned {day}; latest: {_describe(served)}")
+    served = pub.unpin()
+    typer.echo(f"unpinned {day} (dataset {chosen}); latest: {_describe(served)}")
 
 
 def _describe(served: dict[str, str | None]) -> str:

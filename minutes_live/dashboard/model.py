@@ -91,12 +91,18 @@ def _previous(runs: list[run_catalog.RunInfo], run_id: str) -> str | None:
 
 def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool = False,
                roots: Roots | None = None, data_root: Path | None = None) -> dict:
-    roots = roots or Roots.default()
-    data_root = Path(data_root or settings.data_root())
-    all_dates = run_catalog.dates(roots)
+    roots = roots or run_catalog.default_roots()
+    data_root = run_catalog.registry_root(data_root)
+    all_dates = run_catalog.dates(roots, data_root)
+    datasets = {}
+    for name in settings.known_datasets():
+        with run_catalog.dataset_scope(name):
+            datasets[name] = [d.isoformat() for d in run_catalog.dates()]
     page: dict = {
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "static": static,
+        "dataset": run_catalog.current_dataset(),
+        "datasets": datasets,  # every dataset with runs -> its dates (the date picker groups them)
         "dates": [d.isoformat() for d in all_dates],
         "day": None, "runs": [], "served": None, "run": None, "error": None,
         "drift": drift.summary(data_root),
@@ -106,7 +112,7 @@ def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool
         if not all_dates:
             page["error"] = "no runs yet: run `./dev demo` (or a job) first"
             return page
-        day = all_dates[-1]
+        day = run_catalog.default_day(roots, data_root) or all_dates[-1]
     page["day"] = day.isoformat()
     runs = run_catalog.list_runs(day, roots, data_root)
     pub = Publication(roots, day, data_root)

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from foundation import cli_values, settings
+from foundation import cli_values
 from foundation import run_directory as rd
 from foundation.guardrails import InvalidInput
 from foundation.publication import Publication, PublicationError, Roots
@@ -42,12 +42,12 @@ class Explanations:
     """explain_run per (date, run), computed on first use; a few runs kept (runs are immutable)."""
 
     def __init__(self, keep: int = 4):
-        self._cache: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], dict] = OrderedDict()
         self._lock = threading.Lock()
         self.keep = keep
 
     def run(self, day: date, run_id: str) -> dict:
-        key = (day.isoformat(), run_id)
+        key = (run_catalog.current_dataset(), day.isoformat(), run_id)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -64,6 +64,7 @@ class Explanations:
 class Handler(BaseHTTPRequestHandler):
     server_version = "minutes-live-dashboard"
     default_day: date | None = None
+    default_dataset: str | None = None
     explanations: Explanations
 
     # --------------------------------------------------------------------------------- plumbing
@@ -94,11 +95,23 @@ class Handler(BaseHTTPRequestHandler):
     def _day(self, value: str | None) -> date | None:
         return cli_values.parse_date(value, "date") if value else self.default_day
 
+    def _dataset(self, value: str | None, day: str | None = None) -> str:
+        """Read this request's dataset (`dataset=`, else the one the server was started on, else the catalog's
+        choice) in this request's thread."""
+        name = value or self.default_dataset
+        if name is None:
+            name, _ = run_catalog.choose_dataset(None, cli_values.parse_date(day, "date") if day else None)
+        try:
+            return run_catalog.select_dataset(name)
+        except ValueError as exc:
+            raise InvalidInput(f"dataset: {exc}") from None
+
     # ------------------------------------------------------------------------------------- GET
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         route = urlsplit(self.path).path
         q = self._query()
         try:
+            self._dataset(q.get("dataset"), q.get("date"))
             if route in ("/", "/index.html"):
                 page = build_page(self._day(q.get("date")), q.get("run") or "latest")
                 self._send(HTTPStatus.OK, render_page(page).encode(), "text/html; charset=utf-8")
@@ -164,7 +177,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict):
                 raise InvalidInput("body: expected a JSON object")
             day = cli_values.parse_date(str(body.get("date", "")), "date")
-            pub = Publication(Roots.default(), day)
+            self._dataset(body.get("dataset") and str(body["dataset"]), day.isoformat())
+            pub = Publication(run_catalog.default_roots(), day, run_catalog.registry_root())
             if route == "/api/pin":
                 run_id = cli_values.parse_run_id(str(body.get("run_id", "")), "run_id")
                 reason = str(body.get("reason") or "dashboard")[:200]
@@ -185,8 +199,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, day: date | None = None,
-                quiet: bool = False) -> ThreadingHTTPServer:
-    handler = type("DashboardHandler", (Handler,), {"default_day": day, "explanations": Explanations()})
+                quiet: bool = False, dataset: str | None = None) -> ThreadingHTTPServer:
+    handler = type("DashboardHandler", (Handler,), {"default_day": day, "default_dataset": dataset,
+                                                    "explanations": Explanations()})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     server.quiet = quiet
@@ -209,7 +224,7 @@ def write_static(out_dir: Path, day: date | None = None, *, roots: Roots | None 
     explanations of each run's slate are computed here and embedded. Returns the files written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_root = Path(data_root or settings.data_root())
+    data_root = run_catalog.registry_root(data_root)
     first = build_page(day, "latest", static=True, roots=roots, data_root=data_root)
     day_s = first.get("day")
 

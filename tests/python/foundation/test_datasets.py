@@ -92,12 +92,16 @@ def _env(tmp_path: Path, db: Path | None) -> dict[str, str]:
 
 def test_default_layout_gives_each_dataset_its_own_store(leagues, tmp_path):
     env = _env(tmp_path, None)
-    # two instants: raw extracts of every dataset share data/live/snapshots/<kind>/<date>/run=<id>/, so two
-    # datasets ingested at the same instant collide there (exit 9) even with separate stores (not fixed here)
-    for key, as_of in (("a", "2024-01-05T20:00:00Z"), ("b", "2024-01-05T20:05:00Z")):
-        proc = _ingest(leagues[key], env, as_of)
+    # the same instant: each dataset files its raw extracts under its own data/<dataset>/snapshots/, so two
+    # datasets ingested at one instant no longer collide (they did under a shared data/live/snapshots: exit 9)
+    for key in ("a", "b"):
+        proc = _ingest(leagues[key], env, "2024-01-05T20:00:00Z")
         assert proc.returncode == 0, proc.stderr[-3000:]
+        assert f"in store {tmp_path / 'data' / f'league_{key}' / 'minutes_live.duckdb'} (dataset league_{key})" in proc.stdout
     data = tmp_path / "data"
+    for key in ("a", "b"):
+        assert list((data / f"league_{key}" / "snapshots" / "schedule" / "2024-01-05").glob("run=20240105T200000Z/*"))
+    assert not (data / "live").exists()  # nothing of a replay lands in the live dataset's folder
     assert (data / "league_a" / "minutes_live.duckdb").exists() and (data / "league_b" / "minutes_live.duckdb").exists()
     assert not (data / "minutes_live.duckdb").exists()
     con = duckdb.connect(str(data / "league_a" / "minutes_live.duckdb"), read_only=True)

@@ -42,7 +42,7 @@ def test_second_ingest_adds_nothing_and_extracts_are_kept(small_dataset_dir, sto
     }
     assert after_second["ingest_log"] == 2 * after_first["ingest_log"]
     for kind in raw_store.KINDS:
-        path = store["data_root"] / "live" / "snapshots" / kind / DAY.isoformat() / "run=20211021T230000Z" / f"replay_{kind}.parquet"
+        path = store["data_root"] / small_dataset_dir.name / "snapshots" / kind / DAY.isoformat() / "run=20211021T230000Z" / f"replay_{kind}.parquet"
         assert path.is_file(), path
         assert len(parquet_bytes_to_frame(path.read_bytes())) == first[kind].rows_received
     con = duckdb.connect(str(store["db_path"]), read_only=True)
