@@ -17,11 +17,14 @@ import pandas as pd
 TEAM_SUM_BAND = (230.0, 260.0)
 
 
-def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
-                  run_as_of_ts: datetime) -> dict:
+def team_minutes_frame(minutes: pd.DataFrame) -> pd.DataFrame:
+    """team_minutes.csv's rows from a scored slate (minutes.parquet): per team-game the players, expected-minutes
+    sum, the model's raw sum and the adjustment, the p50 / p10 / p90 sums, and the p50 sum's [230, 260] flag."""
     lo, hi = TEAM_SUM_BAND
-    # expected minutes are reconciled to the bundle's target (240 + expected overtime): the raw sum and the
-    # adjustment say how far the model was from it; p50 sums stay a sanity measure, flagged outside [230, 260]
+    if "minutes_mean_raw" not in minutes.columns:  # a bundle without reconciliation: the raw sum is the sum
+        minutes = minutes.assign(minutes_mean_raw=minutes.get("minutes_mean", minutes["minutes_p50"]))
+    if "minutes_mean" not in minutes.columns:
+        minutes = minutes.assign(minutes_mean=minutes["minutes_p50"])
     team = (
         minutes.groupby(["game_id", "team_id", "team_tricode"], as_index=False)
         .agg(players=("player_id", "size"), mean_sum=("minutes_mean", "sum"), raw_mean_sum=("minutes_mean_raw", "sum"),
@@ -30,6 +33,14 @@ def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame
     team.insert(team.columns.get_loc("raw_mean_sum") + 1, "adjustment", team["mean_sum"] - team["raw_mean_sum"])
     team = team.round(2)
     team["outside_230_260"] = ~team["p50_sum"].between(lo, hi)
+    return team
+
+
+def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
+                  run_as_of_ts: datetime) -> dict:
+    # expected minutes are reconciled to the bundle's target (240 + expected overtime): the raw sum and the
+    # adjustment say how far the model was from it; p50 sums stay a sanity measure, flagged outside [230, 260]
+    team = team_minutes_frame(minutes)
     as_of = pd.Timestamp(run_as_of_ts)
     fmax = features.groupby("game_id", as_index=False).agg(feature_as_of_ts_max=("feature_as_of_ts", "max"),
                                                             tip_ts=("tip_ts", "first"))

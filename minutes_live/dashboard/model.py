@@ -154,7 +154,12 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         proj_rows = _records(table, PROJECTION_COLUMNS)
         for r in proj_rows:
             r["key"] = player_key(r["game_id"], r["player_id"])
-    team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
+    team_minutes = view.team_minutes
+    if team_minutes is None and projections is not None:  # a run without reports (older two-step runs): from its scores
+        from scoring.reports import team_minutes_frame
+
+        team_minutes = team_minutes_frame(projections)
+    team_rows = _records(team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
                                              "raw_mean_sum", "adjustment", "p10_sum", "p50_sum", "p90_sum",
                                              "outside_230_260"))
     for r in team_rows:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from minutes_live.dashboard import drift as drift_mod
-from minutes_live.dashboard.freshness import KINDS, format_age
+from minutes_live.dashboard.freshness import KINDS, badge_text, format_age
 
 ASSETS = Path(__file__).with_name("assets")
 MAX_MINUTES = 48.0
@@ -162,11 +162,11 @@ def _freshness(run: dict) -> str:
         b = fresh["badges"][kind]
         per_game = "; ".join(f"{g['matchup']}: {format_age(g['kinds'][kind]['age_minutes'])} ({g['kinds'][kind]['colour']})"
                              for g in fresh["games"])
-        tip = (f"{kind}: worst age {format_age(b['worst_age_minutes'])}; warn > {format_age(b['warn_minutes'])}, "
+        tip = (f"{kind}: {badge_text(b, len(fresh['games']))}; warn > {format_age(b['warn_minutes'])}, "
                f"fail > {format_age(b['fail_minutes'])} (no qualifying snapshot). Per game: {per_game}")
         badges.append(
             f'<span class="badge c-{e(b["colour"])}" data-kind="{kind}" data-colour="{e(b["colour"])}" '
-            f'title="{e(tip)}"><b>{kind}</b> {e(format_age(b["worst_age_minutes"]))}'
+            f'title="{e(tip)}"><b>{kind}</b> {e(badge_text(b, len(fresh["games"])))}'
             f'<small>warn {e(format_age(b["warn_minutes"]))} · fail {e(format_age(b["fail_minutes"]))}</small></span>')
     rows = []
     for g in fresh["games"]:

@@ -464,7 +464,7 @@ def build_live(cfg: LiveBuildConfig, *, job: str = "build", wait_seconds: float 
     pub = Publication(Roots.default(features=cfg.out_root, dataset=cfg.dataset), cfg.day,
                       settings.registry_root(cfg.dataset, data_root))
     with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=("features",), replace=cfg.replace,
-                     source=cfg.source) as run:
+                     source=cfg.source, dataset=cfg.dataset) as run:
         preflight_store(cfg, wait_seconds)  # another holder of the DuckDB file: wait, then exit 12
         result = compute_live(cfg, db_path=db_path, data_root=data_root)
         if run.run_id != cfg.run_id:
