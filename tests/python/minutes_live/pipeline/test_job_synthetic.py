@@ -75,7 +75,8 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
         run_job(_cfg(world, t2), job="afternoon", bundle_config=world["config"])
     assert rd.latest_run_id(roots["scores"], day) == run2
 
-    pub = Publication(Roots.default(), day)
+    name = settings.dataset_name("synthetic", world["league"])
+    pub = Publication(Roots.default(dataset=name), day, settings.registry_root(name))
     pub.pin(run1, reason="test")
     t3 = t2 + timedelta(minutes=10)
     third = run_job(_cfg(world, t3), job="afternoon", bundle_config=world["config"])
