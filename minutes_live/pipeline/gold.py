@@ -66,7 +66,8 @@ def record_cli_backfill(dataset_dir: Path, source: str, *, db_path: Path, run_as
     end = dataset_end(Path(dataset_dir))
     if run_as_of_ts < end:
         return (f"backfill as of {run_as_of_ts.isoformat()} stops before the end of dataset '{dataset}' "
-                f"({end.isoformat()}): not recorded as complete, so train / backtest will backfill it again")
+                f"({end.isoformat()}): not recorded as complete, so train / backtest will backfill it again; backfill "
+                f"as of {end.isoformat()} or later to have it reused")
     fp = backfill_state.fingerprint(Path(dataset_dir))
     with connected(db_path) as con:
         backfill_state.record(con, dataset, fp, run_id=run_id, run_as_of_ts=run_as_of_ts, rows_inserted=rows_inserted)
