@@ -102,6 +102,21 @@ def _scratch_checkout(base: Path, dataset: Path) -> Path:
     return checkout
 
 
+def _console_scripts(directory: Path) -> Path:
+    """This checkout's console scripts (pyproject.toml [project.scripts]) as small executables, first on PATH: the
+    README's commands run this checkout's code even when the venv was installed from another one."""
+    import tomllib
+
+    directory.mkdir(parents=True)
+    scripts = tomllib.loads((settings.PROJECT_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    for name, target in scripts.items():
+        module, func = target.split(":")
+        path = directory / name
+        path.write_text(f"#!{sys.executable}\nimport sys\nfrom {module} import {func}\nsys.exit({func}())\n")
+        path.chmod(0o755)
+    return directory
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -137,7 +152,8 @@ def test_the_readme_block_runs_as_written(tmp_path, real_dataset_dir):
     env.update(MINUTES_LIVE_DATA_ROOT=str(checkout / "data"), MINUTES_LIVE_ARTIFACTS=str(checkout / "artifacts"),
                MINUTES_LIVE_REPORTS=str(checkout / "reports"), MINUTES_LIVE_NBA_DIR=str(real_dataset_dir),
                MINUTES_LIVE_LOG_LEVEL="INFO",
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+               PATH=os.pathsep.join([str(_console_scripts(tmp_path / "bin")), str(Path(sys.executable).parent),
+                                     env.get("PATH", "")]),
                PYTHONPATH=os.pathsep.join(p for p in (str(settings.PROJECT_ROOT), env.get("PYTHONPATH")) if p))
     timings = []
     started = time.monotonic()
