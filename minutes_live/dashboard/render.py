@@ -90,7 +90,7 @@ def _header(page: dict, link: Link, date_links: dict[str, str] | None) -> str:
             if href is None:
                 continue
             sel = " selected" if name == dataset and d == page.get("day") else ""
-            opts.append(f'<option value="{e(href)}"{sel}>{e(name)}: {e(d)}</option>')
+            opts.append(f'<option value="{e(href)}"{sel}>{e(d)}</option>')  # the optgroup names the dataset
         if opts:
             options.append(f'<optgroup label="dataset {e(name)}">{"".join(opts)}</optgroup>')
     mode = ('<span class="mode static" title="a static copy: pin and unpin need the live dashboard">static copy</span>'
