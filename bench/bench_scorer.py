@@ -159,7 +159,7 @@ def demo_inputs(work: Path) -> tuple[Path, str, Path]:
     cli = Path(sys.executable).parent / "minutes-live"
     print(f"building a slate on the synthetic league in {work} (minutes-live demo, 1-2 min) ...", file=sys.stderr)
     subprocess.run([str(cli), "demo", "--show", "0"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    runs = sorted((work / "data" / "live" / "features_minutes_v1").glob("*/run=*/features.parquet"))
+    runs = sorted((work / "data" / "synthetic_league" / "features_minutes_v1").glob("*/run=*/features.parquet"))
     if not runs:
         raise SystemExit(f"minutes-live demo wrote no features run under {work}")
     features = runs[-1]

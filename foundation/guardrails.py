@@ -101,6 +101,12 @@ class DamagedStateError(GuardrailError):
     label = "a state file (registry, journal, pin, roots, run file) is damaged: the file is named; repair or remove it"
 
 
+class SourceUnreachableError(GuardrailError):
+    exit_code = 17
+    label = ("a live source could not be reached (connection refused, DNS, timeout, or HTTP 5xx after the retries): "
+             "host and kind in the message; nothing was ingested, retry later or fix the URL in the live source config")
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (bug): the traceback is in the log",
@@ -121,6 +127,7 @@ EXIT_CODES: dict[int, str] = {
             ScoringInputError,
             StorageError,
             DamagedStateError,
+            SourceUnreachableError,
         )
     },
 }

@@ -101,11 +101,13 @@ class Roots:
 
     @classmethod
     def default(cls, *, features: Path | None = None, scores: Path | None = None,
-                reports: Path | None = None) -> Roots:
+                reports: Path | None = None, dataset: str = "live") -> Roots:
+        """The dataset's roots (foundation.settings: live under data/live/, artifacts/minutes_v1/daily,
+        reports/minutes_live; any other dataset under its own name), each overridable."""
         from foundation import settings
 
-        return cls(Path(features or settings.features_root()), Path(scores or settings.scores_root()),
-                   Path(reports or settings.live_reports_root()))
+        return cls(Path(features or settings.features_root(dataset)), Path(scores or settings.scores_root(dataset)),
+                   Path(reports or settings.live_reports_root(dataset)))
 
     def root(self, kind: str) -> Path:
         return getattr(self, kind)

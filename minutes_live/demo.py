@@ -104,17 +104,18 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     bundle = ensure_bundle(dataset_dir, day, config_path)
     _say(f"    active bundle: {bundle.get('bundle_id')} ({bundle.get('bundle_dir')})")
 
-    scores_root = settings.scores_root()
+    dataset = settings.dataset_name("synthetic", dataset_dir)  # every output of the run goes under its dataset
+    scores_root = settings.scores_root(dataset)
     existing = rd.RunDirectory(scores_root, pd.Timestamp(day).date(), run_id)
     if existing.exists():
         _step(f"run {run_id} already published (runs are immutable); showing it")
-        features_dir = settings.features_root() / day / f"run={run_id}"
+        features_dir = settings.features_root(dataset) / day / f"run={run_id}"
         summary = rd.read_json(features_dir / "summary.json") or {}
         print_slate(pd.read_parquet(existing.path / "minutes.parquet"), features_dir, show, summary.get("warnings", []))
         print_worlds(existing.path)
         _say(f"features     : {features_dir}")
         _say(f"scores       : {existing.path}")
-        _say(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+        _say(f"dashboard    : ./dev dashboard --dataset {dataset} --date {day}   then open http://127.0.0.1:8765/")
         return
     # the backfill above already stored every snapshot known at run_as_of_ts: the job reads the store as is
     _step("running the scheduled job on the stored snapshots: dbt build -> score -> reports -> publish -> registry")
@@ -129,12 +130,12 @@ def run_demo(seed: int = DEMO_SEED, show: int = 5) -> None:
     print_slate(result.minutes, result.features_dir, show, s.get("warnings", []))
     print_worlds(result.scores_dir)
     _say(f"raw store    : {store} (schema raw; dbt models in schema main)")
-    _say(f"raw extracts : {settings.snapshots_root()}/<kind>/{day}/run={run_id}/")
+    _say(f"raw extracts : {settings.snapshots_root(dataset)}/<kind>/{day}/run={run_id}/")
     _say(f"features     : {result.features_dir}")
     _say(f"scores       : {result.scores_dir}")
     _say(f"reports      : {result.report_dir}")
-    _say(f"registry     : {settings.data_root() / 'registry' / 'minutes_live_runs.jsonl'}")
-    _say(f"dashboard    : ./dev dashboard --date {day}   then open http://127.0.0.1:8765/")
+    _say(f"registry     : {settings.registry_root(dataset) / 'registry' / 'minutes_live_runs.jsonl'}")
+    _say(f"dashboard    : ./dev dashboard --dataset {dataset} --date {day}   then open http://127.0.0.1:8765/")
 
 
 def print_worlds(scores_dir: Path) -> None:

@@ -16,7 +16,9 @@ the run id and run_as_of_ts; any other file (gold features) takes `--run-as-of-t
 `feature_as_of_ts` of the slate. Features newer than `--run-as-of-ts` are refused (exit 2).
 Output: `<artifact-root>/<date>/run=<run_id>/{minutes.parquet, scenarios.parquet, summary.json}` (the
 summary records the per-team expected-minutes reconciliation and the
-sha256 of the features file it scored), staged and published under the `latest` rule of
+sha256 of the features file it scored); the default artifact root is the scores root of the features run's
+dataset (its summary.json `dataset`; foundation.settings.scores_root). A live features run scored into its
+dataset's roots also gets the job's reports (scoring/reports.py) under the dataset's reports root. Staged and published under the `latest` rule of
 foundation/publication.py; the attempt is recorded in the registry (foundation/lifecycle.py).
 """
 
@@ -65,7 +67,7 @@ class ScoreRequest:
     mode: str = "historical"
     features_path: Path | None = None
     features_root: Path | None = None
-    artifact_root: Path = field(default_factory=settings.scores_root)
+    artifact_root: Path | None = None  # None: the scores root of the dataset the features run belongs to
     bundle_config: Path = field(default_factory=settings.bundle_config_path)
     run_as_of_ts: datetime | None = None  # None: the features run's instant (or the newest feature_as_of_ts)
     replace: bool = False
@@ -80,6 +82,7 @@ class ScoreSource:
     run_as_of_ts: datetime
     features_root: Path | None  # the features run's root, when the file belongs to a features run
     label: Path | None = None  # where the file is read from once published (the job scores its staged copy)
+    dataset: str = settings.LIVE_DATASET  # the features run's dataset (its summary.json), which names the roots
 
 
 @dataclass
@@ -161,7 +164,8 @@ def resolve_run(req: ScoreRequest, path: Path, slate: pd.DataFrame) -> ScoreSour
                 f"--run-as-of-ts {req.run_as_of_ts.isoformat()} differs from the run_as_of_ts {as_of.isoformat()} "
                 f"of the features run {run['run_id']} it scores; a score run takes the id of its features run "
                 "(leave --run-as-of-ts out)")
-        return ScoreSource(path, run["run_id"], as_of, path.parent.parent.parent)
+        return ScoreSource(path, run["run_id"], as_of, path.parent.parent.parent,
+                           dataset=run.get("dataset") or settings.LIVE_DATASET)
     if req.run_as_of_ts is not None:
         as_of = req.run_as_of_ts
     elif pd.notna(newest):
@@ -279,17 +283,28 @@ def score_slate(req: ScoreRequest, bundle: MinutesBundle | None = None, *, job: 
         path = resolve_features_source(req)
         slate = read_slate(path, req.day)
         source = resolve_run(req, path, slate)
-        if source.features_root is None and Path(req.artifact_root).resolve() != settings.scores_root().resolve():
-            roots = Roots(None, Path(req.artifact_root))  # a file of no features run, scored to a root of its own
+        default_scores = settings.scores_root(source.dataset)
+        artifact_root = Path(req.artifact_root) if req.artifact_root is not None else default_scores
+        if source.features_root is None and artifact_root.resolve() != default_scores.resolve():
+            roots = Roots(None, artifact_root)  # a file of no features run, scored to a root of its own
         else:
-            roots = Roots.default(features=source.features_root, scores=req.artifact_root)
-        pub = Publication(roots, req.day)
-        with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=("scores",), replace=req.replace,
-                         features_source=str(path)) as run:
+            roots = Roots.default(features=source.features_root, scores=artifact_root, dataset=source.dataset)
+        # a live features run scored into the dataset's own roots gets the job's reports too (team minutes,
+        # snapshot coverage, feature freshness): build + score leaves the same three directories as a job
+        coverage = path.parent / "coverage.csv"
+        kinds = ("scores", "reports") if (req.mode == "live" and source.features_root is not None
+                                          and req.artifact_root is None and coverage.exists()) else ("scores",)
+        pub = Publication(roots, req.day, settings.registry_root(source.dataset))
+        with run_attempt(pub, job=job, run_as_of_ts=source.run_as_of_ts, kinds=kinds, replace=req.replace,
+                         features_source=str(path), dataset=source.dataset) as run:
             bundle = bundle or loading.result()
             result = score_into(run.stage("scores"), req, source, slate, bundle)
+            if "reports" in kinds:
+                from scoring.reports import write_reports
+
+                write_reports(run.stage("reports"), result.scored, pd.read_csv(coverage), slate, source.run_as_of_ts)
             outcome = run.publish()
-            run.details.update(paths={"scores": str(pub.run_dir("scores", source.run_id))},
+            run.details.update(paths={k: str(pub.run_dir(k, source.run_id)) for k in kinds},
                                warnings=result.summary["warnings"])
     result.run_dir = pub.run_dir("scores", source.run_id)
     result.summary["publication"] = outcome.describe(req.day)

@@ -1,7 +1,7 @@
 """The ingest engine: persist each raw extract, parse it, and append its rows to the raw store.
 
 For every `Extract` (from replay, the synthetic league or a live fetcher), in its run folder
-`<data_root>/live/snapshots/<kind>/<date>/run=<run_id>/`:
+`<data_root>/<dataset>/snapshots/<kind>/<date>/run=<run_id>/` (live: data/live/snapshots):
 1. the payload is written to a hidden staging file *before* parsing (nothing received is ever lost);
 2. it is parsed and validated against the raw table contract (and, for sources that can tell, checked to
    cover the slate: an injury report for another date, or with a header and 0 rows);
@@ -26,6 +26,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from foundation import settings, store
-from foundation.guardrails import DatasetInputError, InvalidInput, RunExistsError
+from foundation.guardrails import DatasetInputError, InvalidInput, RunExistsError, SourceUnreachableError
 from foundation.logs import progress_enabled
 from foundation.run_directory import run_id_for
 from snapshots_ingest import raw_store
@@ -127,12 +128,13 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def extract_path(data_root: Path, run_id: str, extract: Extract) -> Path:
+def extract_path(data_root: Path, run_id: str, extract: Extract, dataset: str = settings.LIVE_DATASET) -> Path:
+    """`<data root>/<dataset>/snapshots/<kind>/<date>/run=<id>/<file>` (foundation.settings.snapshots_root)."""
     name = Path(extract.filename).name
     if not name or name != extract.filename or name.startswith("."):
         raise IngestError(f"{extract.kind}: invalid extract file name {extract.filename!r}")
     return (
-        Path(data_root) / "live" / "snapshots" / extract.kind / extract.slate_date.isoformat()
+        settings.snapshots_root(dataset, data_root) / extract.kind / extract.slate_date.isoformat()
         / f"run={run_id}" / name
     )
 
@@ -252,6 +254,7 @@ def ingest_extracts(
     echo: Callable[[str], None] | None = print,
     total: int | None = None,
     allow_missing: Collection[str] = (),
+    dataset: str = settings.LIVE_DATASET,
 ) -> IngestSummary:
     """Stage, parse, check and append every extract (module docstring); returns per-kind counts.
 
@@ -267,7 +270,7 @@ def ingest_extracts(
     t0 = time.perf_counter()
     for extract in bar:
         bar.set_postfix_str(extract.kind)
-        path = extract_path(data_root, run_id, extract)
+        path = extract_path(data_root, run_id, extract, dataset)
         where = f"{extract.kind} from {source} ({extract.filename})"
         stored = path.exists()
         if stored and path.read_bytes() != extract.payload:
@@ -441,6 +444,7 @@ def _run_extracts(
     echo: Callable[[str], None] | None,
     allow_missing: Collection[str] = (),
     dataset: store.StoreDataset | None = None,
+    dataset_name: str = settings.LIVE_DATASET,
 ) -> IngestSummary:
     """Open the store (default: the store of `dataset`, foundation.settings.duckdb_path) and ingest. The store
     must hold `dataset` or none yet (then it is recorded as the store's dataset): never two datasets."""
@@ -456,7 +460,7 @@ def _run_extracts(
                 con, extracts, run_id=run_id_for(run_as_of_ts), run_as_of_ts=run_as_of_ts, data_root=data_root,
                 source=source, namespace=namespace, slate_date=slate_date,
                 reject_future_snapshots=reject_future_snapshots, progress=progress, echo=echo, total=len(extracts),
-                allow_missing=allow_missing,
+                allow_missing=allow_missing, dataset=dataset.name if dataset is not None else dataset_name,
             )
     finally:
         con.close()
@@ -498,12 +502,14 @@ def ingest_file(
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
     allow_missing: Collection[str] = (),
+    dataset: str = settings.LIVE_DATASET,
 ) -> KindSummary:
     """Ingest one local file already in raw-store format (business columns + snapshot_ts [+ source]), or an
-    official injury-report PDF; `allow_missing` as in `ingest_extracts`."""
+    official injury-report PDF; `allow_missing` as in `ingest_extracts`. A file has no dataset of its own:
+    `dataset` (live unless the caller names one) picks the store and the raw extracts' folder."""
     path = Path(path)
-    if db_path is None:  # a file has no dataset of its own: the live store unless the caller names one
-        db_path = settings.duckdb_path(None, data_root)
+    if db_path is None:
+        db_path = settings.duckdb_path(dataset, data_root)
     if kind not in raw_store.KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(raw_store.KINDS)}")
     if path.is_symlink():
@@ -529,6 +535,7 @@ def ingest_file(
     summary = _run_extracts(
         [extract], date, run_as_of_ts.astimezone(UTC), source="file", namespace=namespace, db_path=db_path,
         data_root=data_root, reject_future_snapshots=True, progress=progress, echo=echo, allow_missing=allow_missing,
+        dataset_name=dataset,
     )
     return summary[kind]
 
@@ -552,6 +559,32 @@ def read_input_file(kind: str, path: Path, limits: InputLimits | None = None) ->
         raise IngestError(f"{kind}: input file {path} is {human_bytes(max(size, len(data)))}, over the "
                           f"{human_bytes(cap)} cap (${env}): not read")
     return data
+
+
+
+# what snapshots_ingest.live.http_client says when the host never answered usefully (after its retries)
+_UNREACHABLE = re.compile(r"\A(connection failed|timed out|gave up)\b|\AHTTP 5\d\d\b")
+_OS_REASON = re.compile(r"\[Errno -?\d+\] [^'\"()\]]+")
+
+
+def source_unreachable(kind: str, day: date, exc: Exception) -> SourceUnreachableError | None:
+    """A live fetch that failed because the host could not be reached (connection refused, DNS, timeout, 5xx
+    after the retries): one line with the kind, the host, what failed and what to do (exit 17), instead of the
+    HTTP library's internals. None for any other source failure (a malformed answer stays exit 13)."""
+    from urllib.parse import urlsplit
+
+    problem = str(getattr(exc, "problem", ""))
+    if not _UNREACHABLE.match(problem):
+        return None
+    url = str(getattr(exc, "url", ""))
+    host = urlsplit(url).netloc or url or "?"
+    what = problem.split(":", 1)[0].strip()
+    reason = _OS_REASON.search(problem)
+    detail = f" ({reason.group(0).strip()})" if reason else ""
+    return SourceUnreachableError(
+        f"live source unreachable: {kind} for {day} from {host}: {what}{detail}; nothing ingested. Check the network "
+        f"and the URL in the live source config ($MINUTES_LIVE_SOURCES_CONFIG or config/live_sources.json), then "
+        "rerun; --source replay or synthetic needs no network")
 
 
 class LiveSourcesMissing(InvalidInput, IngestError):
@@ -582,6 +615,9 @@ def fetch_live(date: date, run_as_of_ts: datetime, kinds: Iterable[str] | None =
         try:
             extracts.extend(sources.live_extracts(kind, date, run_as_of_ts, config))
         except sources.SourceError as exc:  # nothing is stored: every kind is fetched before ingesting
+            unreachable = source_unreachable(kind, date, exc)
+            if unreachable is not None:
+                raise unreachable from exc
             raise IngestError(f"{kind} for {date}: live source failed, nothing ingested: {exc}") from exc
     return extracts
 

@@ -126,6 +126,7 @@ def ingest(
     # one store per dataset: data/<dataset>/minutes_live.duckdb (foundation.settings.dataset_name)
     data_root, db_path = settings.data_root(), settings.store_path_for(source, dataset_dir)
     allow = ("injuries",) if allow_missing_injuries else ()
+    backfill_note = None
     # live: fetch and parse before the store lock (a slow or hostile upstream never holds the store)
     extracts = engine.fetch_live(day, as_of, kinds) if source == "live" else None
     with writer_session(db_path, data_root=data_root, dataset=StoreDataset.for_source(source, dataset_dir),
@@ -138,7 +139,15 @@ def ingest(
                 Path(dataset_dir), day, as_of, kinds, history_days, backfill,
                 db_path=db_path, data_root=data_root, progress=progress, echo=typer.echo, allow_missing=allow,
             )
-    typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows in {db_path}")
+            if backfill and set(kinds) == set(RAW_KINDS):
+                from minutes_live.pipeline.gold import record_cli_backfill
+
+                backfill_note = record_cli_backfill(Path(dataset_dir), source, db_path=db_path, run_as_of_ts=as_of,
+                                                    run_id=summary.run_id, rows_inserted=summary.rows_inserted)
+    typer.echo(f"run {summary.run_id} ({source}, {day}): {summary.rows_inserted:,} new rows in store {db_path} "
+               f"(dataset {settings.dataset_name(source, dataset_dir)})")
+    if backfill_note:
+        typer.echo(backfill_note)
 
 
 @app.command()

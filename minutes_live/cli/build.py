@@ -46,7 +46,7 @@ def command(
     allow_started_slate: Annotated[bool, typer.Option(
         "--allow-started-slate", help="Allow run_as_of_ts after every tip (not exit 8).")] = False,
     replace: REPLACE = False,
-    out_root: Annotated[Path | None, typer.Option(help="Features root (default: data/live/features_minutes_v1).")] = None,
+    out_root: Annotated[Path | None, typer.Option(help="Features root (default: the dataset's, data/<dataset>/features_minutes_v1; live: data/live/...).")] = None,
     data_root: Annotated[Path | None, typer.Option(help="Data root: stores, registry, raw extracts (default: data/ or $MINUTES_LIVE_DATA_ROOT).")] = None,
     schedule_path: Annotated[Path | None, typer.Option(help="Read the schedule from this extract instead of --source (default: none).")] = None,
     injuries_path: Annotated[Path | None, typer.Option(help="Read the injury report from this extract, e.g. the official PDF (default: none).")] = None,

@@ -17,7 +17,11 @@ def dashboard_command(
     port: Annotated[int, typer.Option(help="TCP port to serve on (1-65535).")] = 8765,
     host: Annotated[str, typer.Option(
         help="Address to bind; keep 127.0.0.1 (another address is served with a warning: reads are open to the network).")] = "127.0.0.1",
-    date: Annotated[str | None, typer.Option(help="Date to open, YYYY-MM-DD (default: the newest date with runs).")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="Date to open, YYYY-MM-DD (default: the dataset's newest date with a published run).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="Dataset to open: live, or a replay / synthetic dataset's name (nba, synthetic_league). Default: the only "
+             "one with runs (of --date), else the one with the most recent successful run.")] = None,
     static: Annotated[Path | None, typer.Option(
         "--static", help="Write the page as self-contained HTML files into this directory instead of serving (default: serve).")] = None,
     force: Annotated[bool, typer.Option(
@@ -25,26 +29,30 @@ def dashboard_command(
 ) -> None:
     """Operator dashboard of a date's runs: freshness, fallbacks, team minutes, projections, diff, pins, drift."""
     from minutes_live.dashboard.server import is_loopback, make_server, url_of, write_static, write_token_file
+    from minutes_live.runs import catalog as run_catalog
 
     day = cli_values.parse_date(date) if date is not None else None
+    chosen, _ = run_catalog.choose_dataset(dataset, day)  # an unknown dataset: exit 2 naming those with runs
+    run_catalog.select_dataset(chosen)
     if static is not None:
         out = cli_values.writable_dir(static, "--static")
         files = write_static(out, day, force=force)  # an existing file without --force, or a symlink: exit 2
         size = sum(f.stat().st_size for f in files)
-        typer.echo(f"dashboard: {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
+        typer.echo(f"dashboard: dataset {chosen}, {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
         return
     cli_values.int_in_bounds(port, "--port", (1, 65535))
     if not host or any(c.isspace() for c in host):
         raise InvalidInput(f"--host {host!r} is not an address")
     try:
-        server = make_server(host, port, day)
+        server = make_server(host, port, day, dataset=chosen)
     except OSError as exc:
         raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
     token_file = write_token_file(server.token)
     if not is_loopback(host):
         typer.echo(f"dashboard: warning: --host {host} is not a loopback address: the pages and /api/* reads are "
                    "open to the network (pin and unpin still need the token)", err=True)
-    typer.echo(f"dashboard: serving {url_of(server, token=True)} (token also in {token_file}; Ctrl-C to stop)")
+    typer.echo(f"dashboard: serving {url_of(server, token=True)} (dataset {chosen}; token also in {token_file}; "
+               "Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -113,27 +113,43 @@ def overnight(
         typer.echo("next-day validation: no published live projections for that date")
 
 
+_PIN_DATASET = Annotated[str | None, typer.Option(
+    help="Dataset of the run: live, or a replay / synthetic dataset's name (nba, synthetic_league). Default: the "
+         "only one with runs of --date, else the one with the most recent successful run of it.",
+    show_default=False)]
+
+
+def _publication(day, dataset: str | None):
+    """The date's publication in the chosen dataset (minutes_live.runs.catalog.choose_dataset); exit 2 when the
+    named dataset has no runs of the date."""
+    from minutes_live.runs import catalog
+
+    chosen, _ = catalog.choose_dataset(dataset, day)  # CatalogError is InvalidInput: exit 2
+    catalog.select_dataset(chosen)
+    return chosen, catalog.publication(day)
+
+
 def pin_command(
     date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
     run_id: Annotated[str, typer.Option(help="Run id YYYYMMDDTHHMMSSZ to pin.")],
     reason: Annotated[str, typer.Option(help="Why, recorded with the pin (default: empty).", show_default=False)] = "",
+    dataset: _PIN_DATASET = None,
 ) -> None:
     """Pin a run: every `latest` of the date (features, scores, reports) names it until unpinned."""
-    from foundation.publication import Publication, Roots
-
     day = parse_date(date)
     cli_values.parse_run_id(run_id)
-    served = Publication(Roots.default(), day).pin(run_id, reason)
-    typer.echo(f"pinned {run_id} for {day}; latest: {_describe(served)}")
+    chosen, pub = _publication(day, dataset)
+    served = pub.pin(run_id, reason)
+    typer.echo(f"pinned {run_id} for {day} (dataset {chosen}); latest: {_describe(served)}")
 
 
-def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")]) -> None:
+def unpin_command(date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD.")],
+                  dataset: _PIN_DATASET = None) -> None:
     """Remove the pin; every `latest` of the date moves to the complete run with the newest run_as_of_ts."""
-    from foundation.publication import Publication, Roots
-
     day = parse_date(date)
-    served = Publication(Roots.default(), day).unpin()
-    typer.echo(f"unpinned {day}; latest: {_describe(served)}")
+    chosen, pub = _publication(day, dataset)
+    served = pub.unpin()
+    typer.echo(f"unpinned {day} (dataset {chosen}); latest: {_describe(served)}")
 
 
 def _describe(served: dict[str, str | None]) -> str:

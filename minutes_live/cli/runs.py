@@ -1,9 +1,12 @@
 """`minutes-live runs`: the runs of a date as an operator sees them (registered in minutes_live.cli.app).
 
-    minutes-live runs list   [--date D] [--json]
-    minutes-live runs show   RUN|latest [--date D] [--json]
-    minutes-live runs diff   A B [--date D] [--min-delta 3] [--json]
-    minutes-live runs export RUN|latest [--date D] --format csv|json|jsonl [--out P] [--force]
+    minutes-live runs list   [--dataset N] [--date D] [--json]
+    minutes-live runs show   RUN|latest [--dataset N] [--date D] [--json]
+    minutes-live runs diff   A B [--dataset N] [--date D] [--min-delta 3] [--json]
+    minutes-live runs export RUN|latest [--dataset N] [--date D] --format csv|json|jsonl [--out P] [--force]
+
+Every run belongs to a dataset (live, or a replay / synthetic dataset such as nba, synthetic_league: its own
+roots and registry, foundation.settings); `--dataset` picks one, else minutes_live.runs.catalog.choose_dataset.
 
 Read-only (minutes_live.runs.catalog, minutes_live.runs.diff): nothing here opens the store, takes a lock or
 moves a pointer, so it can run while a job writes. Every value is checked first (foundation/cli_values.py);
@@ -23,7 +26,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from foundation import atomic, cli_values
+from foundation import atomic, cli_values, settings
 from foundation.guardrails import InvalidInput
 from minutes_live.cli.spine import App
 from minutes_live.runs import catalog as catalog
@@ -36,7 +39,9 @@ runs_app = App(
 )
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
-DATE_HELP = "Slate date YYYY-MM-DD. Default: the newest date with runs."
+DATE_HELP = "Slate date YYYY-MM-DD. Default: the newest date with a published run (else with runs) of the dataset."
+DATASET_HELP = ("Dataset whose runs to read: live, or a replay / synthetic dataset's name (nba, synthetic_league). "
+                "Default: the only one with runs (of --date), else the one with the most recent successful run.")
 LIST_HELP = (
     "List the runs of a date (newest first) with status, latest/pin, rows, games, freshness, warnings.\n\n"
     "Freshness is the oldest selected snapshot per kind over the slate's games, at run_as_of_ts; `!` marks an age "
@@ -63,15 +68,23 @@ class RunsError(InvalidInput):
 
 # ------------------------------------------------------------------------------------------- values
 
-def _day(value: str | None) -> date:
-    """--date, or the newest date with runs; a date without runs lists the dates that have some."""
+def _day(value: str | None, dataset: str | None = None) -> date:
+    """Picks the dataset (--dataset, or catalog.choose_dataset) for the rest of the command, then returns --date,
+    or the dataset's newest date with a published run (else with runs); a date without runs lists the dates
+    that have some."""
+    asked = cli_values.parse_date(value, "--date") if value is not None else None
+    try:
+        chosen, _ = catalog.choose_dataset(dataset, asked)
+    except catalog.CatalogError as exc:
+        raise RunsError(str(exc)) from None
+    catalog.select_dataset(chosen)
     known = catalog.dates()
     if value is None:
         if not known:
             raise RunsError(f"no runs yet (nothing under {catalog.publication(date.min).roots.features} "
                             "nor in the registry); run a job first")
-        return known[-1]
-    day = cli_values.parse_date(value, "--date")
+        return catalog.default_day() or known[-1]
+    day = asked
     if day not in known:
         raise RunsError(f"--date {day}: no runs for that date (dates with runs: {_listing([d.isoformat() for d in known])})")
     return day
@@ -164,17 +177,22 @@ def _jsonable(value):
 @runs_app.command("list", help=LIST_HELP)
 def list_command(
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of the table.")] = False,
 ) -> None:
     """List the runs of a date (newest first) with status, latest/pin, rows, games, freshness, warnings."""
-    day = _day(date)
+    day = _day(date, dataset)
     infos = catalog.list_runs(day)
     if as_json:
-        typer.echo(json.dumps({"date": day.isoformat(), "runs": [_jsonable(i.as_dict()) for i in infos]}, indent=2))
+        typer.echo(json.dumps({"dataset": catalog.current_dataset(), "date": day.isoformat(),
+                               "runs": [_jsonable(i.as_dict()) for i in infos]}, indent=2))
         return
     served = next((i.run_id for i in infos if "scores" in i.latest), None)
     pin = next((i.run_id for i in infos if i.pinned), None)
-    typer.echo(f"runs of {day}: {len(infos)} (latest {served or 'none'}{', pinned' if pin else ''})")
+    others = [d for d in settings.known_datasets() if d != catalog.current_dataset()]
+    also = f"; other datasets: {', '.join(others)} (--dataset NAME)" if others else ""
+    typer.echo(f"runs of {day} in dataset {catalog.current_dataset()}: {len(infos)} "
+               f"(latest {served or 'none'}{', pinned' if pin else ''}){also}")
     rows = []
     for i in infos:
         note = ""
@@ -203,6 +221,7 @@ def _short(text: str, limit: int) -> str:
 def show_command(
     run: Annotated[str, typer.Argument(metavar="RUN", help=RUN_HELP)] = "latest",
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     gtd: Annotated[int | None, typer.Option("--gtd", metavar="PLAYER_ID", min=1,
                                             help="Show this game-time decision's two worlds: his teammates' "
@@ -212,7 +231,7 @@ def show_command(
     """Show one run: summary, per-game coverage and freshness, team minutes, game-time decisions, warnings,
     files."""
     ref = _ref(run, "RUN")
-    day = _day(date)
+    day = _day(date, dataset)
     run_id = _run(day, ref, "RUN")
     view = catalog.load_run(day, run_id)
     worlds = scenarios_of(view)
@@ -264,7 +283,7 @@ def _show_payload(view: catalog.RunView) -> dict:
     def records(frame: pd.DataFrame | None) -> list[dict] | None:
         return None if frame is None else frame.astype(object).where(frame.notna(), None).to_dict("records")
 
-    return {"run": view.info.as_dict(), "paths": {k: str(v) for k, v in view.paths.items()},
+    return {"dataset": catalog.current_dataset(), "run": view.info.as_dict(), "paths": {k: str(v) for k, v in view.paths.items()},
             "features_summary": view.features_summary, "scores_summary": view.scores_summary,
             "coverage": records(view.coverage), "team_minutes": records(view.team_minutes)}
 
@@ -272,7 +291,7 @@ def _show_payload(view: catalog.RunView) -> dict:
 def show_lines(view: catalog.RunView) -> list[str]:
     """The terminal rendering of one run (also used by the tests)."""
     i, fs, ss = view.info, view.features_summary or {}, view.scores_summary or {}
-    out = [f"run {i.run_id} of {i.day}: {i.status}" + (f" ({i.job})" if i.job else "")
+    out = [f"run {i.run_id} of {i.day} in dataset {catalog.current_dataset()}: {i.status}" + (f" ({i.job})" if i.job else "")
            + (f", {i.attempts} attempts" if i.attempts > 1 else "")]
     kv = [("run_as_of_ts", i.run_as_of_ts)]
     pub = catalog.publication(i.day).pinned() if i.pinned else None
@@ -361,6 +380,7 @@ def diff_command(
     a: Annotated[str, typer.Argument(metavar="A", help="The earlier run: " + RUN_HELP)],
     b: Annotated[str, typer.Argument(metavar="B", help="The later run: " + RUN_HELP)] = "latest",
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
     min_delta: Annotated[float, typer.Option(help="Show players whose p50 moved by more than this many minutes "
                                                   "(and every status change); (0..48).")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
@@ -370,7 +390,7 @@ def diff_command(
 
     ref_a, ref_b = _ref(a, "A"), _ref(b, "B")
     cli_values.number_in_bounds(min_delta, "--min-delta")
-    day = _day(date)
+    day = _day(date, dataset)
     infos = catalog.list_runs(day)
     run_a, run_b = _run(day, ref_a, "A", infos), _run(day, ref_b, "B", infos)
     by_id = {i.run_id: i for i in infos}
@@ -425,6 +445,7 @@ def _num(x) -> str:
 def export_command(
     run: Annotated[str, typer.Argument(metavar="RUN", help=RUN_HELP)] = "latest",
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
     format: Annotated[str, typer.Option("--format", help="csv | json (one document) | jsonl (one object per "
                                                          "player, metadata on each line)")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write here (atomically; default: stdout).",
@@ -440,7 +461,7 @@ def export_command(
     if format not in EXPORT_FORMATS:
         raise InvalidInput(f"--format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
     target = _out_path(out, force)
-    day = _day(date)
+    day = _day(date, dataset)
     run_id = _run(day, ref, "RUN")
     text = export_text(day, run_id, format, scenarios)
     if target is None:

@@ -27,7 +27,8 @@ def command(
         help="One features parquet (required in live mode; default: none).")] = None,
     features_root: Annotated[Path | None, typer.Option(
         help="Historical: <root>/season=<YYYY-YY>/features.parquet or one parquet file (default: none).")] = None,
-    artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default artifacts/minutes_v1/daily).")] = None,
+    artifact_root: Annotated[Path | None, typer.Option(help="Where run directories go (default: the scores root of the features run's dataset, "
+                                       "artifacts/minutes_v1/daily for live, artifacts/<dataset>/minutes_v1/daily otherwise).")] = None,
     bundle_config: Annotated[Path | None, typer.Option(help="JSON naming the active bundle (default artifacts/minutes_v1/current_run.json).")] = None,
     run_as_of_ts: Annotated[str | None, typer.Option(help="ISO-8601 with offset. Default: the features run's instant (a score run takes the id of the features run it scores); for other files the newest feature_as_of_ts.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing run id deliberately.")] = False,

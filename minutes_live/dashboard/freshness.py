@@ -67,3 +67,15 @@ def freshness(coverage: pd.DataFrame | None, run_vars: dict | None = None) -> di
             "games_over_warn": [g["game_id"] for g in games if g["kinds"][kind]["colour"] == "amber"],
         }
     return {"badges": badges, "games": games}
+
+
+def badge_text(badge: dict, games: int) -> str:
+    """What a badge says. Its colour is its worst game's; when that is a game without a qualifying snapshot (red),
+    the text says so ("none for 4 of 10 games; others <= 2.5 h") instead of the oldest age of the other games."""
+    missing = len(badge.get("games_missing") or [])
+    if missing:
+        worst_age = badge.get("worst_age_minutes")
+        others = f"; others \u2264 {format_age(worst_age)}" if worst_age is not None and missing < games else ""
+        return f"none for {missing} of {games} game{'s' if games != 1 else ''}{others}"
+    return format_age(badge.get("worst_age_minutes"))
+

@@ -92,12 +92,18 @@ def _previous(runs: list[run_catalog.RunInfo], run_id: str) -> str | None:
 
 def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool = False,
                roots: Roots | None = None, data_root: Path | None = None) -> dict:
-    roots = roots or Roots.default()
-    data_root = Path(data_root or settings.data_root())
-    all_dates = run_catalog.dates(roots)
+    roots = roots or run_catalog.default_roots()
+    data_root = run_catalog.registry_root(data_root)
+    all_dates = run_catalog.dates(roots, data_root)
+    datasets = {}
+    for name in settings.known_datasets():
+        with run_catalog.dataset_scope(name):
+            datasets[name] = [d.isoformat() for d in run_catalog.dates()]
     page: dict = {
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "static": static,
+        "dataset": run_catalog.current_dataset(),
+        "datasets": datasets,  # every dataset with runs -> its dates (the date picker groups them)
         "dates": [d.isoformat() for d in all_dates],
         "day": None, "runs": [], "served": None, "run": None, "error": None,
         "drift": drift.summary(data_root),
@@ -107,7 +113,7 @@ def build_page(day: date | None = None, run_ref: str = "latest", *, static: bool
         if not all_dates:
             page["error"] = "no runs yet: run `./dev demo` (or a job) first"
             return page
-        day = all_dates[-1]
+        day = run_catalog.default_day(roots, data_root) or all_dates[-1]
     page["day"] = day.isoformat()
     runs = run_catalog.list_runs(day, roots, data_root)
     pub = Publication(roots, day, data_root)
@@ -167,7 +173,12 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         proj_rows = _records(table, PROJECTION_COLUMNS)
         for r in proj_rows:
             r["key"] = player_key(r["game_id"], r["player_id"])
-    team_rows = _records(view.team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
+    team_minutes = view.team_minutes
+    if team_minutes is None and projections is not None:  # a run without reports (older two-step runs): from its scores
+        from scoring.reports import team_minutes_frame
+
+        team_minutes = team_minutes_frame(projections)
+    team_rows = _records(team_minutes, ("game_id", "team_id", "team_tricode", "players", "mean_sum",
                                              "raw_mean_sum", "adjustment", "p10_sum", "p50_sum", "p90_sum",
                                              "outside_230_260"))
     team_rows.sort(key=lambda r: tip_rank.get(r["game_id"], len(tip_rank)))

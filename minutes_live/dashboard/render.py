@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from minutes_live.dashboard import drift as drift_mod
-from minutes_live.dashboard.freshness import KINDS, format_age
+from minutes_live.dashboard.freshness import KINDS, badge_text, format_age
 
 ASSETS = Path(__file__).with_name("assets")
 MAX_MINUTES = 48.0
@@ -26,10 +26,13 @@ def _num(value, fmt: str = "{:.1f}") -> str:
     return "" if value is None else fmt.format(value)
 
 
-def server_link(day: str | None, run_id: str | None) -> str:
+def server_link(day: str | None, run_id: str | None, dataset: str | None = None) -> str:
+    """A page of the served dashboard: the dataset (default: the one this request reads), date and run."""
+    from minutes_live.runs.catalog import current_dataset
+
     if day is None:
         return "/"
-    return f"/?date={day}" + (f"&run={run_id}" if run_id else "")
+    return f"/?dataset={dataset or current_dataset()}&date={day}" + (f"&run={run_id}" if run_id else "")
 
 
 def _script_json(payload: dict) -> str:
@@ -44,7 +47,7 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
     js = (ASSETS / "dashboard.js").read_text()
     run = page.get("run")
     config = {
-        "static": page["static"], "day": page.get("day"), "run_id": run and run["run_id"],
+        "static": page["static"], "dataset": page.get("dataset"), "day": page.get("day"), "run_id": run and run["run_id"],
         "served_run_id": (page.get("served") or {}).get("run_id"),
         "explain_url": None if page["static"] else "/api/explain",
         "explanations": explanations,
@@ -75,17 +78,28 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
 
 
 def _header(page: dict, link: Link, date_links: dict[str, str] | None) -> str:
+    dataset = page.get("dataset") or "live"
+    # every dataset's dates, grouped and labelled (a static copy links the dates it holds: its own dataset's)
+    groups = page.get("datasets") or {dataset: page["dates"]}
     options = []
-    for d in reversed(page["dates"]):
-        href = (date_links or {}).get(d) if date_links is not None else link(d, None)
-        if href is None:
-            continue
-        sel = " selected" if d == page.get("day") else ""
-        options.append(f'<option value="{e(href)}"{sel}>{e(d)}</option>')
+    for name, days in groups.items():
+        opts = []
+        for d in reversed(days):
+            if date_links is not None:
+                href = date_links.get(d) if name == dataset else None
+            else:
+                href = server_link(d, None, name) if link is server_link else link(d, None)
+            if href is None:
+                continue
+            sel = " selected" if name == dataset and d == page.get("day") else ""
+            opts.append(f'<option value="{e(href)}"{sel}>{e(d)}</option>')  # the optgroup names the dataset
+        if opts:
+            options.append(f'<optgroup label="dataset {e(name)}">{"".join(opts)}</optgroup>')
     mode = ('<span class="mode static" title="a static copy: pin and unpin need the live dashboard">static copy</span>'
             if page["static"] else '<span class="mode live">live</span>')
     return (
         '<header><h1>Minutes Live</h1>'
+        f'<span class="dataset" id="dataset">dataset <b>{e(dataset)}</b></span>'
         f'<label>date <select id="date-picker">{"".join(options)}</select></label>'
         f'{mode}<span class="generated">page generated {e(page["generated_at"])}</span></header>'
     )
@@ -150,11 +164,11 @@ def _freshness(run: dict) -> str:
         b = fresh["badges"][kind]
         per_game = "; ".join(f"{g['matchup']}: {format_age(g['kinds'][kind]['age_minutes'])} ({g['kinds'][kind]['colour']})"
                              for g in fresh["games"])
-        tip = (f"{kind}: worst age {format_age(b['worst_age_minutes'])}; warn > {format_age(b['warn_minutes'])}, "
+        tip = (f"{kind}: {badge_text(b, len(fresh['games']))}; warn > {format_age(b['warn_minutes'])}, "
                f"fail > {format_age(b['fail_minutes'])} (no qualifying snapshot). Per game: {per_game}")
         badges.append(
             f'<span class="badge c-{e(b["colour"])}" data-kind="{kind}" data-colour="{e(b["colour"])}" '
-            f'title="{e(tip)}"><b>{kind}</b> {e(format_age(b["worst_age_minutes"]))}'
+            f'title="{e(tip)}"><b>{kind}</b> {e(badge_text(b, len(fresh["games"])))}'
             f'<small>warn {e(format_age(b["warn_minutes"]))} · fail {e(format_age(b["fail_minutes"]))}</small></span>')
     rows = []
     for g in fresh["games"]:

@@ -135,12 +135,12 @@ class Explanations:
     """explain_run per (date, run), computed on first use; a few runs kept (runs are immutable)."""
 
     def __init__(self, keep: int = 4):
-        self._cache: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], dict] = OrderedDict()
         self._lock = threading.Lock()
         self.keep = keep
 
     def run(self, day: date, run_id: str) -> dict:
-        key = (day.isoformat(), run_id)
+        key = (run_catalog.current_dataset(), day.isoformat(), run_id)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -157,6 +157,7 @@ class Explanations:
 class Handler(BaseHTTPRequestHandler):
     server_version = "minutes-live-dashboard"
     default_day: date | None = None
+    default_dataset: str | None = None
     explanations: Explanations
     pages: PageCache
     timeout = CONNECTION_TIMEOUT_S  # StreamRequestHandler sets it on the connection's socket
@@ -211,6 +212,17 @@ class Handler(BaseHTTPRequestHandler):
     def _token_ok(self, presented: str | None) -> bool:
         return bool(presented) and hmac.compare_digest(presented.encode(), self.server.token.encode())
 
+    def _dataset(self, value: str | None, day: str | None = None) -> str:
+        """Read this request's dataset (`dataset=`, else the one the server was started on, else the catalog's
+        choice) in this request's thread."""
+        name = value or self.default_dataset
+        if name is None:
+            name, _ = run_catalog.choose_dataset(None, cli_values.parse_date(day, "date") if day else None)
+        try:
+            return run_catalog.select_dataset(name)
+        except ValueError as exc:
+            raise InvalidInput(f"dataset: {exc}") from None
+
     # ------------------------------------------------------------------------------------- GET
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         route = urlsplit(self.path).path
@@ -218,6 +230,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.FORBIDDEN, f"Host {self.headers.get('Host', '')!r} is not this server")
         q = self._query()
         try:
+            self._dataset(q.get("dataset"), q.get("date"))
             if route in ("/", "/index.html"):
                 day = self._day(q.get("date"))
                 run_ref = q.get("run") or "latest"
@@ -286,7 +299,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict):
                 raise InvalidInput("body: expected a JSON object")
             day = cli_values.parse_date(str(body.get("date", "")), "date")
-            pub = Publication(Roots.default(), day)
+            self._dataset(body.get("dataset") and str(body["dataset"]), day.isoformat())
+            pub = Publication(run_catalog.default_roots(), day, run_catalog.registry_root())
             if route == "/api/pin":
                 run_id = cli_values.parse_run_id(str(body.get("run_id", "")), "run_id")
                 reason = str(body.get("reason") or "dashboard")[:200]
@@ -337,10 +351,11 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
 
 
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, day: date | None = None,
-                quiet: bool = False, *, token: str | None = None,
+                quiet: bool = False, dataset: str | None = None, *, token: str | None = None,
                 timeout: float = CONNECTION_TIMEOUT_S) -> DashboardServer:
-    handler = type("DashboardHandler", (Handler,), {"default_day": day, "explanations": Explanations(),
-                                                    "pages": PageCache(), "timeout": timeout})
+    handler = type("DashboardHandler", (Handler,), {"default_day": day, "default_dataset": dataset,
+                                                    "explanations": Explanations(), "pages": PageCache(),
+                                                    "timeout": timeout})
     server = DashboardServer((host, port), handler)
     server.quiet = quiet
     server.token = token or secrets.token_urlsafe(32)
@@ -369,7 +384,7 @@ def write_static(out_dir: Path, day: date | None = None, *, roots: Roots | None 
     file is refused unless `force`; both are checked for every target before anything is written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_root = Path(data_root or settings.data_root())
+    data_root = run_catalog.registry_root(data_root)
     first = build_page(day, "latest", static=True, roots=roots, data_root=data_root)
     day_s = first.get("day")
 

@@ -55,6 +55,26 @@ def ingest_backfill(dataset_dir: Path, *, db_path: Path, data_root: Path, run_as
     )
 
 
+def record_cli_backfill(dataset_dir: Path, source: str, *, db_path: Path, run_as_of_ts: datetime, run_id: str,
+                        rows_inserted: int) -> str:
+    """After `minutes-live ingest --backfill` of every kind: record the dataset's fingerprint (as
+    `backfill_unless_current` does) when the backfill's instant is at or after the dataset's end, so it holds
+    every snapshot and `train` / `backtest` reuse it instead of backfilling again. Returns a one-line note."""
+    from snapshots_ingest import backfill_state
+
+    dataset = StoreDataset.for_source(source, dataset_dir).name
+    end = dataset_end(Path(dataset_dir))
+    if run_as_of_ts < end:
+        return (f"backfill as of {run_as_of_ts.isoformat()} stops before the end of dataset '{dataset}' "
+                f"({end.isoformat()}): not recorded as complete, so train / backtest will backfill it again; backfill "
+                f"as of {end.isoformat()} or later to have it reused")
+    fp = backfill_state.fingerprint(Path(dataset_dir))
+    with connected(db_path) as con:
+        backfill_state.record(con, dataset, fp, run_id=run_id, run_as_of_ts=run_as_of_ts, rows_inserted=rows_inserted)
+    return (f"backfill of dataset '{dataset}' recorded ({len(fp.files)} files, fingerprint {fp.digest[:12]}): "
+            "train / backtest reuse it")
+
+
 def backfill_unless_current(dataset_dir: Path, *, db_path: Path, data_root: Path, force: bool = False) -> dict:
     """`ingest_backfill` unless the store already holds this dataset directory's backfill (module docstring);
     records the fingerprint after a successful backfill. Returns {action: ingested | skipped, reason}."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from foundation.lifecycle import run_attempt
 from foundation.publication import KINDS, Publication, Roots
 from foundation.store import connected, latest_row
 from minutes_live.pipeline.live_build import LiveBuildConfig, build_features, store_session
-from scoring.metrics import TEAM_BAND
+from scoring.reports import write_reports
 
 log = logging.getLogger(__name__)
 
@@ -38,39 +38,6 @@ class JobResult:
     minutes: pd.DataFrame
 
 
-def write_reports(directory: Path, minutes: pd.DataFrame, coverage: pd.DataFrame, features: pd.DataFrame,
-                  run_as_of_ts: datetime) -> dict:
-    lo, hi = TEAM_BAND
-    # expected minutes are reconciled to the bundle's target (240 + expected overtime): the raw sum and the
-    # adjustment say how far the model was from it; p50 sums stay a sanity measure, flagged outside [230, 260]
-    team = (
-        minutes.groupby(["game_id", "team_id", "team_tricode"], as_index=False)
-        .agg(players=("player_id", "size"), mean_sum=("minutes_mean", "sum"), raw_mean_sum=("minutes_mean_raw", "sum"),
-             p50_sum=("minutes_p50", "sum"), p10_sum=("minutes_p10", "sum"), p90_sum=("minutes_p90", "sum"))
-    )
-    team.insert(team.columns.get_loc("raw_mean_sum") + 1, "adjustment", team["mean_sum"] - team["raw_mean_sum"])
-    team = team.round(2)
-    team["outside_230_260"] = ~team["p50_sum"].between(lo, hi)
-    as_of = pd.Timestamp(run_as_of_ts)
-    fmax = features.groupby("game_id", as_index=False).agg(feature_as_of_ts_max=("feature_as_of_ts", "max"),
-                                                            tip_ts=("tip_ts", "first"))
-    fmax["feature_lag_minutes"] = ((as_of - fmax["feature_as_of_ts_max"]).dt.total_seconds() / 60).round(2)
-    team.to_csv(directory / "team_minutes.csv", index=False)
-    coverage.to_csv(directory / "snapshot_coverage.csv", index=False)
-    fmax.to_csv(directory / "feature_freshness.csv", index=False)
-    return {
-        "team_games": int(len(team)),
-        "team_games_outside_band": int(team["outside_230_260"].sum()),
-        "mean_sum_min": float(team["mean_sum"].min()) if len(team) else None,
-        "mean_sum_max": float(team["mean_sum"].max()) if len(team) else None,
-        "median_abs_adjustment": float(team["adjustment"].abs().median()) if len(team) else None,
-        "max_abs_adjustment": float(team["adjustment"].abs().max()) if len(team) else None,
-        "p50_sum_min": float(team["p50_sum"].min()) if len(team) else None,
-        "p50_sum_max": float(team["p50_sum"].max()) if len(team) else None,
-        "feature_lag_minutes_max": float(fmax["feature_lag_minutes"].max()) if len(fmax) else None,
-    }
-
-
 def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | None = None,
             lock_timeout: float = 600.0) -> JobResult:
     import time
@@ -78,12 +45,12 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
     from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
 
     data_root = Path(cfg.data_root or settings.data_root())
-    roots = Roots.default(features=cfg.out_root)
-    pub = Publication(roots, cfg.day, data_root)
+    roots = Roots.default(features=cfg.out_root, dataset=cfg.dataset)
+    pub = Publication(roots, cfg.day, settings.registry_root(cfg.dataset, data_root))
     durations: dict[str, float] = {}
     t_start = time.perf_counter()
     with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=KINDS, replace=cfg.replace,
-                     source=cfg.source) as run:
+                     source=cfg.source, dataset=cfg.dataset) as run:
         req = ScoreRequest(day=cfg.day, mode="live", artifact_root=roots.scores,
                            **({"bundle_config": bundle_config} if bundle_config is not None else {}))
         with store_session(cfg, lock_timeout=lock_timeout, what=f"{job} {cfg.day} {run.run_id}") as session:
@@ -129,9 +96,10 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
     return JobResult(Path(paths["features"]), Path(paths["scores"]), Path(paths["reports"]), summary, scored.scored)
 
 
-def next_day_validation(day: date, *, db_path: Path, data_root: Path) -> dict | None:
-    """Join the published live projections of `day` to its box scores; append MAE/coverage to the drift log."""
-    run_dir = rd.resolve_latest(settings.scores_root(), day)
+def next_day_validation(day: date, *, db_path: Path, data_root: Path, dataset: str = settings.LIVE_DATASET) -> dict | None:
+    """Join the published live projections of `day` (in `dataset`'s scores root) to its box scores; append
+    MAE/coverage to the drift log `<data_root>/registry/drift.jsonl` (data_root: the dataset's registry root)."""
+    run_dir = rd.resolve_latest(settings.scores_root(dataset), day)
     if run_dir is None:
         return None
     proj = pd.read_parquet(run_dir / "minutes.parquet")

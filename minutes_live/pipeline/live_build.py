@@ -84,6 +84,12 @@ class LiveBuildConfig:
     def run_id(self) -> str:
         return rd.run_id_for(self.run_as_of_ts)
 
+    @property
+    def dataset(self) -> str:
+        """The dataset the run reads (foundation.settings.dataset_name): it names the store and every output
+        root of the run (raw extracts, features, scores, reports, registry)."""
+        return settings.dataset_name(self.source, self.dataset_dir)
+
     def dbt_vars(self) -> dict:
         # build_gold false: a live run computes only the target date's rows (the gold mart stays as built)
         out: dict = {"target_date": self.day.isoformat(), "run_as_of_ts": self.run_as_of_ts.isoformat(),
@@ -327,6 +333,7 @@ def summarize(cfg: LiveBuildConfig, features: pd.DataFrame, coverage: pd.DataFra
         "run_id": cfg.run_id,
         "mode": mode,
         "source": cfg.source,
+        "dataset": cfg.dataset,
         "dbt_target": spark_engine.dbt_target(),  # embedded (DuckDB) | spark | spark_cluster
         "rows": int(len(features)),
         "games": sorted(int(g) for g in features["game_id"].unique()) if len(features) else [],
@@ -398,7 +405,7 @@ def _ingest_kinds(cfg: LiveBuildConfig, db_path: Path, data_root: Path, ingest_m
     allow = tuple(k for k, ok in (("injuries", cfg.allow_missing_injuries), ("odds", cfg.allow_missing_odds)) if ok)
     for kind, path in cfg.path_overrides.items():
         results[kind] = ingest_mod.ingest_file(kind, Path(path), cfg.day, cfg.run_as_of_ts, db_path=db_path,
-                                               data_root=data_root, allow_missing=allow)
+                                               data_root=data_root, allow_missing=allow, dataset=cfg.dataset)
     kinds = live_kinds(cfg)
     if cfg.source == "none" or not kinds:
         return results
@@ -562,9 +569,10 @@ def build_live(cfg: LiveBuildConfig, *, job: str = "build", lock_timeout: float 
     """build_minutes_live: compute the features of (date, run_as_of_ts), write the run and publish it
     under the `latest` rule (foundation.publication). One registry attempt (foundation.lifecycle)."""
     data_root = Path(cfg.data_root or settings.data_root())
-    pub = Publication(Roots.default(features=cfg.out_root), cfg.day, data_root)
+    pub = Publication(Roots.default(features=cfg.out_root, dataset=cfg.dataset), cfg.day,
+                      settings.registry_root(cfg.dataset, data_root))
     with run_attempt(pub, job=job, run_as_of_ts=cfg.run_as_of_ts, kinds=("features",), replace=cfg.replace,
-                     source=cfg.source) as run:
+                     source=cfg.source, dataset=cfg.dataset) as run:
         with store_session(cfg, lock_timeout=lock_timeout, what=f"{job} {cfg.day}") as session:
             result, _ = build_features(run, cfg, session)
             outcome = run.publish()

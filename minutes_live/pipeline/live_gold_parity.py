@@ -139,4 +139,4 @@ def parity_check(cfg, day: date, run_as_of_ts: datetime, *, lock_timeout: float)
     with store_session(cfg, lock_timeout=lock_timeout, what=f"parity {day}") as session:
         ingest_snapshots(cfg, session.db_path, session.data_root)
         return run_parity(day, run_as_of_ts, db_path=session.db_path,
-                          out_root=Path(cfg.out_root or settings.features_root()))
+                          out_root=Path(cfg.out_root or settings.features_root(cfg.dataset)))

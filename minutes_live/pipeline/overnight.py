@@ -32,8 +32,9 @@ def run_overnight(day: date, as_of: datetime, *, source: str = "live", dataset_d
                   lock_timeout: float = 600.0) -> OvernightResult:
     cfg = live_config(date=day, run_as_of_ts=as_of, source=source, dataset_dir=dataset_dir,
                       allow_missing_injuries=True, allow_missing_odds=True, allow_started_slate=True)
-    data_root = settings.data_root()
-    attempt = registry.Attempt(data_root, "overnight", day.isoformat(), rd.run_id_for(as_of), as_of.isoformat()).start()
+    registry_root = settings.registry_root(cfg.dataset, settings.data_root())  # the dataset's registry and drift log
+    attempt = registry.Attempt(registry_root, "overnight", day.isoformat(), rd.run_id_for(as_of),
+                               as_of.isoformat()).start(dataset=cfg.dataset)
     try:
         with store_session(cfg, lock_timeout=lock_timeout, what=f"overnight {day}") as session:
             ingest_snapshots(cfg, session.db_path, session.data_root)
@@ -41,8 +42,8 @@ def run_overnight(day: date, as_of: datetime, *, source: str = "live", dataset_d
                 history.build("overnight", {}, db_path=session.db_path)
             except DbtError as exc:
                 raise dbt_failure_to_guardrail(exc, cfg) from None
-            parity = run_parity(day, as_of, db_path=session.db_path, out_root=settings.features_root())
-            drift = next_day_validation(day, db_path=session.db_path, data_root=session.data_root)
+            parity = run_parity(day, as_of, db_path=session.db_path, out_root=settings.features_root(cfg.dataset))
+            drift = next_day_validation(day, db_path=session.db_path, data_root=registry_root, dataset=cfg.dataset)
     except BaseException as exc:
         code, line = describe(exc)
         attempt.finish("failed", exit_code=code, error=line)

@@ -8,6 +8,10 @@ dashboard and `minutes-live runs` can read while a job runs.
     dates()                   the dates that have runs (run directories, or attempts in the registry)
     freshness_flag(kind, age) "warn" past the warning threshold of build_live (injuries/odds 6 h, roster 18 h)
 
+Every run belongs to one dataset (foundation.settings: live under data/live/, a replay or synthetic dataset
+under its own name), with its own roots and registry. The functions read the dataset of `dataset_scope`
+(default live) unless given explicit roots; `choose_dataset` picks one when the operator names none.
+
 Damaged files: every run file is read through `read_table` / foundation.state (the defensive readers). In
 `list_runs` a run with an unreadable summary.json, coverage.csv, team_minutes.csv, minutes.parquet or
 scenarios.parquet is listed with status `damaged` and a note naming the file (a warning is logged); the other
@@ -18,13 +22,16 @@ A registry attempt whose process is gone is shown as `killed` (without writing: 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from foundation import freshness, registry, state
+from foundation import freshness, registry, settings, state
 from foundation import run_directory as rd
 from foundation.guardrails import DamagedStateError, InvalidInput
 from foundation.publication import KINDS, Publication, Roots, run_as_of_from_id
@@ -111,18 +118,90 @@ def damage(pub: Publication, run_id: str, kinds: tuple[str, ...]) -> list[str]:
     return found
 
 
+_DATASET: ContextVar[str] = ContextVar("minutes_live_dataset", default=settings.LIVE_DATASET)
+
+
+def current_dataset() -> str:
+    return _DATASET.get()
+
+
+@contextmanager
+def dataset_scope(dataset: str) -> Iterator[str]:
+    """Read `dataset`'s runs inside the block (this thread: the dashboard sets it per request)."""
+    token = _DATASET.set(settings.check_dataset_name(dataset))
+    try:
+        yield dataset
+    finally:
+        _DATASET.reset(token)
+
+
+def select_dataset(dataset: str) -> str:
+    """Read `dataset`'s runs from now on in this thread (a CLI command, once its flags are checked)."""
+    _DATASET.set(settings.check_dataset_name(dataset))
+    return dataset
+
+
+def default_roots() -> Roots:
+    return Roots.default(dataset=current_dataset())
+
+
+def registry_root(data_root: Path | None = None) -> Path:
+    """The folder holding the current dataset's `registry/` (an explicit `data_root` wins)."""
+    return Path(data_root) if data_root is not None else settings.registry_root(current_dataset())
+
+
+def choose_dataset(dataset: str | None, day: date | None = None) -> tuple[str, list[str]]:
+    """The dataset a reader opens, and every dataset with runs (of `day`, when given). Named: it must have runs
+    (CatalogError listing those that do). Not named: the only one with runs; with several, the one whose newest
+    successful attempt is the most recent (so a failed live attempt does not hide a replay's published runs);
+    none at all: live (whose "no runs yet" message follows)."""
+    known = settings.known_datasets()
+    if day is not None:
+        known = [d for d in known if day in _dates_of(d)]
+    if dataset is not None:
+        try:
+            settings.check_dataset_name(dataset)
+        except ValueError as exc:
+            raise CatalogError(str(exc)) from None
+        if dataset not in known:
+            on = f" on {day}" if day is not None else ""
+            raise CatalogError(f"--dataset {dataset}: no runs{on} (datasets with runs{on}: {', '.join(known) or 'none'})")
+        return dataset, known
+    if not known:
+        return settings.LIVE_DATASET, known
+
+    def newest(name: str) -> tuple[str, str]:
+        found = [a for a in registry.attempts(settings.registry_root(name))
+                 if day is None or a.get("date") == day.isoformat()]
+        ok = [a.get("recorded_at") or "" for a in found if a.get("status") == "succeeded"]
+        return (max(ok) if ok else "", max((a.get("recorded_at") or "" for a in found), default=""))
+
+    return max(known, key=newest), known
+
+
+def _dates_of(dataset: str) -> list[date]:
+    with dataset_scope(dataset):
+        return dates()
+
+
+def default_day(roots: Roots | None = None, data_root: Path | None = None) -> date | None:
+    """The date a reader opens without --date: the newest date with a published run, else the newest with runs."""
+    known = dates(roots, data_root)
+    served = [d for d in known if any(publication(d, roots, data_root).current().values())]
+    return (served or known or [None])[-1]
+
+
 def publication(day: date, roots: Roots | None = None, data_root: Path | None = None) -> Publication:
-    return Publication(roots or Roots.default(), day, data_root)
+    return Publication(roots or default_roots(), day, registry_root(data_root))
 
 
 def dates(roots: Roots | None = None, data_root: Path | None = None) -> list[date]:
     """Dates with a run directory in any root, or with a run attempt in the registry (a date whose only
     attempts failed has runs too: the operator wants to see them)."""
-    roots = roots or Roots.default()
+    roots = roots or default_roots()
     found: set[date] = set()
-    from foundation import settings
 
-    for a in registry.attempts(Path(data_root or settings.data_root())):
+    for a in registry.attempts(registry_root(data_root)):
         if isinstance(a.get("run_id"), str) and isinstance(a.get("date"), str):
             try:
                 found.add(date.fromisoformat(a["date"]))

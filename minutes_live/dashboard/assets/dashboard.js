@@ -153,7 +153,7 @@
         renderWorlds(cell, tr.dataset.key);
         return;
       }
-      var url = cfg.explain_url + "?date=" + encodeURIComponent(cfg.day) + "&run=" + encodeURIComponent(cfg.run_id) +
+      var url = cfg.explain_url + "?dataset=" + encodeURIComponent(cfg.dataset) + "&date=" + encodeURIComponent(cfg.day) + "&run=" + encodeURIComponent(cfg.run_id) +
         "&key=" + encodeURIComponent(tr.dataset.key);
       fetch(url).then(function (r) { return r.json(); })
         .then(function (x) { renderExplanation(cell, tr, x); renderWorlds(cell, tr.dataset.key); })
@@ -195,9 +195,9 @@
   $$("button.pin").forEach(function (b) {
     b.addEventListener("click", function () {
       var reason = $("#pin-reason");
-      act("pinning " + b.dataset.run, "/api/pin", { date: cfg.day, run_id: b.dataset.run, reason: reason ? reason.value : "" });
+      act("pinning " + b.dataset.run, "/api/pin", { dataset: cfg.dataset, date: cfg.day, run_id: b.dataset.run, reason: reason ? reason.value : "" });
     });
   });
   var unpin = $("#unpin");
-  if (unpin) { unpin.addEventListener("click", function () { act("unpinning", "/api/unpin", { date: cfg.day }); }); }
+  if (unpin) { unpin.addEventListener("click", function () { act("unpinning", "/api/unpin", { dataset: cfg.dataset, date: cfg.day }); }); }
 })();

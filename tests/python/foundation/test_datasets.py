@@ -90,12 +90,16 @@ def _env(tmp_path: Path, db: Path | None) -> dict[str, str]:
 
 def test_default_layout_gives_each_dataset_its_own_store(leagues, tmp_path):
     env = _env(tmp_path, None)
-    # two instants: raw extracts of every dataset share data/live/snapshots/<kind>/<date>/run=<id>/, so two
-    # datasets ingested at the same instant collide there (exit 9) even with separate stores (not fixed here)
-    for key, as_of in (("a", "2024-01-05T20:00:00Z"), ("b", "2024-01-05T20:05:00Z")):
-        proc = _ingest(leagues[key], env, as_of)
+    # the same instant: each dataset files its raw extracts under its own data/<dataset>/snapshots/, so two
+    # datasets ingested at one instant no longer collide (they did under a shared data/live/snapshots: exit 9)
+    for key in ("a", "b"):
+        proc = _ingest(leagues[key], env, "2024-01-05T20:00:00Z")
         assert proc.returncode == 0, proc.stderr[-3000:]
+        assert f"in store {tmp_path / 'data' / f'league_{key}' / 'minutes_live.duckdb'} (dataset league_{key})" in proc.stdout
     data = tmp_path / "data"
+    for key in ("a", "b"):
+        assert list((data / f"league_{key}" / "snapshots" / "schedule" / "2024-01-05").glob("run=20240105T200000Z/*"))
+    assert not (data / "live").exists()  # nothing of a replay lands in the live dataset's folder
     assert (data / "league_a" / "minutes_live.duckdb").exists() and (data / "league_b" / "minutes_live.duckdb").exists()
     assert not (data / "minutes_live.duckdb").exists()
     con = duckdb.connect(str(data / "league_a" / "minutes_live.duckdb"), read_only=True)
@@ -175,3 +179,50 @@ def test_gold_of_a_real_dataset_reads_only_that_dataset(layout, tmp_path, real_d
     finally:
         con.close()
     assert (layout / "synthetic_league" / "minutes_live.duckdb").exists()
+
+
+def test_every_output_root_follows_the_dataset_and_live_keeps_its_paths(layout, tmp_path):
+    from foundation import settings
+    from foundation.publication import Roots
+
+    art, rep = tmp_path / "artifacts", tmp_path / "reports"
+    assert settings.snapshots_root() == layout / "live" / "snapshots"  # live: today's paths
+    assert settings.features_root() == layout / "live" / "features_minutes_v1"
+    assert settings.scores_root() == art / "minutes_v1" / "daily"
+    assert settings.live_reports_root() == rep / "minutes_live"
+    assert settings.registry_root() == layout  # data/registry/minutes_live_runs.jsonl
+    assert settings.snapshots_root("nba") == layout / "nba" / "snapshots"
+    assert settings.features_root("nba") == layout / "nba" / "features_minutes_v1"
+    assert settings.scores_root("nba") == art / "nba" / "minutes_v1" / "daily"
+    assert settings.live_reports_root("nba") == rep / "nba" / "minutes_live"
+    assert settings.registry_root("nba") == layout / "nba"
+    assert Roots.default(dataset="nba") == Roots(layout / "nba" / "features_minutes_v1", art / "nba" / "minutes_v1" / "daily",
+                                                 rep / "nba" / "minutes_live")
+    # names the layout itself uses never become a dataset's directory
+    for reserved in ("minutes_v1", "minutes_live", "registry", "backtest", "experiments"):
+        assert settings.dataset_name("replay", tmp_path / reserved) == f"{reserved}_dataset"
+    with pytest.raises(ValueError, match="invalid dataset name"):
+        settings.features_root("../elsewhere")
+
+
+def test_a_cli_backfill_is_recorded_so_train_does_not_backfill_again(leagues, tmp_path):
+    """`minutes-live ingest --backfill` left no fingerprint: right after it, train said "no backfill of dataset
+    ... recorded in this store yet" and ingested everything again."""
+    from minutes_live.pipeline.gold import backfill_unless_current, dataset_end
+
+    env = _env(tmp_path, None)
+    end = dataset_end(leagues["b"])
+    args = [*CLI, "ingest", "--source", "synthetic", "--dataset-dir", str(leagues["b"]), "--backfill",
+            "--date", end.date().isoformat(), "--run-as-of-ts", end.isoformat(), "--no-progress"]
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    store = tmp_path / "data" / "league_b" / "minutes_live.duckdb"
+    assert f"new rows in store {store} (dataset league_b)" in proc.stdout
+    assert "backfill of dataset 'league_b' recorded" in proc.stdout
+    check = backfill_unless_current(leagues["b"], db_path=store, data_root=tmp_path / "data")
+    assert check["action"] == "skipped" and "unchanged since the backfill" in check["reason"]
+    # a backfill that stops before the dataset's end is not recorded as complete, and says so
+    early = [*args[:-5], "--date", "2024-01-05", "--run-as-of-ts", "2024-01-05T20:00:00Z", "--no-progress"]
+    other = _env(tmp_path / "other", None)
+    proc = subprocess.run(early, capture_output=True, text=True, cwd=ROOT, env=other, timeout=600)
+    assert proc.returncode == 0 and "not recorded as complete" in proc.stdout, proc.stdout + proc.stderr[-2000:]

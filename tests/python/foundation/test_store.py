@@ -134,7 +134,8 @@ def test_job_with_a_notebook_reading_the_store_exits_12_naming_it(world):
     assert f"PID {holder.pid}" in message and "notebook_holder.py" in message, message
     assert str(world["db"]) in message
     assert waited >= 1.0  # it waited --lock-timeout before giving up
-    entries = [json.loads(ln) for ln in (world["root"] / "data" / "registry" / "minutes_live_runs.jsonl").read_text().splitlines()]
+    # a synthetic job records its attempts in its dataset's registry (data/league/registry/)
+    entries = [json.loads(ln) for ln in (world["root"] / "data" / "league" / "registry" / "minutes_live_runs.jsonl").read_text().splitlines()]
     assert entries[-1]["exit_code"] == 12 and entries[-1]["status"] == "failed"
 
 

@@ -42,7 +42,7 @@ def test_second_ingest_adds_nothing_and_extracts_are_kept(small_dataset_dir, sto
     }
     assert after_second["ingest_log"] == 2 * after_first["ingest_log"]
     for kind in raw_store.KINDS:
-        path = store["data_root"] / "live" / "snapshots" / kind / DAY.isoformat() / "run=20211021T230000Z" / f"replay_{kind}.parquet"
+        path = store["data_root"] / small_dataset_dir.name / "snapshots" / kind / DAY.isoformat() / "run=20211021T230000Z" / f"replay_{kind}.parquet"
         assert path.is_file(), path
         assert len(parquet_bytes_to_frame(path.read_bytes())) == first[kind].rows_received
     con = duckdb.connect(str(store["db_path"]), read_only=True)
@@ -139,7 +139,8 @@ def test_cli_rejects_bad_values_with_one_line_and_exit_2(args, message, tmp_path
 
 
 def test_cli_live_source_unreachable_is_a_clear_error(tmp_path, monkeypatch) -> None:
-    """--source live reads its URLs from $MINUTES_LIVE_SOURCES_CONFIG; a dead host ends in exit 13 naming the URL."""
+    """--source live reads its URLs from $MINUTES_LIVE_SOURCES_CONFIG; a dead host ends in exit 17 (source unreachable,
+    not 13 "malformed input") naming the kind and the host."""
     config = tmp_path / "live_sources.json"
     config.write_text(json.dumps({"schedule_url": "http://127.0.0.1:9/schedule.json", "retries": 0,
                                   "connect_timeout_s": 1, "min_interval_s": 0}))
@@ -147,8 +148,8 @@ def test_cli_live_source_unreachable_is_a_clear_error(tmp_path, monkeypatch) -> 
     monkeypatch.setenv("MINUTES_LIVE_SOURCES_CONFIG", str(config))
     result = runner.invoke(app, ["ingest", "--source", "live", "--kind", "schedule", "--date", "2025-11-13",
                                  "--run-as-of-ts", "2025-11-13T15:00:00Z", "--no-progress"])
-    assert result.exit_code == 13, result.output
-    assert "127.0.0.1:9/schedule.json" in result.stderr
+    assert result.exit_code == 17, result.output
+    assert "schedule for 2025-11-13 from 127.0.0.1:9: connection failed" in result.stderr
 
 
 @pytest.mark.real_data

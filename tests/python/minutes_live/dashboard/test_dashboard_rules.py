@@ -43,6 +43,26 @@ def test_badges_take_the_worst_game_and_the_runs_own_max_age():
     assert tight["badges"]["odds"]["fail_minutes"] == 240.0 and tight["badges"]["odds"]["colour"] == "red"
 
 
+def test_a_red_badge_for_missing_games_says_so_not_the_other_games_age():
+    """A run with --allow-missing-odds: 1 of 2 games has no odds (red), the other's quote is 150 min old. The badge
+    is red (its worst game) and used to read "2.5 h", which reads as "red because 2.5 h old"."""
+    from minutes_live.dashboard import render
+
+    coverage = pd.DataFrame([
+        {"game_id": 1, "matchup": "A@B", "tip_ts": "t", "injuries_covered": True, "injuries_as_of_age_minutes": 30,
+         "odds_covered": True, "odds_as_of_age_minutes": 150, "roster_covered": True, "roster_as_of_age_minutes": 60},
+        {"game_id": 2, "matchup": "C@D", "tip_ts": "t", "injuries_covered": True, "injuries_as_of_age_minutes": 50,
+         "odds_covered": False, "odds_as_of_age_minutes": None, "roster_covered": True, "roster_as_of_age_minutes": 70},
+    ])
+    out = freshness.freshness(coverage)
+    odds = out["badges"]["odds"]
+    assert odds["colour"] == "red"
+    assert freshness.badge_text(odds, 2) == "none for 1 of 2 games; others \u2264 2.5 h"
+    assert freshness.badge_text(out["badges"]["injuries"], 2) == "50 min"
+    html = render._freshness({"run_id": "20220115T230000Z", "freshness": out})
+    assert "<b>odds</b> none for 1 of 2 games" in html and "<b>odds</b> 2.5 h" not in html
+
+
 def _write_drift(data_root: Path, rows: list[dict]) -> None:
     path = drift.drift_path(data_root)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from foundation import registry
+from foundation import registry, settings
 from foundation import run_directory as rd
 from foundation.guardrails import RunExistsError
 from foundation.publication import Publication, Roots
@@ -26,9 +26,9 @@ def _cfg(world, as_of: datetime, **kw) -> LiveBuildConfig:
 
 
 def _roots(world):
-    r = world["root"]
-    return {"features": r / "data" / "live" / "features_minutes_v1", "scores": r / "artifacts" / "minutes_v1" / "daily",
-            "reports": r / "reports" / "minutes_live"}
+    r, name = world["root"], settings.dataset_name("synthetic", world["league"])  # every root is the dataset's
+    return {"features": r / "data" / name / "features_minutes_v1", "scores": r / "artifacts" / name / "minutes_v1" / "daily",
+            "reports": r / "reports" / name / "minutes_live"}
 
 
 def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
@@ -75,7 +75,8 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
         run_job(_cfg(world, t2), job="afternoon", bundle_config=world["config"])
     assert rd.latest_run_id(roots["scores"], day) == run2
 
-    pub = Publication(Roots.default(), day)
+    name = settings.dataset_name("synthetic", world["league"])
+    pub = Publication(Roots.default(dataset=name), day, settings.registry_root(name))
     pub.pin(run1, reason="test")
     t3 = t2 + timedelta(minutes=10)
     third = run_job(_cfg(world, t3), job="afternoon", bundle_config=world["config"])
@@ -84,7 +85,9 @@ def test_job_publishes_refuses_reruns_and_respects_pins(world, monkeypatch):
         assert rd.latest_run_id(root, day) == run1  # the pin holds
     assert pub.unpin() == dict.fromkeys(("features", "scores", "reports"), rd.run_id_for(t3))
 
-    entries = registry.attempts(world["root"] / "data")
+    # the dataset's own registry (data/<dataset>/registry/), not the live one
+    assert not (world["root"] / "data" / "registry").exists()
+    entries = registry.attempts(settings.registry_root(settings.dataset_name("synthetic", world["league"])))
     assert [e["status"] for e in entries] == ["succeeded", "succeeded", "failed", "succeeded"]
     failed = entries[2]
     assert failed["exit_code"] == RunExistsError.exit_code and "already exists" in failed["error"]
@@ -103,9 +106,10 @@ def test_next_day_validation_appends_to_the_drift_log(world, monkeypatch):
     day = world["day"]
     morning_after = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
     ingest_replay(world["league"], day, morning_after, kinds=["box_scores"], history_days=0)
+    name = settings.dataset_name("synthetic", world["league"])
     record = next_day_validation(day, db_path=Path(world["env"]["MINUTES_LIVE_DUCKDB"]),
-                                 data_root=Path(world["env"]["MINUTES_LIVE_DATA_ROOT"]))
+                                 data_root=settings.registry_root(name), dataset=name)
     assert record is not None and record["rows"] > 100 and record["unmatched_projections"] == 0
     assert 0 < record["mae_p50"] < 12 and 0.5 < record["coverage_p10_p90"] <= 1
-    lines = (Path(world["env"]["MINUTES_LIVE_DATA_ROOT"]) / "registry" / "drift.jsonl").read_text().splitlines()
+    lines = (settings.registry_root(name) / "registry" / "drift.jsonl").read_text().splitlines()
     assert json.loads(lines[-1]) == record

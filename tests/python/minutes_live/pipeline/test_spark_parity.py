@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from foundation import run_directory as rd
+from foundation import settings
 from minutes_live.pipeline import engine_parity
 from minutes_live.pipeline.live_build import GOLD_MART, LIVE_MART, SCENARIOS_MART
 
@@ -69,8 +70,9 @@ def _job(world, db: Path, root: Path, target: str) -> dict:
         env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = f"run={rd.run_id_for(world['as_of'])}"
-    features = root / "data" / "live" / "features_minutes_v1" / world["day"].isoformat() / run
-    scores = root / "artifacts" / "minutes_v1" / "daily" / world["day"].isoformat() / run
+    name = settings.dataset_name("synthetic", world["league"])
+    features = root / "data" / name / "features_minutes_v1" / world["day"].isoformat() / run
+    scores = root / "artifacts" / name / "minutes_v1" / "daily" / world["day"].isoformat() / run
     return {"summary": json.loads((features / "summary.json").read_text()),
             "features": pd.read_parquet(features / "features.parquet"),
             "scenarios": pd.read_parquet(features / "scenario_features.parquet"),

@@ -68,7 +68,7 @@ def _row(text: str, run_id: str) -> str:
 def test_list_marks_latest_the_failed_attempt_and_freshness(runs):
     out = _ok(runs, "list")  # default date: the newest date with runs
     lines = out.splitlines()
-    assert lines[0].startswith(f"runs of {runs['day']}: 3 (latest {runs['afternoon']})")
+    assert lines[0].startswith(f"runs of {runs['day']} in dataset live: 3 (latest {runs['afternoon']})")
     assert lines[1].split()[:4] == ["RUN", "STATUS", "RUN_AS_OF_TS", "JOB"]
     assert [ln.split()[0] for ln in lines[2:]] == [runs["afternoon"], runs["failed"], runs["morning"]]  # newest first
     afternoon, failed, morning = (_row(out, runs[k]) for k in ("afternoon", "failed", "morning"))
@@ -102,7 +102,7 @@ def test_a_pin_moves_the_latest_marker_and_unpin_moves_it_back(runs):
         assert "latest pinned" in _row(out, runs["morning"])
         assert "latest" not in _row(out, runs["afternoon"]).split("a later")[0]
         show = _ok(runs, "show", "latest")
-        assert show.startswith(f"run {runs['morning']} of {runs['day']}: succeeded (morning)")
+        assert show.startswith(f"run {runs['morning']} of {runs['day']} in dataset live: succeeded (morning)")
         assert "served       : latest pinned (reason: odds glitch)" in show
     finally:
         assert runner.invoke(app, ["unpin", "--date", runs["day"].isoformat()], env=runs["env"]).exit_code == 0
@@ -114,7 +114,7 @@ def test_show_a_run_and_a_failed_attempt(runs):
     result = runs["afternoon_result"]
     summary = json.loads((result.features_dir / "summary.json").read_text())
     team = pd.read_csv(result.report_dir / "team_minutes.csv")
-    assert out.startswith(f"run {runs['afternoon']} of {runs['day']}: succeeded (afternoon), 2 attempts")
+    assert out.startswith(f"run {runs['afternoon']} of {runs['day']} in dataset live: succeeded (afternoon), 2 attempts")
     assert f"features sha : {summary['features_sha256']}" in out
     assert f"{summary['rows']} players in {len(summary['games'])} games" in out
     games = out.split("games (age of the selected snapshot")[1].split("\n\n")[0].splitlines()[2:]
@@ -125,7 +125,7 @@ def test_show_a_run_and_a_failed_attempt(runs):
     assert str(result.scores_dir) in out
 
     failed = _ok(runs, "show", runs["failed"])
-    assert failed.startswith(f"run {runs['failed']} of {runs['day']}: failed (afternoon)")
+    assert failed.startswith(f"run {runs['failed']} of {runs['day']} in dataset live: failed (afternoon)")
     assert "exit 14" in failed and "files: none" in failed
     payload = json.loads(_ok(runs, "show", runs["morning"], "--json"))
     assert payload["run"]["run_id"] == runs["morning"] and len(payload["coverage"]) == len(summary["games"])
