@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from foundation import registry
-from foundation.errors import describe
+from foundation.errors import BUG_EXIT, describe
 from foundation.guardrails import RunExistsError
 from foundation.publication import Publication, PublicationError, PublishOutcome
 from foundation.run_directory import run_id_for
@@ -115,9 +115,9 @@ def run_attempt(pub: Publication, *, job: str, run_as_of_ts: datetime, kinds: tu
         run.discard()
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             code, cause = 130, f"{type(exc).__name__}: interrupted"
-        else:  # the one mapping (foundation/errors.py): the code and line the command will print
+        else:  # the one mapping (foundation/errors.py): the code the command exits with
             code, cause = describe(exc)
-            cause = cause.removeprefix("error: ")
+            cause = cause.removeprefix("error: ") if code != BUG_EXIT else f"{type(exc).__name__}: {exc}"
         attempt.finish("failed", exit_code=code, error=cause, **run.details)
         raise
     served = run.outcome.served if run.outcome else None

@@ -228,3 +228,14 @@ def world(_world_built, tmp_path_factory):
             mp.setenv(k, v)
         yield {"root": root, "league": root / "league", "day": _world_built["day"], "as_of": _world_built["as_of"],
                "config": config, "env": env}
+
+
+@pytest.fixture(autouse=True)
+def _each_test_reads_the_live_dataset_first():
+    """A CLI command selects its dataset for the rest of its thread (minutes_live.runs.catalog.select_dataset);
+    commands invoked in-process by one test must not choose the dataset another test reads."""
+    from minutes_live.runs import catalog
+
+    catalog.select_dataset(settings.LIVE_DATASET)
+    yield
+    catalog.select_dataset(settings.LIVE_DATASET)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from foundation.guardrails import DatasetInputError
+from foundation.guardrails import SourceUnreachableError
 from minutes_live.pipeline.job import run_job
 from minutes_live.pipeline.live_build import LiveBuildConfig
 
@@ -53,7 +53,8 @@ def test_a_failing_upstream_fails_the_job_without_waiting_for_the_lock(httpserve
     cfg = LiveBuildConfig(day=DAY, run_as_of_ts=AS_OF, source="live", db_path=tmp_path / "data" / "wh.duckdb",
                           data_root=tmp_path / "data")
     t0 = time.monotonic()
-    with pytest.raises(DatasetInputError, match=r"schedule for 2026-02-08: live source failed.*HTTP 503"):
-        run_job(cfg, job="afternoon", lock_timeout=20)  # fetching under the lock: exit 12 after 20 s
+    # a 5xx after the retries is an unreachable source (exit 17, not the lock's 12 after 20 s)
+    with pytest.raises(SourceUnreachableError, match=r"live source unreachable: schedule for 2026-02-08 from .*HTTP 503"):
+        run_job(cfg, job="afternoon", lock_timeout=20)
     assert time.monotonic() - t0 < 10
     assert not (tmp_path / "data" / "wh.duckdb").exists()  # the store was never opened
