@@ -59,15 +59,20 @@ def pick_slate(dataset_dir: Path) -> tuple[str, datetime]:
 def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
     from minutes_live.pipeline.gold import build_gold_features
     from scoring.active_bundle import resolve_bundle_dir
+    from scoring.bundle import BundleError, load_bundle
     from scoring.train import promote, train_bundle
 
+    why = "no active bundle"
     try:
         bundle_dir = resolve_bundle_dir(config_path)
         if bundle_dir.is_dir():
+            load_bundle(bundle_dir)  # an older or damaged demo bundle is retrained, not a failed demo
             return json.loads(config_path.read_text())
     except (FileNotFoundError, ValueError):
         pass
-    _step("no active bundle: building gold features (30 min before tip) and training Minutes V1.2")
+    except BundleError as exc:
+        why = f"the demo's bundle cannot score ({str(exc)[:160]})"
+    _step(f"{why}: building gold features (30 min before tip) and training Minutes V1.2")
     t0 = time.perf_counter()
     gold = build_gold_features(dataset_dir, 30, ingest=False)
     gold = gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day)]
