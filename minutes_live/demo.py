@@ -72,6 +72,11 @@ def ensure_bundle(dataset_dir: Path, day: str, config_path: Path) -> dict:
         pass
     except BundleError as exc:
         why = f"the demo's bundle cannot score ({str(exc)[:160]})"
+    old = settings.artifacts_root() / "minutes_v1" / "bundles" / DEMO_BUNDLE_ID
+    if old.exists():  # kept beside the new one, never overwritten
+        aside = old.with_name(f"{old.name}.replaced-{time.strftime('%Y%m%dT%H%M%S')}")
+        old.rename(aside)
+        _say(f"    the previous demo bundle is kept at {aside}")
     _step(f"{why}: building gold features (30 min before tip) and training Minutes V1.2")
     t0 = time.perf_counter()
     gold = build_gold_features(dataset_dir, 30, ingest=False)
