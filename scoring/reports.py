@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-TEAM_SUM_BAND = (230.0, 260.0)
+from scoring.metrics import TEAM_BAND
 
 
 def team_minutes_frame(minutes: pd.DataFrame) -> pd.DataFrame:
     """team_minutes.csv's rows from a scored slate (minutes.parquet): per team-game the players, expected-minutes
     sum, the model's raw sum and the adjustment, the p50 / p10 / p90 sums, and the p50 sum's [230, 260] flag."""
-    lo, hi = TEAM_SUM_BAND
+    lo, hi = TEAM_BAND
     if "minutes_mean_raw" not in minutes.columns:  # a bundle without reconciliation: the raw sum is the sum
         minutes = minutes.assign(minutes_mean_raw=minutes.get("minutes_mean", minutes["minutes_p50"]))
     if "minutes_mean" not in minutes.columns:

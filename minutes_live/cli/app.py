@@ -1,4 +1,5 @@
-"""`minutes-live`: the operator's umbrella command. This module holds the `ingest` command.
+"""`minutes-live`: the operator's umbrella command. Every sub-command is registered at the top; this module
+holds `ingest`, `demo`, `synth` and `schedule`.
 
     minutes-live ingest --source replay|synthetic|live --date YYYY-MM-DD [--run-as-of-ts ISO]
         [--kind K ...] [--dataset-dir P] [--history-days N] [--backfill] [--allow-missing-injuries]

@@ -13,7 +13,7 @@ import typer
 from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded
-from minutes_live.cli.spine import App
+from minutes_live.cli.spine import LOCK_TIMEOUT, App
 
 experiment_app = App(name="experiment",
                      help="Evaluation lab: what-if by lead time, rolling-window history length.")
@@ -28,7 +28,6 @@ BUNDLES = Annotated[Path, typer.Option(help="Where the experiment's bundle goes.
 SEED = Annotated[int, typer.Option(help=bounded("--seed", "LightGBM seed."))]
 ROUNDS = Annotated[int | None, typer.Option(help=bounded(
     "--rounds", "Boosting rounds per model (default: the bundle recipe's, scoring/train.py); fewer = a quick look."))]
-LOCK = Annotated[float, typer.Option(help=bounded("--lock-timeout", "Seconds to wait for another holder of the store."))]
 
 
 def _common(command: str, season: str, dataset_dir: Path | None, out_root: Path, bundle_root: Path, seed: int,
@@ -59,7 +58,7 @@ def what_if(
     bundle_root: BUNDLES = BUNDLE_ROOT,
     seed: SEED = 7,
     rounds: ROUNDS = None,
-    lock_timeout: LOCK = 600.0,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """Score one season at several leads with one bundle: accuracy, calibration, p50 deltas and what drives
     them, and a check of the live path against the gold path. Report: <out-root>/what_if_<season>/."""
@@ -105,7 +104,7 @@ def history_window(
     bundle_root: BUNDLES = BUNDLE_ROOT,
     seed: SEED = 7,
     rounds: ROUNDS = None,
-    lock_timeout: LOCK = 600.0,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
 ) -> None:
     """For each history_days window: live and gold build time, feature drift vs full history, and the accuracy
     of one bundle (trained with full history); recommends a default. Report: <out-root>/history_window_<season>/."""

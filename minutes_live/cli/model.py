@@ -14,7 +14,7 @@ import typer
 from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
 from minutes_live.cli.options import bounded
-from minutes_live.cli.spine import App
+from minutes_live.cli.spine import LOCK_TIMEOUT, App
 
 if TYPE_CHECKING:
     from minutes_live.pipeline.gold import GoldFeatures
@@ -25,8 +25,6 @@ BACKTEST_REPORTS_DIR = settings.reports_root() / "backtest"
 
 app = App(name=None, help="Minutes V1.2 bundle: train, promote, backtest.")
 
-LOCK_TIMEOUT = Annotated[float, typer.Option(help=bounded(
-    "--lock-timeout", "Seconds to wait for another job or process holding the store."))]
 
 
 
