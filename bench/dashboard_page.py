@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
+    from minutes_live.api.server import make_server, url_of
     from minutes_live.dashboard import browser
-    from minutes_live.dashboard.server import make_server, url_of, write_static
+    from minutes_live.dashboard.static import write_static
     from minutes_live.runs import catalog as run_catalog
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

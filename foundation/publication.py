@@ -9,6 +9,7 @@ per-date pointer, kept next to the features:
     <root>/<date>/latest -> <features>/<date>/.publication/current/<kind>.json   (a relative symlink)
     <features>/<date>/.publication/pinned.json                a pin (run_id, reason), while set
     <features>/<date>/.publication/journal.json               a publish in progress (see below)
+    <features>/<date>/.publication/history.jsonl              every move of the pointer, appended (see below)
 
 So replacing `current` moves every `latest` of the date at once: at no instant do two roots name
 different runs of one publication.
@@ -36,6 +37,12 @@ naming anything else is quarantined as `journal.json.damaged-<stamp>` with a war
 not readable). Control files (journal, pin, roots, lock) are read by foundation/state.py: damaged means
 one warning for readers and DamagedStateError (exit 16) naming the file for a command that needs them.
 
+The publication history (`history.jsonl`, read by `history()`): one JSON line per move of the pointer,
+`{"at", "served": {kind: run_id}, "pinned": run_id | null}`, appended right after the swap with the instant
+the generation records as `published_at`; a publish that does not move `latest` writes none. It answers
+"what did `latest` name at wall-clock T" (`minutes-live serve`, `served_at`). A crash between the swap and the
+append loses that one line: `history()` adds the current generation when its instant is missing.
+
 A run with some kinds on disk but not the one its other kinds depend on (reports without scores, scores
 without features: a folder deleted by hand) is served in no root, so every `latest` of the date keeps
 naming one run. A pin whose run is no longer complete is not followed (a warning names pinned.json) until
@@ -58,6 +65,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from foundation import atomic, registry, state
+from foundation.atomic import dumps
 from foundation.faults import boundary
 from foundation.guardrails import DamagedStateError, InvalidInput
 from foundation.run_directory import RUN_ID_RE, RunDirectory, read_json, validate_run_id
@@ -65,6 +73,7 @@ from foundation.run_directory import RUN_ID_RE, RunDirectory, read_json, validat
 KINDS = ("features", "scores", "reports")
 _TEMP_RE = re.compile(r"\A\.(?P<what>tmp|old)-run=(?P<run_id>[0-9]{8}T[0-9]{6}Z)-(?P<pid>[0-9]+)\Z", re.ASCII)
 KEEP_GENERATIONS = 3
+HISTORY = "history.jsonl"
 
 
 class PublicationError(InvalidInput):
@@ -334,8 +343,39 @@ class Publication:
                                                          "published_at": now, "pinned": pinned})
         atomic.fsync_dir(gen)
         atomic.symlink(gen.name, self.dir / "current")
+        pin = self.pinned() if pinned else None
+        state.append_line(self.dir / HISTORY, dumps({"at": now, "served": served,
+                                                     "pinned": pin["run_id"] if pin else None}, indent=None))
         self._drop_old_generations(keep=gen.name)
         return served
+
+    def history(self) -> list[dict]:
+        """Every move of the pointer, oldest first: {"at" (aware datetime), "served": {kind: run_id}, "pinned"}.
+        A bad line is skipped with a warning (foundation/state.py); the current generation is added when the
+        log lacks its instant (a crash after the swap, or a date published before the log existed)."""
+        def check(line: dict) -> str | None:
+            served = line.get("served")
+            if not isinstance(line.get("at"), str) or not isinstance(served, dict):
+                return "has no `at` string or `served` object"
+            if any(v is not None and not (isinstance(v, str) and RUN_ID_RE.match(v)) for v in served.values()):
+                return "names a run id that is not an instant"
+            try:
+                datetime.fromisoformat(line["at"])
+            except ValueError:
+                return f"has an `at` that is not an ISO instant ({line['at']!r:.40})"
+            return None
+
+        out = [{"at": datetime.fromisoformat(line["at"]), "served": line["served"], "pinned": line.get("pinned")}
+               for line in state.iter_lines(self.dir / HISTORY, check=check)]
+        current = {k: read_json(self.dir / "current" / f"{k}.json") or {} for k in KINDS}
+        stamps = {v.get("published_at") for v in current.values() if isinstance(v.get("published_at"), str)}
+        if len(stamps) == 1:
+            at = datetime.fromisoformat(stamps.pop())
+            if all(h["at"] != at for h in out):
+                pinned = next((v.get("run_id") for v in current.values() if v.get("pinned")), None)
+                out.append({"at": at, "served": {k: v.get("run_id") for k, v in current.items() if v},
+                            "pinned": pinned})
+        return sorted(out, key=lambda h: h["at"])
 
     def _link_target(self, kind: str) -> str:
         # relative, so a data tree copied or mounted elsewhere as a whole keeps working

@@ -1,5 +1,6 @@
 """`minutes-live dashboard [--port 8765] [--host 127.0.0.1] [--date D]` and `--static DIR [--force]`
-(registered in minutes_live.cli.app). Serving prints the URL with the per-start token (also written to
+(registered in minutes_live.cli.app). Serving is `minutes-live serve` (minutes_live.cli.serve: the dashboard
+lives on the API app); it prints the URL with the per-start token (also written to
 `<data root>/dashboard/token`, mode 0600) and warns when the address is not a loopback one."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from typing import Annotated
 import typer
 
 from foundation import cli_values
-from foundation.guardrails import InvalidInput
 
 
 def dashboard_command(
@@ -27,8 +27,9 @@ def dashboard_command(
     force: Annotated[bool, typer.Option(
         "--force", help="With --static: replace existing files (a symlink is never written through).")] = False,
 ) -> None:
-    """Operator dashboard of a date's runs: freshness, fallbacks, team minutes, projections, diff, pins, drift."""
-    from minutes_live.dashboard.server import is_loopback, make_server, url_of, write_static, write_token_file
+    """Operator dashboard of a date's runs (served by `minutes-live serve`, with the API), or --static DIR."""
+    from minutes_live.cli.serve import serve
+    from minutes_live.dashboard.static import write_static
     from minutes_live.runs import catalog as run_catalog
 
     day = cli_values.parse_date(date) if date is not None else None
@@ -40,22 +41,4 @@ def dashboard_command(
         size = sum(f.stat().st_size for f in files)
         typer.echo(f"dashboard: dataset {chosen}, {len(files)} page(s), {size:,} bytes -> {out / 'index.html'}")
         return
-    cli_values.int_in_bounds(port, "--port", (1, 65535))
-    if not host or any(c.isspace() for c in host):
-        raise InvalidInput(f"--host {host!r} is not an address")
-    try:
-        server = make_server(host, port, day, dataset=chosen)
-    except OSError as exc:
-        raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
-    token_file = write_token_file(server.token)
-    if not is_loopback(host):
-        typer.echo(f"dashboard: warning: --host {host} is not a loopback address: the pages and /api/* reads are "
-                   "open to the network (pin and unpin still need the token)", err=True)
-    typer.echo(f"dashboard: serving {url_of(server, token=True)} (dataset {chosen}; token also in {token_file}; "
-               "Ctrl-C to stop)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        typer.echo("dashboard: stopped")
-    finally:
-        server.server_close()
+    serve(port, host, day, chosen, None, "dashboard")

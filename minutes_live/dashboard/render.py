@@ -53,6 +53,9 @@ def render_page(page: dict, link: Link = server_link, *, explanations: dict | No
         "explanations": explanations,
         "worlds": (run or {}).get("worlds") or {},
         "token": None if page["static"] else token,
+        # the page follows the date's event stream (minutes_live.api.events) and reloads when `latest` moves
+        "events_url": None if page["static"] or not page.get("day") else
+        f"/v1/slates/{page['day']}/events?dataset={page.get('dataset') or ''}",
     }
     body = [
         _header(page, link, date_links),
@@ -123,7 +126,10 @@ def _served(page: dict, link: Link) -> str:
         f'<div>Served for {e(page["day"])} (<code>latest</code>): '
         f'<a id="served-run" href="{e(link(page["day"], served.get("run_id")))}">{e(served.get("run_id") or "none")}</a>'
         f' <span class="muted">run_as_of_ts</span> <span id="served-as-of">{e(served.get("run_as_of_ts") or "-")}</span>'
-        f'{pin_text}{unpin}</div>',
+        f'{pin_text}{unpin}'
+        + ('' if page["static"] else ' <span id="live" class="live off" title="updates when a run is published">'
+                                     'connecting</span>')
+        + '</div>',
     ]
     if run is not None:
         note = "" if run["is_served"] else ' <span class="not-served">(not the served run)</span>'
@@ -132,7 +138,7 @@ def _served(page: dict, link: Link) -> str:
             f'<span class="muted">run_as_of_ts</span> <span id="view-as-of">{e(run["run_as_of_ts"])}</span>{note}'
             f' <span class="muted">· {e(run["status"])} · {e(run["job"] or "-")} · {_num(run["rows"], "{}")} players in '
             f'{_num(run["games"], "{}")} games · bundle {e(run["bundle_id"] or "-")}</span></div>')
-    parts.append('<div id="action-status" role="status"></div></section>')
+    parts.append('<div id="action-status" role="status"></div><ul id="alerts"></ul></section>')
     return "".join(parts)
 
 

@@ -42,7 +42,7 @@ from foundation.lifecycle import run_attempt
 from foundation.publication import Publication, Roots, sha256_file
 from foundation.settings import SOURCES
 from foundation.store import StoreDataset, connected, latest_row, writer_session
-from minutes_live.pipeline import history, spark_engine
+from minutes_live.pipeline import history, provenance, spark_engine
 from minutes_live.pipeline.dbt_runner import DbtError
 from snapshots_ingest.raw_store import implausible_tips
 
@@ -514,6 +514,9 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     scenarios = read_scenarios(db_path, features)
     summary = summarize(cfg, features, coverage, warnings, durations)
     summary["scenario_rows"] = int(len(scenarios))
+    summary["code_version"] = provenance.code_version()
+    summary["inputs"] = provenance.recorded_inputs(db_path, features, coverage,
+                                                   settings.snapshots_root(cfg.dataset, data_root))
     boundary("after_dbt")
     return LiveBuildResult(None, summary, features, coverage, scenarios)
 

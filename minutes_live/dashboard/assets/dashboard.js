@@ -198,6 +198,24 @@
       act("pinning " + b.dataset.run, "/api/pin", { dataset: cfg.dataset, date: cfg.day, run_id: b.dataset.run, reason: reason ? reason.value : "" });
     });
   });
+  // live: the date's server-sent events; a publication or a new run reloads the page (the served run,
+  // the run list and the diff all come from the server), an alert of the watcher is listed
+  if (!cfg.static && cfg.events_url && window.EventSource) {
+    var live = $("#live");
+    var mark = function (text, on) { if (live) { live.textContent = text; live.className = "live " + (on ? "on" : "off"); } };
+    var es = new EventSource(cfg.events_url);
+    var reload = function () { es.close(); mark("updating", true); window.location.reload(); };
+    es.addEventListener("hello", function () { mark("live", true); });
+    es.addEventListener("publication", reload);
+    es.addEventListener("run", reload);
+    es.addEventListener("alert", function (ev) {
+      var list = $("#alerts");
+      var a = JSON.parse(ev.data);
+      if (list) { list.insertBefore(el("li", "alert", (a.kind || "alert") + ": " + (a.message || ev.data)), list.firstChild); }
+    });
+    es.onerror = function () { mark("reconnecting", false); };
+  }
+
   var unpin = $("#unpin");
   if (unpin) { unpin.addEventListener("click", function () { act("unpinning", "/api/unpin", { dataset: cfg.dataset, date: cfg.day }); }); }
 })();

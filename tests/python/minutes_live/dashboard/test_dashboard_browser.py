@@ -76,7 +76,7 @@ def two_runs(world):
 
 @pytest.fixture()
 def served(two_runs, monkeypatch):
-    from minutes_live.dashboard.server import make_server, url_of
+    from minutes_live.api.server import make_server, url_of
 
     for k, v in two_runs["env"].items():
         monkeypatch.setenv(k, v)
@@ -246,7 +246,7 @@ def test_dashboard_in_headless_chromium(chromium, served, tmp_path):
 def test_static_copy_works_offline(chromium, served, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from minutes_live.dashboard.server import write_static
+    from minutes_live.dashboard.static import write_static
 
     files = write_static(tmp_path / "static", served["day"])
     names = sorted(f.name for f in files)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from minutes_live.api.server import DEFAULT_HOST, DEFAULT_PORT
 from minutes_live.dashboard import drift, freshness
 from minutes_live.dashboard.render import render_page
-from minutes_live.dashboard.server import DEFAULT_HOST, DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parents[4]
 

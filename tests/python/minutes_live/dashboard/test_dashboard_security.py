@@ -58,7 +58,7 @@ def _publish(run_id: str) -> None:
 
 @pytest.fixture
 def server(env):
-    from minutes_live.dashboard.server import make_server
+    from minutes_live.api.server import make_server
 
     srv = make_server("127.0.0.1", 0, quiet=True, timeout=1.0)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
