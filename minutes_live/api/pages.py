@@ -86,16 +86,20 @@ class LruCache:
         return value
 
 
-_pages = LruCache(PAGE_CACHE_SIZE)
-_explanations = LruCache(4)
+def caches(request: Request) -> dict[str, LruCache]:
+    """This app's caches (one set per server): rendered pages, and explanations per run."""
+    state = request.app.state
+    if not hasattr(state, "page_caches"):
+        state.page_caches = {"pages": LruCache(PAGE_CACHE_SIZE), "explanations": LruCache(4)}
+    return state.page_caches
 
 
-def _explained(day: date, run_id: str) -> dict:
+def _explained(request: Request, day: date, run_id: str) -> dict:
     def make():
         view = catalog.load_run(day, run_id)
         return explain_run(catalog.load_features(day, run_id), view.scores_summary)
 
-    return _explanations.get((catalog.current_dataset(), day.isoformat(), run_id), make)
+    return caches(request)["explanations"].get((catalog.current_dataset(), day.isoformat(), run_id), make)
 
 
 def _loopback_client(request: Request) -> bool:
@@ -116,7 +120,7 @@ def page(request: Request, date: str | None = None, run: str | None = None, data
     show_token = _loopback_client(request) or token_ok(token, config.token)
     with reading(request, dataset, day) as name:
         key = (name, day, run_ref, show_token, generation(day))
-        body = _pages.get(key, lambda: render_page(build_page(day, run_ref),
+        body = caches(request)["pages"].get(key, lambda: render_page(build_page(day, run_ref),
                                                    token=config.token if show_token else None).encode())
     return HTMLResponse(body)
 
@@ -134,7 +138,7 @@ def api_explain(request: Request, run: str, key: Annotated[str, Query(max_length
     if day is None:
         raise InvalidInput("date: no runs yet")
     with reading(request, dataset, day):
-        explained = _explained(day, run_id)
+        explained = _explained(request, day, run_id)
     if key not in explained:
         return error_response(f"no player {key!r} in run {run_id}", 404)
     return JSONResponse(explained[key])

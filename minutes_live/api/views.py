@@ -11,13 +11,14 @@ brought the snapshot into the store and that file's sha256 (recorded at build ti
 features summary: minutes_live/pipeline/provenance.py). A run built before inputs were recorded carries the
 snapshot times with `extract_sha256: null`.
 
-Runs are immutable, so a run's assembled rows are cached per (dataset, date, run id); the filters are
-applied to the cached rows.
+Runs are immutable, so a run's assembled rows are cached per run folder (path, inode, mtime: a run redone
+with --replace is new folders); the filters are applied to the cached rows.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
@@ -156,6 +157,19 @@ def _assemble(day: date, run_id: str) -> dict:
             "bundle_id": run_prov["bundle_id"], "code_version": run_prov["code_version"]}
 
 
+def _run_key(what: str, day: date, run_id: str) -> tuple:
+    """A cache key that names the run's folders themselves (a `--replace` makes new folders: a new key)."""
+    pub = catalog.publication(day)
+    keys = []
+    for kind in ("features", "scores"):
+        try:
+            st = os.stat(pub.run_dir(kind, run_id))
+            keys.append((str(pub.run_dir(kind, run_id)), st.st_ino, st.st_mtime_ns))
+        except OSError:
+            keys.append(None)
+    return (what, catalog.current_dataset(), day.isoformat(), run_id, *keys)
+
+
 def _team_match(row: dict, team: str | None) -> bool:
     if team is None:
         return True
@@ -163,7 +177,7 @@ def _team_match(row: dict, team: str | None) -> bool:
 
 
 def projections(day: date, selected: Selected, *, team: str | None = None, games: set[str] | None = None) -> dict:
-    key = ("projections", catalog.current_dataset(), day.isoformat(), selected.run_id)
+    key = _run_key("projections", day, selected.run_id)
     run = _runs.get(key, lambda: _assemble(day, selected.run_id))
     rows = [r for r in run["rows"] if _team_match(r, team) and (games is None or str(r["game_id"]) in games)]
     return {"date": day.isoformat(), "dataset": catalog.current_dataset(), "selected": selected.as_dict(),
@@ -192,7 +206,7 @@ def _scenario_frame(day: date, run_id: str) -> pd.DataFrame | None:
 def scenarios(day: date, selected: Selected, *, team: str | None = None, games: set[str] | None = None) -> dict:
     """Per game-time decision (a questionable / doubtful player): the two worlds, `sits` and `plays`, with the
     probability of each and every teammate's minutes in it."""
-    key = ("scenarios", catalog.current_dataset(), day.isoformat(), selected.run_id)
+    key = _run_key("scenarios", day, selected.run_id)
     frame = _runs.get(key, lambda: _scenario_frame(day, selected.run_id))
     decisions = []
     if frame is not None and len(frame):
