@@ -7,11 +7,13 @@ patterns and only ever name folders through foundation.settings and foundation.p
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from foundation import cli_values
 from foundation.guardrails import InvalidInput
@@ -69,6 +71,28 @@ def slate_games(day: date, slate: str | None, dataset: str) -> set[str] | None:
     return {str(g) for g in slates.slate_game_ids(day, slate, dataset)}
 
 
+class Encoded:
+    """JSON answers as bytes, plain and gzip-compressed, cached by what they are computed from (a run's folders,
+    the selection and the filters): a busy slate is encoded once, not once per client."""
+
+    def __init__(self, keep: int = 256):
+        self.cache = views.RunCache(keep)
+
+    def response(self, request: Request, key: tuple, make) -> Response:
+        def encode():
+            raw = json.dumps(make(), separators=(",", ":"), default=str, allow_nan=False).encode()
+            return raw, gzip.compress(raw, compresslevel=6) if len(raw) > 1024 else None
+
+        raw, packed = self.cache.get(key, encode)
+        if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(packed, media_type="application/json",
+                            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(raw, media_type="application/json")
+
+
+encoded = Encoded()
+
+
 def _select(day: date, as_of: str | None, served_at: str | None, run: str | None) -> selection.Selected:
     return selection.select(day, as_of_ts=parse_ts(as_of, "as_of"), served_at_ts=parse_ts(served_at, "served_at"),
                             run_id=None if run is None else cli_values.parse_run_id(run, "run"))
@@ -81,7 +105,7 @@ def health() -> dict:
 
 @router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance")
 def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                    run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None) -> dict:
+                    run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
     """One row per player of the chosen run (`latest`, `as_of`, `served_at` or `run`), filtered by `team` and
     `slate`. Each row's `provenance`: run id, bundle id, code version, and per input kind (injuries, odds,
     roster) the snapshot_ts it selected with the raw extract and its sha256."""
@@ -89,7 +113,10 @@ def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at
     team = parse_team(team)
     with reading(request, dataset, day) as name:
         games = slate_games(day, slate, name)
-        return views.projections(day, _select(day, as_of, served_at, run), team=team, games=games)
+        picked = _select(day, as_of, served_at, run)
+        key = (views.run_key("projections", day, picked.run_id), tuple(sorted(picked.as_dict().items())), team,
+               None if games is None else tuple(sorted(games)))
+        return encoded.response(request, key, lambda: views.projections(day, picked, team=team, games=games))
 
 
 @router.get("/slates/{date}/runs", summary="The runs of a date")
@@ -118,11 +145,14 @@ def get_diff(request: Request, date: DATE,
 
 @router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds")
 def get_scenarios(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                  run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None) -> dict:
+                  run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
     """Per questionable / doubtful player of the chosen run: the world where he sits and the one where he
     plays, each with its probability and every teammate's minutes in it."""
     day = parse_day(date)
     team = parse_team(team)
     with reading(request, dataset, day) as name:
         games = slate_games(day, slate, name)
-        return views.scenarios(day, _select(day, as_of, served_at, run), team=team, games=games)
+        picked = _select(day, as_of, served_at, run)
+        key = (views.run_key("scenarios", day, picked.run_id), tuple(sorted(picked.as_dict().items())), team,
+               None if games is None else tuple(sorted(games)))
+        return encoded.response(request, key, lambda: views.scenarios(day, picked, team=team, games=games))

@@ -157,7 +157,7 @@ def _assemble(day: date, run_id: str) -> dict:
             "bundle_id": run_prov["bundle_id"], "code_version": run_prov["code_version"]}
 
 
-def _run_key(what: str, day: date, run_id: str) -> tuple:
+def run_key(what: str, day: date, run_id: str) -> tuple:
     """A cache key that names the run's folders themselves (a `--replace` makes new folders: a new key)."""
     pub = catalog.publication(day)
     keys = []
@@ -177,7 +177,7 @@ def _team_match(row: dict, team: str | None) -> bool:
 
 
 def projections(day: date, selected: Selected, *, team: str | None = None, games: set[str] | None = None) -> dict:
-    key = _run_key("projections", day, selected.run_id)
+    key = run_key("projections", day, selected.run_id)
     run = _runs.get(key, lambda: _assemble(day, selected.run_id))
     rows = [r for r in run["rows"] if _team_match(r, team) and (games is None or str(r["game_id"]) in games)]
     return {"date": day.isoformat(), "dataset": catalog.current_dataset(), "selected": selected.as_dict(),
@@ -206,7 +206,7 @@ def _scenario_frame(day: date, run_id: str) -> pd.DataFrame | None:
 def scenarios(day: date, selected: Selected, *, team: str | None = None, games: set[str] | None = None) -> dict:
     """Per game-time decision (a questionable / doubtful player): the two worlds, `sits` and `plays`, with the
     probability of each and every teammate's minutes in it."""
-    key = _run_key("scenarios", day, selected.run_id)
+    key = run_key("scenarios", day, selected.run_id)
     frame = _runs.get(key, lambda: _scenario_frame(day, selected.run_id))
     decisions = []
     if frame is not None and len(frame):

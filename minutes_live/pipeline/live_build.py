@@ -515,8 +515,7 @@ def compute_live(cfg: LiveBuildConfig, *, db_path: Path, data_root: Path) -> Liv
     summary = summarize(cfg, features, coverage, warnings, durations)
     summary["scenario_rows"] = int(len(scenarios))
     summary["code_version"] = provenance.code_version()
-    summary["inputs"] = provenance.recorded_inputs(db_path, features, coverage,
-                                                   settings.snapshots_root(cfg.dataset, data_root))
+    summary["inputs"] = provenance.recorded_inputs(db_path, features, coverage)
     boundary("after_dbt")
     return LiveBuildResult(None, summary, features, coverage, scenarios)
 

@@ -7,7 +7,8 @@ would block the next job's writes (foundation/store.py).
 
     {"injuries": [{"snapshot_ts", "extract", "sha256", "ingest_run_id"}, ...], "odds": [...], "roster": [...]}
 
-`extract` is the file's path under the dataset's snapshots root (`<kind>/<date>/run=<ingest id>/<file>`).
+`extract` is the file's path under the data root (`<dataset>/snapshots/<kind>/<date>/run=<ingest id>/<file>`;
+the extracts of a replay or synthetic dataset are under that dataset's name even when a live run read them).
 A snapshot whose rows several extracts carried names the one that stored them first (the raw store keeps a
 row once, by content hash, with the extract it came from). Accepted extracts are immutable, so the hash
 identifies the bytes anyone can re-ingest to re-run the run.
@@ -55,8 +56,19 @@ def selected_snapshots(features: pd.DataFrame, coverage: pd.DataFrame | None) ->
     return out
 
 
-def input_provenance(db_path: Path, features: pd.DataFrame, coverage: pd.DataFrame | None,
-                     snapshots_root: Path) -> dict:
+def under_data_root(path: Path | None) -> str | None:
+    """`<dataset>/snapshots/<kind>/<date>/run=<id>/<file>`: the extract's path under the data root (where a
+    moved or restored data tree still has it), cut at its `snapshots` folder."""
+    if path is None:
+        return None
+    parts = path.parts
+    at = max((i for i, p in enumerate(parts) if p == "snapshots"), default=None)
+    if at is None or at == 0:
+        return path.name
+    return "/".join(parts[at - 1:])
+
+
+def input_provenance(db_path: Path, features: pd.DataFrame, coverage: pd.DataFrame | None) -> dict:
     """{kind: [{snapshot_ts, extract, sha256, ingest_run_id}]} for the snapshots the run selected (module doc)."""
     wanted = selected_snapshots(features, coverage)
     out: dict[str, list[dict]] = {}
@@ -73,24 +85,17 @@ def input_provenance(db_path: Path, features: pd.DataFrame, coverage: pd.DataFra
             rows = []
             for r in frame.itertuples(index=False):
                 path = Path(r.extract_path) if isinstance(r.extract_path, str) else None
-                rel = None
-                if path is not None:
-                    try:
-                        rel = str(path.resolve().relative_to(Path(snapshots_root).resolve()))
-                    except ValueError:
-                        rel = path.name
                 rows.append({"snapshot_ts": pd.Timestamp(r.snapshot_ts).tz_convert("UTC").isoformat(),
-                             "extract": rel, "sha256": file_sha256(path) if path is not None else None,
+                             "extract": under_data_root(path), "sha256": file_sha256(path) if path else None,
                              "ingest_run_id": r.ingest_run_id})
             out[kind] = rows
     return out
 
 
-def recorded_inputs(db_path: Path, features: pd.DataFrame, coverage: pd.DataFrame | None,
-                    snapshots_root: Path) -> dict:
+def recorded_inputs(db_path: Path, features: pd.DataFrame, coverage: pd.DataFrame | None) -> dict:
     """`input_provenance`, or {"error": one line} when it cannot be read: provenance never fails a run."""
     try:
-        return input_provenance(db_path, features, coverage, snapshots_root)
+        return input_provenance(db_path, features, coverage)
     except Exception as exc:  # noqa: BLE001 - a missing table (a store without a kind) or a Spark-only store
         return {"error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"}
 

@@ -304,3 +304,45 @@ def test_dashboard_diff_is_the_runs_diff(two_runs, monkeypatch):
     expected = diff_runs(day, older, newer, min_delta=0.5)
     assert [r["player_id"] for r in shown["rows"]] == [int(p) for p in expected["player_id"]]
     assert all(r["reasons"] for r in shown["rows"])
+
+
+def _publish_copy(day, source_run: str, run_id: str) -> None:
+    """A new run of `day` published through the lifecycle (registry, one publication step, `latest`): the
+    files of `source_run` under a newer instant, as the watcher's next run would land."""
+    import shutil
+
+    from foundation.lifecycle import run_attempt
+    from foundation.publication import Publication
+
+    roots = Roots.default()
+    as_of = datetime.fromisoformat(run_as_of_from_id(run_id))
+    with run_attempt(Publication(roots, day), job="watch", run_as_of_ts=as_of, kinds=KINDS) as run:
+        for kind in KINDS:
+            staged = run.stage(kind)
+            src = roots.root(kind) / day.isoformat() / f"run={source_run}"
+            for f in src.iterdir():
+                shutil.copy2(f, staged / f.name)
+        run.publish()
+
+
+@pytest.mark.browser
+def test_the_page_updates_itself_within_2s_of_a_publication(chromium, served, tmp_path):
+    """Kept last in the module: it publishes a third run (the others expect `latest` on the second)."""
+    from selenium.webdriver.common.by import By
+
+    day, (_, newer) = served["day"], served["runs"]
+    third = (datetime.strptime(newer, "%Y%m%dT%H%M%SZ") + timedelta(minutes=15)).strftime("%Y%m%dT%H%M%SZ")
+    with browser.headless_chromium(tmp_path / "profile") as d:
+        d.get(f"{served['url']}?date={day}")
+        _wait(d, lambda d: d.find_element(By.ID, "live").text == "live", what="the page's event stream")
+        assert d.find_element(By.ID, "served-run").text == newer
+        t0 = time.monotonic()
+        _publish_copy(day, newer, third)
+        _wait(d, lambda d: d.find_element(By.ID, "served-run").text == third, timeout=2.0,
+              what="the page showing the new run within 2 s of its publication")
+        elapsed = time.monotonic() - t0
+        assert third in [r.get_attribute("data-run") for r in d.find_elements(By.CSS_SELECTOR, "#run-picker tr[data-run]")]
+        _wait(d, lambda d: d.find_element(By.ID, "live").text == "live", what="the stream after the reload")
+        assert d.get_log("browser") == []
+    assert _latest_on_disk(day) == dict.fromkeys(KINDS, third)
+    print(f"\npage updated {elapsed:.2f} s after the publication")
