@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import uvicorn
@@ -36,6 +39,24 @@ class IdleTimeoutH11(H11Protocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+
+class StoppableServer(uvicorn.Server):
+    """uvicorn's server, stopped by SIGINT / SIGTERM without re-raising the signal afterwards (uvicorn re-raises
+    it once stopped, so the process would die by the signal): `minutes-live serve` then ends with exit 0 and
+    its `stopped` line, as a service manager expects of a clean stop. A second signal forces the exit."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -63,7 +84,7 @@ class ApiServer:
         self.config = ServeConfig(host=host, port=self.server_address[1], token=self.token, day=day,
                                   dataset=dataset, alerts_dir=alerts_dir)
         self.app = create_app(self.config)
-        self.uvicorn = uvicorn.Server(uvicorn.Config(
+        self.uvicorn = StoppableServer(uvicorn.Config(
             self.app, http=IdleTimeoutH11, timeout_keep_alive=max(1, int(round(timeout))),
             backlog=BACKLOG, limit_concurrency=LIMIT_CONCURRENCY, timeout_graceful_shutdown=int(SHUTDOWN_S),
             lifespan="off", access_log=not quiet, log_level=logging.WARNING if quiet else logging.INFO,

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import requests
 
+from foundation.guardrails import InvalidInput
 from foundation.lifecycle import run_attempt
 from foundation.publication import KINDS, Publication, Roots, sha256_file
 
@@ -249,7 +250,12 @@ def test_slate_filter_keeps_the_slates_games(api):
     names = slates.slate_names(DAY)
     assert names, "every date has default slates"
     for name in names:
-        games = {str(g) for g in slates.slate_game_ids(DAY, name, "live")}
+        try:
+            games = {str(g) for g in slates.slate_game_ids(DAY, name, "live")}
+        except InvalidInput as exc:  # the module cannot place this date's games: the API says the same
+            r = _get(api, f"/v1/slates/2022-01-15/projections?slate={name}")
+            assert r.status_code in (400, 404) and str(exc)[:40] in r.json()["error"], r.text
+            continue
         out = _ok(api, f"/v1/slates/2022-01-15/projections?slate={name}")
         assert {str(r["game_id"]) for r in out["rows"]} <= games
     unknown = _get(api, "/v1/slates/2022-01-15/projections?slate=no-such-slate")
@@ -338,3 +344,33 @@ def test_events_announce_publications_and_alerts(api, env):
     assert time.monotonic() - t0 < 5
     replay = _events(api, "/v1/slates/2022-01-15/events?alerts=all", 3)
     assert [d.get("kind") for n, d in replay if n == "alert"] == ["old", "status_change"]
+
+
+def test_the_serve_command_answers_and_stops_on_sigterm(env):
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+
+    from foundation import settings
+
+    _publish(RUNS[0])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", "from minutes_live.cli.app import app; app()", "serve",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=settings.PROJECT_ROOT, env={**os.environ, **env})
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"serve: serving (http://127\.0\.0\.1:\d+/)\?token=(\S+)", line)
+        assert m, line
+        assert requests.get(m[1] + "v1/health", timeout=10).json()["ok"] is True
+        runs = requests.get(m[1] + "v1/slates/2022-01-15/runs", timeout=10).json()
+        assert runs["served"]["scores"] == RUNS[0]
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "serve: stopped" in out
