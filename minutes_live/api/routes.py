@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import time
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from foundation import cli_values
+from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
+from foundation.publication import Roots
+from foundation.registry import registry_path
 from minutes_live.api import selection, views
 from minutes_live.api.app import API_VERSION, SlatesUnavailable, reading
 
@@ -25,6 +30,7 @@ router = APIRouter(prefix="/v1", tags=["read"])
 TEAM_RE = re.compile(r"\A(?:[A-Z]{2,4}|[0-9]{1,12})\Z")
 SLATE_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,39}\Z")
 MIN_DELTA_BOUNDS = (0, 48)
+SLATE_TTL_S = 5.0
 
 DATE = Annotated[str, Path(description="Slate date YYYY-MM-DD (US/Eastern calendar date of the tips).",
                            examples=["2022-01-15"])]
@@ -71,88 +77,151 @@ def slate_games(day: date, slate: str | None, dataset: str) -> set[str] | None:
     return {str(g) for g in slates.slate_game_ids(day, slate, dataset)}
 
 
-class Encoded:
-    """JSON answers as bytes, plain and gzip-compressed, cached by what they are computed from (a run's folders,
-    the selection and the filters): a busy slate is encoded once, not once per client."""
+class Answers:
+    """Encoded answers (JSON bytes, plain and gzip) cached by the route, its checked values, the dataset and the
+    date's stamp: what any answer about the date is read from, as a few syscalls (the publication pointer's
+    target, which changes on every move of `latest`; each root's date folder, which changes when a run folder
+    is renamed into place or replaced; the registry). An answer whose stamp is unchanged is sent from the event
+    loop without touching a run file: a busy slate is read and encoded once, not once per client."""
 
-    def __init__(self, keep: int = 256):
+    def __init__(self, keep: int = 256, dataset_ttl_s: float = 2.0):
         self.cache = views.RunCache(keep)
+        self.dataset_ttl_s = dataset_ttl_s
+        self._chosen: dict[date, tuple[float, str]] = {}
 
-    def response(self, request: Request, key: tuple, make) -> Response:
-        def encode():
-            raw = json.dumps(make(), separators=(",", ":"), default=str, allow_nan=False).encode()
-            return raw, gzip.compress(raw, compresslevel=6) if len(raw) > 1024 else None
+    def dataset(self, request: Request, dataset: str | None, day: date) -> str:
+        """The dataset a read names: checked, or the server's, or the catalog's choice for the date (kept for
+        `dataset_ttl_s` seconds: choosing reads every dataset's registry)."""
+        if dataset is not None or request.app.state.config.dataset is not None:
+            with reading(request, dataset, day) as name:
+                return name
+        now = time.monotonic()
+        hit = self._chosen.get(day)
+        if hit is None or hit[0] < now:
+            with reading(request, None, day) as name:
+                hit = (now + self.dataset_ttl_s, name)
+            self._chosen[day] = hit
+        return hit[1]
 
-        raw, packed = self.cache.get(key, encode)
+    @staticmethod
+    def stamp(day: date, dataset: str) -> tuple:
+        roots = Roots.default(dataset=dataset)
+        parts: list = [_readlink(roots.anchor / day.isoformat() / ".publication" / "current")]
+        for kind in roots.kinds:
+            parts.append(_stat_key(roots.root(kind) / day.isoformat()))
+        parts.append(_stat_key(registry_path(settings.registry_root(dataset))))
+        return tuple(parts)
+
+    async def answer(self, request: Request, key: tuple, day: date, dataset: str | None, make) -> Response:
+        """`make(dataset)` (in a worker thread, inside the dataset's scope) unless the date is unchanged."""
+        name = await run_in_threadpool(self.dataset, request, dataset, day)
+        full = (key, name, self.stamp(day, name))
+        hit = self.cache.peek(full)
+        if hit is None:
+            def compute():
+                with reading(request, name, day):
+                    return self._encode(make(name))
+
+            hit = await run_in_threadpool(lambda: self.cache.get(full, compute))
+        raw, packed = hit
         if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
             return Response(packed, media_type="application/json",
                             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
         return Response(raw, media_type="application/json")
 
+    @staticmethod
+    def _encode(payload: dict) -> tuple[bytes, bytes | None]:
+        raw = json.dumps(payload, separators=(",", ":"), default=str, allow_nan=False).encode()
+        return raw, gzip.compress(raw, compresslevel=6) if len(raw) > 1024 else None
 
-encoded = Encoded()
+
+def _readlink(path) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
-def _select(day: date, as_of: str | None, served_at: str | None, run: str | None) -> selection.Selected:
-    return selection.select(day, as_of_ts=parse_ts(as_of, "as_of"), served_at_ts=parse_ts(served_at, "served_at"),
-                            run_id=None if run is None else cli_values.parse_run_id(run, "run"))
+def _stat_key(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+answers = Answers()
+
+
+def _run(value: str | None) -> str | None:
+    return None if value is None else cli_values.parse_run_id(value, "run")
 
 
 @router.get("/health", summary="The server answers")
-def health() -> dict:
+async def health() -> dict:
     return {"ok": True, "version": API_VERSION}
 
 
+def _slate_epoch(slate: str | None) -> int | None:
+    """Slates are configuration, not runs: an answer filtered by one is kept at most SLATE_TTL_S seconds."""
+    return None if slate is None else int(time.monotonic() // SLATE_TTL_S)
+
+
 @router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance")
-def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                    run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+async def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
+                          run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
     """One row per player of the chosen run (`latest`, `as_of`, `served_at` or `run`), filtered by `team` and
     `slate`. Each row's `provenance`: run id, bundle id, code version, and per input kind (injuries, odds,
     roster) the snapshot_ts it selected with the raw extract and its sha256."""
     day = parse_day(date)
     team = parse_team(team)
-    with reading(request, dataset, day) as name:
+    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
+
+    def make(name: str) -> dict:
         games = slate_games(day, slate, name)
-        picked = _select(day, as_of, served_at, run)
-        key = (views.run_key("projections", day, picked.run_id), tuple(sorted(picked.as_dict().items())), team,
-               None if games is None else tuple(sorted(games)))
-        return encoded.response(request, key, lambda: views.projections(day, picked, team=team, games=games))
+        return views.projections(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
+                                 team=team, games=games)
+
+    key = ("projections", at, served, run_id, team, slate, _slate_epoch(slate))
+    return await answers.answer(request, key, day, dataset, make)
 
 
 @router.get("/slates/{date}/runs", summary="The runs of a date")
-def get_runs(request: Request, date: DATE, dataset: DATASET = None) -> dict:
+async def get_runs(request: Request, date: DATE, dataset: DATASET = None):
     """Every run of the date (newest first) with its status, kinds on disk, `latest` / pin, freshness; what
     `latest` names now, the pin, and the publication history (every move of `latest`)."""
     day = parse_day(date)
-    with reading(request, dataset, day):
-        return views.runs(day)
+    return await answers.answer(request, ("runs",), day, dataset, lambda name: views.runs(day))
 
 
 @router.get("/slates/{date}/diff", summary="Who moved between two runs, and why")
-def get_diff(request: Request, date: DATE,
-             from_: Annotated[str, Query(alias="from", description="Run id, or latest.")],
-             to: Annotated[str, Query(description="Run id, or latest.")],
-             min_delta: Annotated[float, Query(description="Minutes of p50 move that count (0-48).")] = 3.0,
-             dataset: DATASET = None) -> dict:
+async def get_diff(request: Request, date: DATE,
+                   from_: Annotated[str, Query(alias="from", description="Run id, or latest.")],
+                   to: Annotated[str, Query(description="Run id, or latest.")],
+                   min_delta: Annotated[float, Query(description="Minutes of p50 move that count (0-48).")] = 3.0,
+                   dataset: DATASET = None):
     """`minutes-live runs diff`: players whose p50 moved by more than min_delta, changed status or joined /
     left the roster, with the reasons read from the two runs' features."""
     day = parse_day(date)
     refs = [r if r == "latest" else cli_values.parse_run_id(r, name) for r, name in ((from_, "from"), (to, "to"))]
     cli_values.number_in_bounds(min_delta, "min_delta", MIN_DELTA_BOUNDS)
-    with reading(request, dataset, day):
-        return views.diff(day, refs[0], refs[1], min_delta)
+    return await answers.answer(request, ("diff", *refs, min_delta), day, dataset,
+                                lambda name: views.diff(day, refs[0], refs[1], min_delta))
 
 
 @router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds")
-def get_scenarios(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                  run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+async def get_scenarios(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
+                        run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
     """Per questionable / doubtful player of the chosen run: the world where he sits and the one where he
     plays, each with its probability and every teammate's minutes in it."""
     day = parse_day(date)
     team = parse_team(team)
-    with reading(request, dataset, day) as name:
+    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
+
+    def make(name: str) -> dict:
         games = slate_games(day, slate, name)
-        picked = _select(day, as_of, served_at, run)
-        key = (views.run_key("scenarios", day, picked.run_id), tuple(sorted(picked.as_dict().items())), team,
-               None if games is None else tuple(sorted(games)))
-        return encoded.response(request, key, lambda: views.scenarios(day, picked, team=team, games=games))
+        return views.scenarios(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
+                               team=team, games=games)
+
+    key = ("scenarios", at, served, run_id, team, slate, _slate_epoch(slate))
+    return await answers.answer(request, key, day, dataset, make)

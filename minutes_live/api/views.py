@@ -73,6 +73,13 @@ class RunCache:
         self._lock = threading.Lock()
         self.keep = keep
 
+    def peek(self, key: tuple):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
     def get(self, key: tuple, make):
         with self._lock:
             if key in self._items:

@@ -6,6 +6,7 @@ written to `<data root>/dashboard/token`, mode 0600) and warns when the address 
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -40,7 +41,8 @@ def serve(port: int, host: str, day: date | None, chosen: str | None, alerts_dir
     if alerts_dir is not None and alerts_dir.exists() and not alerts_dir.is_dir():
         raise InvalidInput(f"--alerts-dir {alerts_dir} is not a folder")
     try:
-        server = ApiServer(host, port, day, dataset=chosen, alerts_dir=alerts_dir)
+        quiet = not logging.getLogger("minutes_live").isEnabledFor(logging.INFO)  # --quiet: no access log
+        server = ApiServer(host, port, day, dataset=chosen, alerts_dir=alerts_dir, quiet=quiet)
     except OSError as exc:
         raise InvalidInput(f"--port {port} on {host}: cannot listen ({exc.strerror or exc})") from None
     token_file = write_token_file(server.token)
