@@ -14,8 +14,10 @@ requests (bounded: clients x requests in all, a 30 s timeout per request), in th
     10 %  GET /v1/slates/{date}/runs
      5 %  GET /v1/slates/{date}/scenarios
 
-Reports p50 / p90 / p99 / max latency (ms), requests per second and errors (anything but a 200 with the
-expected run: 0 expected), prints one JSON line and writes <out>/api_load.json (reports/ is git-ignored).
+Reports p50 / p90 / p99 / max latency (ms), requests per second, errors (anything but a 200 with the
+expected run: 0 expected), the server's CPU per request and the machine's load average (the clients run on
+the same cores: on a shared 2-core machine the latencies are mostly queueing), prints one JSON line and
+writes <out>/api_load.json (reports/ is git-ignored).
 """
 
 from __future__ import annotations
@@ -94,6 +96,15 @@ def publish_slate(run_id: str, players: int, seed: int) -> None:
         run.publish()
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (Linux /proc), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -137,6 +148,7 @@ def main() -> int:
                + [("scenarios", "/scenarios", RUNS[1])])
         for _, path, _ in mix:  # warm: each answer encoded once before the clock starts
             requests.get(url + path, timeout=60).raise_for_status()
+        cpu_before = _cpu_seconds(server.pid)
         latencies: dict[str, list[float]] = {name: [] for name, _, _ in mix}
         errors: list[str] = []
         lock = threading.Lock()
@@ -170,6 +182,7 @@ def main() -> int:
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        server_cpu_s = _cpu_seconds(server.pid)
     finally:
         server.terminate()
         try:
@@ -183,7 +196,9 @@ def main() -> int:
         "api_load_p50_ms": round(statistics.median(every), 1), "api_load_p90_ms": round(percentile(every, 90), 1),
         "api_load_p99_ms": round(percentile(every, 99), 1), "api_load_max_ms": round(max(every), 1),
         "api_load_rps": round(len(every) / wall, 1), "api_load_wall_s": round(wall, 2), "players": args.players,
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+        "server_cpu_ms_per_request": None if server_cpu_s is None or cpu_before is None else
+        round((server_cpu_s - cpu_before) * 1000 / max(1, len(every)), 2),
         "per_route_p50_p99_ms": {k: [round(statistics.median(v), 1), round(percentile(v, 99), 1)]
                                  for k, v in latencies.items() if v},
         "first_errors": errors[:5],

@@ -114,7 +114,13 @@ class Answers:
 
     async def answer(self, request: Request, key: tuple, day: date, dataset: str | None, make) -> Response:
         """`make(dataset)` (in a worker thread, inside the dataset's scope) unless the date is unchanged."""
-        name = await run_in_threadpool(self.dataset, request, dataset, day)
+        hit = self._chosen.get(day) if dataset is None and request.app.state.config.dataset is None else None
+        if hit is not None and hit[0] >= time.monotonic():
+            name = hit[1]
+        elif dataset is not None or request.app.state.config.dataset is not None:
+            name = self.dataset(request, dataset, day)  # a name to check: no file read
+        else:
+            name = await run_in_threadpool(self.dataset, request, dataset, day)
         full = (key, name, self.stamp(day, name))
         hit = self.cache.peek(full)
         if hit is None:
