@@ -374,3 +374,19 @@ def test_the_serve_command_answers_and_stops_on_sigterm(env):
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "serve: stopped" in out
+
+
+def test_event_streams_are_bounded(api):
+    _publish(RUNS[0])
+    api.app.state.streams.limit = 1
+    path = api.url() + "v1/slates/2022-01-15/events"
+    with requests.get(path, stream=True, timeout=10) as first:
+        assert first.status_code == 200
+        lines = first.iter_lines(chunk_size=1)  # kept: a discarded iterator closes the connection
+        assert next(lines) == b"retry: 1000"  # the stream is open
+        second = requests.get(path, timeout=10)
+        assert second.status_code == 503 and "too many event streams" in second.json()["error"]
+    deadline = time.monotonic() + 5  # the slot is given back when the client goes away
+    while api.app.state.streams.open and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert api.app.state.streams.open == 0
