@@ -198,16 +198,37 @@
       act("pinning " + b.dataset.run, "/api/pin", { dataset: cfg.dataset, date: cfg.day, run_id: b.dataset.run, reason: reason ? reason.value : "" });
     });
   });
-  // live: the date's server-sent events; a publication or a new run reloads the page (the served run,
-  // the run list and the diff all come from the server), an alert of the watcher is listed
+  // live: the date's server-sent events. `latest` moved: the new served run is shown at once (the event names
+  // it) and the page reloads (the served run, the run list and the diff all come from the server). A new run
+  // folder: reload shortly after (a publish renames the folders first and moves `latest` a moment later; its
+  // publication event, if any, comes within that wait). The stream's hello says what `latest` names now: a page
+  // rendered before the move (between the folders and the pointer) catches up from it. Alerts are listed.
   if (!cfg.static && cfg.events_url && window.EventSource) {
     var live = $("#live");
     var mark = function (text, on) { if (live) { live.textContent = text; live.className = "live " + (on ? "on" : "off"); } };
     var es = new EventSource(cfg.events_url);
     var reload = function () { es.close(); mark("updating", true); window.location.reload(); };
-    es.addEventListener("hello", function () { mark("live", true); });
-    es.addEventListener("publication", reload);
-    es.addEventListener("run", reload);
+    var pending = null;
+    var served = function (runId) {
+      var link = $("#served-run");
+      if (link && runId) { link.textContent = runId; }
+      // when (wall clock, ms) the page learnt of it, kept across the reload: the browser test reads it
+      try { window.sessionStorage.setItem("ml-live-updated", Date.now() + " " + (runId || "")); } catch (e) { /* storage off */ }
+      reload();
+    };
+    es.addEventListener("hello", function (ev) {
+      mark("live", true);
+      var d = JSON.parse(ev.data);
+      var key = "ml-caught-up-" + cfg.day + "-" + d.run_id;
+      var seen = null;
+      try { seen = window.sessionStorage.getItem(key); } catch (e) { seen = "storage off"; }
+      if (d.run_id && d.run_id !== cfg.served_run_id && !seen) {
+        try { window.sessionStorage.setItem(key, "1"); } catch (e) { /* storage off */ }
+        served(d.run_id);  // once per run: a page that still differs after its reload does not loop
+      }
+    });
+    es.addEventListener("publication", function (ev) { served(JSON.parse(ev.data).run_id); });
+    es.addEventListener("run", function () { if (!pending) { pending = window.setTimeout(reload, 500); } });
     es.addEventListener("alert", function (ev) {
       var list = $("#alerts");
       var a = JSON.parse(ev.data);

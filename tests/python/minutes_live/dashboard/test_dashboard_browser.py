@@ -338,12 +338,19 @@ def test_the_page_updates_itself_within_2s_of_a_publication(chromium, served, tm
         assert d.find_element(By.ID, "served-run").text == newer
         t0 = time.monotonic()
         _publish_copy(day, newer, third)  # the registry, the staged folders, their renames, then the pointer
-        published = time.monotonic()
-        _wait(d, lambda d: d.find_element(By.ID, "served-run").text == third, timeout=2.0,
-              what="the page showing the new run within 2 s of its publication")
-        elapsed = time.monotonic() - published
-        assert third in [r.get_attribute("data-run") for r in d.find_elements(By.CSS_SELECTOR, "#run-picker tr[data-run]")]
+        published, published_wall = time.monotonic(), time.time()
+        # the page shows the new served run, then reloads itself: the new run is in its run list, the stream open
+        # again (Selenium's own round trips are slow on a loaded machine: the 2 s is read from the page below)
+        _wait(d, lambda d: d.find_element(By.ID, "served-run").text == third and third in [
+              r.get_attribute("data-run") for r in d.find_elements(By.CSS_SELECTOR, "#run-picker tr[data-run]")],
+              what="the reloaded page serving and listing the new run")
+        reloaded = time.monotonic() - published
         _wait(d, lambda d: d.find_element(By.ID, "live").text == "live", what="the stream after the reload")
+        stamp, run_id = d.execute_script("return window.sessionStorage.getItem('ml-live-updated');").split()
+        elapsed = int(stamp) / 1000 - published_wall  # the page's clock is this machine's
+        assert run_id == third
+        assert elapsed < 2.0, f"the page showed the new run {elapsed:.2f} s after its publication"
         assert d.get_log("browser") == []
     assert _latest_on_disk(day) == dict.fromkeys(KINDS, third)
-    print(f"\npublish step {published - t0:.2f} s; page updated {elapsed:.2f} s after it")
+    print(f"\npublish step {published - t0:.2f} s; served run on the page {elapsed:.2f} s after it, "
+          f"page reloaded {reloaded:.2f} s after it")
