@@ -572,7 +572,7 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
         text = unit.read_text().replace("/srv/minutes-live/.venv/bin/minutes-live", str(bin_))
         (tmp_path / unit.name).write_text(text.replace("/srv/minutes-live", str(PROJECT_ROOT)))
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 8
+    assert len(names) == 9  # four jobs (service + timer) and the API server (minutes-live serve)
     out = subprocess.run([systemd_analyze, "verify", *names], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "is not executable" not in out.stderr and "Unknown key" not in out.stderr, out.stderr
