@@ -12,8 +12,9 @@ publication pointer is one readlink (`.publication/current` names a new generati
 the alert stream (then only the bytes appended since the last poll are read; a torn last line waits for its
 end).
 
-Alerts: the watcher (`minutes-live watch`) appends one JSON object per line to `alerts_path(day, dataset)`:
-`<data root>/<dataset>/alerts/<date>.jsonl` (live: data/live/alerts/<date>.jsonl), or under `--alerts-dir`.
+Alerts: the watcher (`minutes-live watch`) appends one JSON object per line (`ts`, `kind`, `message`, ...) to
+`<data root>/<dataset>/watch/<date>/alerts.jsonl` (live: data/live/watch/<date>/alerts.jsonl; `--alerts-dir P`:
+`P/<date>/alerts.jsonl`).
 A stream starts at the end of the file (`?alerts=all` replays the day's alerts first); each alert's event id
 is the byte offset after its line, so a browser that reconnects with Last-Event-ID misses none.
 
@@ -49,8 +50,9 @@ MAX_ALERT_BYTES = 1 << 20  # read per poll at most (a huge backlog is sent over 
 
 
 def alerts_path(day: date, dataset: str, alerts_dir: Path | None = None) -> Path:
-    base = Path(alerts_dir) if alerts_dir is not None else settings.dataset_data_dir(dataset) / "alerts"
-    return base / f"{day.isoformat()}.jsonl"
+    """The watcher's stream of the date (minutes_live.watch.alerts.alerts_path: the same layout)."""
+    base = Path(alerts_dir) if alerts_dir is not None else settings.dataset_data_dir(dataset) / "watch"
+    return base / day.isoformat() / "alerts.jsonl"
 
 
 class StreamSlots:

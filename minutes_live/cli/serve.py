@@ -27,7 +27,7 @@ DATASET = Annotated[str | None, typer.Option(
     help="Dataset read by default: live, or a replay / synthetic dataset's name (nba, synthetic_league). Default: the "
          "only one with runs (of --date), else the one with the most recent successful run; ?dataset= overrides it.")]
 ALERTS_DIR = Annotated[Path | None, typer.Option(
-    help="Folder of the watcher's alert streams <date>.jsonl (default: <data root>/<dataset>/alerts).")]
+    help="Folder of the watcher's alert streams <date>/alerts.jsonl (default: <data root>/<dataset>/watch).")]
 
 
 def serve(port: int, host: str, day: date | None, chosen: str | None, alerts_dir: Path | None, what: str) -> None:

@@ -331,7 +331,7 @@ def test_events_announce_publications_and_alerts(api, env):
     from foundation import settings
 
     _publish(RUNS[0])
-    alerts = settings.dataset_data_dir("live") / "alerts" / "2022-01-15.jsonl"
+    alerts = settings.dataset_data_dir("live") / "watch" / "2022-01-15" / "alerts.jsonl"  # the watcher's stream"
     alerts.parent.mkdir(parents=True)
     alerts.write_text(json.dumps({"kind": "old", "message": "before the stream"}) + "\n")
     got: list = []
