@@ -54,6 +54,7 @@ from scoring.features import (
     starter_signal,
 )
 from scoring.metrics import ROLE_COLUMN, role_bucket
+from scoring.recalibrate import shifted
 from scoring.reconcile import ReconcileConfig, Reconciled, reconcile_expected_minutes
 from scoring.status import clearance_probability
 from scoring.threads import lgb_threads
@@ -185,6 +186,7 @@ class Components:
     out_mask: np.ndarray
     role: np.ndarray
     starter: np.ndarray
+    model_play_unshifted: np.ndarray | None = None  # before the recent-outcome shift (scoring/recalibrate.py)
 
     @property
     def play_prob(self) -> np.ndarray:
@@ -203,6 +205,9 @@ class MinutesBundle:
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
     context_models: list[lgb.Booster] = field(default_factory=list)  # the team-context stage (date folds)
+    # the recent-outcome logit shift of the play probability (scoring/recalibrate.py): runtime state set by the
+    # scorer for one slate, never saved with the bundle
+    play_shift: float = 0.0
 
     @property
     def feature_hash(self) -> str:
@@ -260,9 +265,10 @@ class MinutesBundle:
             gmap = np.tile(KNOTS, (n, 1))
         V_k = np.clip(remap_levels(L, V, gmap), 0.0, MAX_MINUTES)
         rates = self.meta.get("status_layer", {}).get("play_rate_table")
-        return Components(out=out, model_play=calibrated_play(play, cal.get("play")),
+        model_play = calibrated_play(play, cal.get("play"))
+        return Components(out=out, model_play=shifted(model_play, self.play_shift if calibrate else 0.0),
                           clearance=clearance_probability(features, rates), V=V_k,
-                          out_mask=is_out(features), role=role, starter=starter)
+                          out_mask=is_out(features), role=role, starter=starter, model_play_unshifted=model_play)
 
     def mixture_levels(self, comps: Components, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row the levels read as minutes_p10 / p50 (before `median_level`'s cap) / p90: fitted on all
@@ -298,6 +304,10 @@ class MinutesBundle:
             out[name] = quantile_at(KNOTS, rec.V, level)
         out["team_minutes_raw"] = rec.raw_sum
         out["team_minutes_factor"] = rec.factor
+        # the model's calibrated probability before the recent-outcome shift and the status layer: the evidence
+        # the overnight job turns into the next shift (scoring/recalibrate.py)
+        unshifted = comps.model_play if comps.model_play_unshifted is None else comps.model_play_unshifted
+        out["play_prob_model"] = np.where(comps.out_mask, 0.0, unshifted)
         out.loc[comps.out_mask, list(DISTRIBUTION_COLUMNS)] = 0.0
         return out
 
@@ -306,7 +316,7 @@ class MinutesBundle:
         """Score a features frame (one world). OUT players get play_prob 0 and every minutes column 0."""
         comps = self.components(features, calibrate=calibrate, context=context)
         if len(comps.V) == 0:
-            for c in (*DISTRIBUTION_COLUMNS, "team_minutes_raw", "team_minutes_factor"):
+            for c in (*DISTRIBUTION_COLUMNS, "team_minutes_raw", "team_minutes_factor", "play_prob_model"):
                 comps.out[c] = pd.Series(dtype=float)
             return comps.out
         groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
