@@ -89,6 +89,9 @@ def main() -> None:
             cfg = LiveBuildConfig(day=day, run_as_of_ts=at, source="synthetic", dataset_dir=league,
                                   allow_missing_odds=True, allow_missing_injuries=True)
             t = time.perf_counter()
+            if (settings.features_root(dataset) / day.isoformat() / f"run={cfg.run_id}").is_dir():
+                runs.append({"day": day.isoformat(), "run_id": cfg.run_id, "ok": True, "seconds": None})
+                continue  # made by an earlier invocation with the same --work
             try:
                 run_job(cfg, job="afternoon", bundle_config=config)
                 ok = True
@@ -155,7 +158,8 @@ def main() -> None:
                                     "bytes_freed": freed, "archive_bytes": archives, "archive_ratio": ratio,
                                     "seconds": gc_s},
         "restore": restored, "season_game_dates": SEASON_GAME_DATES, "season": season,
-        "seconds": {"setup": setup_s, "runs": runs_s, "per_run_mean": runs_s / max(len(runs), 1)},
+        "seconds": {"setup": setup_s, "runs": runs_s,
+                    "per_run_mean": runs_s / max(sum(1 for r in runs if r["seconds"] is not None), 1)},
         "work": str(work),
     }
     text = json.dumps(out, indent=2, default=str)

@@ -25,7 +25,8 @@ gc at each step):
    scores before features, so a half-done date never has reports without scores), then deleted;
 3. the next gc or restore of the dataset finishes what a killed gc left: a `.gc-run=` folder of a dead process
    whose every file is in the date's archive with the same sha256 is deleted, any other is renamed back to
-   `run=<id>`; a temp archive of a dead process is removed.
+   `run=<id>`; a temp archive of a dead process is removed. The registry line `archived` is written once the
+   archive is in place, before the first original is set aside.
 Both take the data root's store lock (a job, ingest or another gc waits, or waits for them; exit 12 after
 --lock-timeout) and the date's publication lock (pin and unpin wait). The registry records each archived date
 (`status: archived`) and each restored run (`status: restored`): foundation/registry.py `events`.
@@ -386,7 +387,6 @@ def recover(dataset: str, day: date | None = None) -> list[str]:
                 p.unlink(missing_ok=True)
                 notes.append(f"removed {p} (a temp archive of process {m['pid']}, no longer running)")
     for d in ([day] if day else dates_on_disk(dataset)):
-        finished: dict[str, list[str]] = {}
         manifest = None
         for kind, base in _kind_dirs(dataset, d, _roots(dataset)).items():
             if not base.is_dir():
@@ -411,7 +411,6 @@ def recover(dataset: str, day: date | None = None) -> list[str]:
                 if whole:
                     shutil.rmtree(p)
                     atomic.fsync_dir(base)
-                    finished.setdefault(run_id, []).append(kind)
                     notes.append(f"deleted {p} (archived in {archive_path(dataset, d).name}; its gc was killed)")
                 elif not final.exists():
                     os.rename(p, final)
@@ -420,14 +419,6 @@ def recover(dataset: str, day: date | None = None) -> list[str]:
                 else:
                     state.warn(p, f"a copy of run {run_id} set aside by a killed gc, not in the archive while "
                                   f"{final} exists: left in place (remove it once the run is checked)")
-        if finished:
-            path = archive_path(dataset, d)
-            registry.append_event(settings.registry_root(dataset), "archived", event="gc", date=d.isoformat(),
-                                  run_ids=sorted(r for r, ks in finished.items()
-                                                 if any(not k.startswith("snapshots/") for k in ks)),
-                                  extract_runs=sorted(r for r, ks in finished.items()
-                                                      if any(k.startswith("snapshots/") for k in ks)),
-                                  archive=str(path), dataset=dataset, note="completed after a killed gc")
     return notes
 
 
@@ -469,6 +460,16 @@ def archive_date(dataset: str, day: date, *, progress: Callable[[str], None] = l
         atomic.write_json(adir / f"{day.isoformat()}.manifest.json",
                           {**manifest, "archive": final.name, "archive_sha256": sha256_file(final)})
         boundary("gc:archive-in-place")
+        after = final.stat().st_size
+        result = DateResult(day, date_plan.runs, date_plan.extract_runs, sum(len(f.files) for f in date_plan.folders),
+                            date_plan.bytes, final, before, after)
+        # recorded before the originals go: a gc killed while deleting has said what it archived (a kill before
+        # this line leaves every original in place, and the next gc archives them again)
+        registry.append_event(settings.registry_root(dataset), "archived", event="gc", date=day.isoformat(),
+                              run_ids=result.runs, extract_runs=result.extract_runs, archive=str(final),
+                              archive_sha256=sha256_file(final), files=result.files, bytes_freed=result.bytes_freed,
+                              archive_bytes=after, keep_days=keep_days, dataset=dataset,
+                              kept=dict(sorted(date_plan.kept.items())))
         # every file is in the verified archive: set the folders aside (one rename each), then delete them
         aside = []
         for folder in date_plan.folders:
@@ -483,14 +484,6 @@ def archive_date(dataset: str, day: date, *, progress: Callable[[str], None] = l
                 boundary("gc:deleting")
         for parent in {t.parent for t in aside}:
             atomic.fsync_dir(parent)
-        after = final.stat().st_size
-        result = DateResult(day, date_plan.runs, date_plan.extract_runs, sum(len(f.files) for f in date_plan.folders),
-                            date_plan.bytes, final, before, after)
-        registry.append_event(settings.registry_root(dataset), "archived", event="gc", date=day.isoformat(),
-                              run_ids=result.runs, extract_runs=result.extract_runs, archive=str(final),
-                              archive_sha256=sha256_file(final), files=result.files, bytes_freed=result.bytes_freed,
-                              archive_bytes=after, keep_days=keep_days, dataset=dataset,
-                              kept=dict(sorted(date_plan.kept.items())))
         progress(f"gc {day}: {len(result.runs)} runs and {len(result.extract_runs)} extract runs "
                  f"({result.files} files, {human(result.bytes_freed)}) -> {final} ({human(after)})")
         return result
