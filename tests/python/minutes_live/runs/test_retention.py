@@ -241,3 +241,17 @@ def test_archive_members_are_confined_to_their_date(days):
     assert names[-1] == "2022-01-10/MANIFEST.json"
     assert all(n.startswith("2022-01-10/") and ".." not in n for n in names)
     assert any(n.startswith("2022-01-10/snapshots/injuries/run=20220110T153000Z/rejected/") for n in names)
+
+
+def test_registry_events_are_not_attempts(days, publish_run, caplog):
+    """An `archived` line is no attempt: it never makes its dataset the default one, never marks a run killed,
+    and readers read it without a warning."""
+    publish_run(date(2022, 1, 12), "20220112T153000Z", TIPS, dataset="nba")  # the newest successful attempt
+    assert catalog.choose_dataset(None)[0] == "nba"
+    with caplog.at_level("WARNING"):
+        assert _gc().exit_code == 0
+        assert catalog.choose_dataset(None)[0] == "nba"
+        assert registry.mark_killed(settings.registry_root(), OLD.isoformat()) == []
+        assert {a["status"] for a in registry.attempts(settings.registry_root())} == {"succeeded"}
+        assert len(catalog.list_runs(OLD)) == 3
+    assert "minutes_live_runs.jsonl" not in caplog.text
