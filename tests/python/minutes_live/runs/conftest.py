@@ -36,6 +36,7 @@ def _publish(day: date, run_id: str, tips: dict[str, str], *, dataset: str = "li
                 rows.append({"game_id": int(game), "player_id": 1000 * (g_i + 1) + (p if team == "AWY" else 50 + p),
                              "team_tricode": f"{team}{g_i}", "player_name": f"P{g_i}{team}{p}",
                              "minutes_p50": float(10 + p + seed), "minutes_mean": float(10 + p + seed),
+                             "minutes_p10": float(5 + p), "minutes_p90": float(20 + p + seed),
                              "status": "UNK", "play_prob": 0.9})
     frame = pd.DataFrame(rows)
     staged = {k: pub.stage(k, run_id) for k in KINDS}

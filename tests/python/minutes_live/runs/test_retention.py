@@ -255,3 +255,15 @@ def test_registry_events_are_not_attempts(days, publish_run, caplog):
         assert {a["status"] for a in registry.attempts(settings.registry_root())} == {"succeeded"}
         assert len(catalog.list_runs(OLD)) == 3
     assert "minutes_live_runs.jsonl" not in caplog.text
+
+
+def test_the_dashboard_lists_archived_runs(days):
+    from minutes_live.dashboard.model import build_page
+    from minutes_live.dashboard.render import render_page
+
+    assert _gc().exit_code == 0
+    page = build_page(OLD)
+    runs = {r["run_id"]: r for r in page["runs"]}
+    assert runs["20220110T153000Z"]["status"] == "archived" and not runs["20220110T153000Z"]["viewable"]
+    assert page["served"]["run_id"] == "20220110T230000Z" and page["error"] is None
+    assert 'class="st-archived"' in render_page(page) or ">archived<" in render_page(page)
