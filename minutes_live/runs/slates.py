@@ -17,7 +17,7 @@ Default slates, by tip time in US/Eastern (America/New_York), half-open windows:
     main    tips 19:00 to 21:59 ET        (the 19:00-21:30 wave)
     late    tips at 22:00 ET and later    (the West-coast games)
 
-Chosen from the real schedules (../shared/data/nba, 2017-18..2025-26, 13,650 games): tips cluster at 19:00,
+Chosen from the real schedules (../shared/data/nba, 2017-18..2025-26: 11,207 games on 1,702 dates): tips cluster at 19:00,
 19:30, 20:00 (the largest wave), 21:00, 22:00 and 22:30 ET; 29.6% of dates have a game before 19:00, 98.2% one
 in 19:00-21:59, 64.5% one at 22:00 or later (docs/operations.md, "Slates").
 

@@ -109,6 +109,9 @@ def test_gc_archives_old_runs_keeps_latest_and_pinned_and_restore_is_byte_identi
     assert "minutes-live runs restore 20220110T153000Z --date 2022-01-10" in infos["20220110T153000Z"].note
     listed = runner.invoke(app, ["runs", "list", "--date", "2022-01-10"])
     assert listed.exit_code == 0 and "archived" in listed.stdout
+    shown = runner.invoke(app, ["runs", "show", "20220110T153000Z", "--date", "2022-01-10"])
+    assert shown.exit_code == 0, shown.output
+    assert "files: none on disk (archived by gc at" in shown.stdout
 
     # a second gc finds nothing more to do
     again = _gc()

@@ -140,3 +140,11 @@ def test_an_unknown_slate_on_the_cli_exits_2_listing_the_slates(publish_run, con
         assert result.exit_code == 2, result.output
         assert "--slate turbo: slate 'turbo' is not a slate of 2022-01-15 (slates: all, early, main, late" \
             in result.stderr
+
+
+def test_the_example_config_is_valid(monkeypatch):
+    from foundation import settings
+
+    monkeypatch.setenv(slates.CONFIG_ENV, str(settings.PROJECT_ROOT / "config" / "slates.example.json"))
+    assert slates.slate_names(JAN, "nba") == ["all", "early", "main", "late", "night", "showdown"]
+    assert slates.slate_names(JAN, "live") == ["all", "early", "main", "late", "night"]
