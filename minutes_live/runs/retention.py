@@ -27,8 +27,8 @@ gc at each step):
    whose every file is in the date's archive with the same sha256 is deleted, any other is renamed back to
    `run=<id>`; a temp archive of a dead process is removed. The registry line `archived` is written once the
    archive is in place, before the first original is set aside.
-Both take the data root's store lock (a job, ingest or another gc waits, or waits for them; exit 12 after
---lock-timeout) and the date's publication lock (pin and unpin wait). The registry records each archived date
+Both take the data root's store lock (gc: per date; a job, ingest or another gc waits, or they wait for one;
+exit 12 after --lock-timeout) and the date's publication lock (pin and unpin wait). The registry records each archived date
 (`status: archived`) and each restored run (`status: restored`): foundation/registry.py `events`.
 """
 
@@ -491,19 +491,22 @@ def archive_date(dataset: str, day: date, *, progress: Callable[[str], None] = l
 
 def collect(dataset: str, today: date, keep_days: int, *, lock_timeout: float = 600.0,
             progress: Callable[[str], None] = log.info) -> tuple[list[DateResult], list[str]]:
-    """`minutes-live gc`: every date older than keep_days, under the data root's store lock."""
-    with store_lock(settings.data_root(), timeout=lock_timeout, what=f"minutes-live gc {dataset}"):
+    """`minutes-live gc`: every date older than keep_days, each under the data root's store lock (taken per
+    date, so a job waits for one date's archive at most, never for the whole gc)."""
+    what = f"minutes-live gc {dataset}"
+    with store_lock(settings.data_root(), timeout=lock_timeout, what=what):
         notes = recover(dataset)
-        for note in notes:
-            progress(f"recovered: {note}")
-        results = []
-        days = [d for d in dates_on_disk(dataset) if d < cutoff(today, keep_days)]
-        for i, day in enumerate(days, start=1):
-            progress(f"gc {day} ({i}/{len(days)})")
+    for note in notes:
+        progress(f"recovered: {note}")
+    results = []
+    days = [d for d in dates_on_disk(dataset) if d < cutoff(today, keep_days)]
+    for i, day in enumerate(days, start=1):
+        progress(f"gc {day} ({i}/{len(days)})")
+        with store_lock(settings.data_root(), timeout=lock_timeout, what=f"{what} {day}"):
             result = archive_date(dataset, day, progress=progress, keep_days=keep_days)
-            if result is not None:
-                results.append(result)
-        return results, notes
+        if result is not None:
+            results.append(result)
+    return results, notes
 
 
 # --------------------------------------------------------------------------------------------- restore

@@ -270,3 +270,9 @@ def test_the_dashboard_lists_archived_runs(days):
     assert runs["20220110T153000Z"]["status"] == "archived" and not runs["20220110T153000Z"]["viewable"]
     assert page["served"]["run_id"] == "20220110T230000Z" and page["error"] is None
     assert 'class="st-archived"' in render_page(page) or ">archived<" in render_page(page)
+
+
+def test_gc_of_a_fresh_live_dataset_has_nothing_to_do():
+    result = runner.invoke(app, ["gc", "--keep-days", "14"])
+    assert result.exit_code == 0, result.output
+    assert "gc dataset live" in result.stdout and "0 dates archived" in result.stdout
