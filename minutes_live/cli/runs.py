@@ -371,7 +371,8 @@ def show_lines(view: catalog.RunView, chosen: slates.Slate | None = None) -> lis
         out += ["", "games (age of the selected snapshot at run_as_of_ts; team sums of expected minutes, reconciled to "
                     "240 + overtime, with the adjustment to the model's sum; p50 sums outside [230, 260] marked !)"]
         out.append(_games_table(view))
-    out += gtd_summary_lines(scenarios_of(view))
+    worlds = scenarios_of(view)
+    out += gtd_summary_lines(worlds if chosen is None else slates.filter_games(worlds, chosen.game_ids))
     warnings = fs.get("warnings", []) + ss.get("warnings", [])
     if warnings:
         from minutes_live.runs.terminal import group_warnings
