@@ -24,8 +24,8 @@ from minutes_live.cli.dashboard import dashboard_command
 from minutes_live.cli.experiment import experiment_app
 from minutes_live.cli.model import app as model_app
 from minutes_live.cli.ops import job_app, pin_command, unpin_command
-from minutes_live.cli.retention import GC_HELP, gc_command
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
+from minutes_live.cli.retention import GC_HELP, gc_command
 from minutes_live.cli.runs import runs_app
 from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS

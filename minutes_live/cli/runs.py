@@ -32,8 +32,7 @@ import typer
 
 from foundation import atomic, cli_values, settings
 from foundation.guardrails import InvalidInput
-from minutes_live.cli.spine import App
-from minutes_live.cli.spine import LOCK_TIMEOUT
+from minutes_live.cli.spine import LOCK_TIMEOUT, App
 from minutes_live.runs import catalog as catalog
 from minutes_live.runs import slates as slates
 from minutes_live.runs.terminal import gtd_worlds_lines

@@ -192,7 +192,7 @@ def sha256_file(path: Path) -> str:
 def kept_runs(pub: Publication) -> dict[str, str]:
     """The runs of a date gc never touches, with why: what `latest` names, the pin, the rule's run without it."""
     kept: dict[str, str] = {}
-    for kind, run_id in pub.current().items():
+    for run_id in pub.current().values():
         if run_id:
             kept.setdefault(run_id, "latest")
     pin = pub.pinned(strict=True)  # a damaged pin: exit 16 before anything is archived
@@ -202,7 +202,7 @@ def kept_runs(pub: Publication) -> dict[str, str]:
         complete = pub.complete_runs(kind)
         if complete:
             kept.setdefault(complete[-1], "served by the rule when unpinned")
-    for kind, run_id in pub.served().items():
+    for run_id in pub.served().values():
         if run_id:
             kept.setdefault(run_id, "latest")
     return kept
