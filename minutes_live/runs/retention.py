@@ -13,7 +13,9 @@ what it served before), with their raw extracts. The date's `.publication/` (poi
 
 The archive: `<data root>/<dataset>/archive/<date>.tar.gz` (live: data/live/archive/), members
 `<date>/features/run=<id>/...`, `<date>/scores/...`, `<date>/reports/...`, `<date>/snapshots/<kind>/run=<id>/...`
-and `<date>/MANIFEST.json` last: the sha256, size and origin of every member. A copy of the manifest sits
+and `<date>/MANIFEST.json` last: the sha256, size and origin of every member. Bytes already in the archive
+(a raw extract refetched unchanged by the next run, a report no run changed) are stored once: later copies are
+tar hard links to the first (`link` in the manifest). A copy of the manifest sits
 beside it (`<date>.manifest.json`, for people and scripts; the member inside is authoritative). A later gc of
 the same date rewrites the archive with the old members plus the new ones.
 
@@ -278,32 +280,49 @@ def _write_archive(target: Path, day: date, dataset: str, plan: DatePlan,
     runs: dict[str, dict] = dict((old_manifest or {}).get("runs") or {})
     now = datetime.now(UTC).isoformat()
     expected: dict[str, str] = {}
+    by_hash: dict[str, str] = {}  # sha256 -> the first regular member holding those bytes
     with open(target, "xb") as raw:
         with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+
+            def add(info: tarfile.TarInfo, digest: str, meta: dict, open_reader: Callable) -> None:
+                """One member; bytes already in the archive (an extract refetched unchanged, a file no run
+                changed) become a hard link to their first copy instead of a second copy."""
+                if digest in by_hash:
+                    link = tarfile.TarInfo(info.name)
+                    link.type, link.linkname = tarfile.LNKTYPE, by_hash[digest]
+                    link.mtime, link.mode = info.mtime, info.mode
+                    tar.addfile(link)
+                    entries[info.name] = {**meta, "link": by_hash[digest]}
+                    return
+                with open_reader() as reader:
+                    h = _HashingReader(reader)
+                    tar.addfile(info, h)
+                if h.hexdigest() != digest:
+                    raise ArchiveError(f"{info.name}: its bytes changed while they were archived (sha256 "
+                                       f"{h.hexdigest()}, expected {digest}); nothing was deleted")
+                by_hash[digest] = info.name
+                entries[info.name] = {k: v for k, v in meta.items() if k != "link"}
+
             if old_manifest is not None:
                 with tarfile.open(final, "r:gz") as old:
                     for member in old:
-                        if member.name.endswith("/" + MANIFEST) or member.name in new_names or not member.isfile():
+                        if member.name.endswith("/" + MANIFEST) or member.name in new_names or not (
+                                member.isfile() or member.islnk()):
                             continue
                         meta = old_manifest["entries"].get(member.name)
                         if meta is None:
                             raise ArchiveError(f"{final}: member {member.name} is not in its manifest; repair it")
-                        data = old.extractfile(member)
-                        h = _HashingReader(data)
-                        tar.addfile(member, h)
-                        if h.hexdigest() != meta["sha256"]:
-                            raise ArchiveError(f"{final}: member {member.name} does not match its manifest sha256")
-                        entries[member.name] = meta
+                        info = tarfile.TarInfo(member.name)
+                        info.size, info.mtime, info.mode = meta["bytes"], member.mtime, member.mode
+                        add(info, meta["sha256"], meta, lambda m=member: _closing(old.extractfile(m)))
             for name, (path, folder) in new_names.items():
                 st = path.stat()
                 info = tarfile.TarInfo(name)
                 info.size, info.mtime, info.mode = st.st_size, st.st_mtime, st.st_mode & 0o777
-                with open(path, "rb") as fh:
-                    h = _HashingReader(fh)
-                    tar.addfile(info, h)
-                expected[name] = h.hexdigest()
-                entries[name] = {"sha256": h.hexdigest(), "bytes": st.st_size, "kind": folder.kind,
-                                 "run_id": folder.run_id, "mtime": st.st_mtime, "mode": st.st_mode & 0o777}
+                digest = sha256_file(path)
+                expected[name] = digest
+                add(info, digest, {"sha256": digest, "bytes": st.st_size, "kind": folder.kind, "run_id": folder.run_id,
+                                   "mtime": st.st_mtime, "mode": st.st_mode & 0o777}, lambda p=path: open(p, "rb"))
             for folder in plan.folders:
                 runs.setdefault(folder.run_id, {"kinds": [], "archived_at": now})
                 if folder.kind not in runs[folder.run_id]["kinds"]:
@@ -319,6 +338,14 @@ def _write_archive(target: Path, day: date, dataset: str, plan: DatePlan,
         os.fsync(raw.fileno())
     progress(f"wrote {len(new_names)} files to {target.name}")
     return manifest, expected
+
+
+@contextmanager
+def _closing(fh) -> Iterator:
+    try:
+        yield fh
+    finally:
+        fh.close()
 
 
 class _HashingReader:
@@ -342,20 +369,24 @@ def verify_archive(path: Path, expected: dict[str, str] | None = None) -> dict:
     member (name -> sha256: the files about to be deleted) must be in it with that hash. Returns the
     manifest; ArchiveError naming the file and the first mismatch otherwise."""
     manifest = read_manifest(path)
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # member -> sha256 of its bytes (a hard link: its target's)
     try:
         with tarfile.open(path, "r:gz") as tar:
             for member in tar:
-                if member.name.endswith("/" + MANIFEST) or not member.isfile():
+                if member.name.endswith("/" + MANIFEST) or not (member.isfile() or member.islnk()):
                     continue
-                meta = manifest["entries"].get(member.name)
-                digest = hashlib.sha256(tar.extractfile(member).read()).hexdigest()
-                if meta is None or meta.get("sha256") != digest or meta.get("bytes") != member.size:
+                meta = manifest["entries"].get(member.name) or {}
+                if member.islnk():  # targets come first: their bytes were checked already
+                    digest, size = seen.get(member.linkname), meta.get("bytes")
+                else:
+                    data = tar.extractfile(member).read()
+                    digest, size = hashlib.sha256(data).hexdigest(), len(data)
+                if meta.get("sha256") != digest or meta.get("bytes") != size:
                     raise ArchiveError(f"{path}: member {member.name} does not match the manifest")
-                seen.add(member.name)
+                seen[member.name] = digest
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise ArchiveError(f"{path}: the archive cannot be read ({state.one_reason(exc)})") from None
-    missing = sorted(set(manifest["entries"]) - seen)
+    missing = sorted(set(manifest["entries"]) - set(seen))
     if missing:
         raise ArchiveError(f"{path}: {len(missing)} manifest entries are not in the archive (first {missing[0]})")
     for name, digest in (expected or {}).items():
@@ -557,11 +588,16 @@ def restore(dataset: str, day: date, run_id: str, *, lock_timeout: float = 600.0
                                      "was restored")
             staged: dict[str, Path] = {}
             files = size = 0
+            # a hard-linked member's bytes are its target's, an earlier member (kept in memory when needed)
+            targets = {m["link"] for _, m in (e for ks in wanted.values() for e in ks) if m.get("link")}
+            held: dict[str, bytes] = {}
             try:
                 with tarfile.open(path, "r:gz") as tar:
                     for member in tar:
+                        if member.name in targets and member.isfile():
+                            held[member.name] = tar.extractfile(member).read()
                         meta = manifest["entries"].get(member.name)
-                        if meta is None or meta.get("run_id") != run_id or not member.isfile():
+                        if meta is None or meta.get("run_id") != run_id or not (member.isfile() or member.islnk()):
                             continue
                         kind = meta["kind"]
                         head = f"{prefix}{kind}/run={run_id}/"
@@ -575,7 +611,13 @@ def restore(dataset: str, day: date, run_id: str, *, lock_timeout: float = 600.0
                             staged[kind].mkdir()
                         out = staged[kind] / rel
                         out.parent.mkdir(parents=True, exist_ok=True)
-                        data = tar.extractfile(member).read()
+                        if member.islnk():
+                            if member.linkname not in held:
+                                raise ArchiveError(f"{path}: member {member.name} links to {member.linkname}, "
+                                                   "which is not before it in the archive")
+                            data = held[member.linkname]
+                        else:
+                            data = held.get(member.name) or tar.extractfile(member).read()
                         if hashlib.sha256(data).hexdigest() != meta["sha256"]:
                             raise ArchiveError(f"{path}: member {member.name} does not match its manifest sha256; "
                                                "nothing was restored")

@@ -241,6 +241,10 @@ def test_archive_members_are_confined_to_their_date(days):
     assert _gc().exit_code == 0
     with tarfile.open(retention.archive_path("live", OLD), "r:gz") as tar:
         names = tar.getnames()
+        links = {m.name: m.linkname for m in tar.getmembers() if m.islnk()}
+    # the same bytes in two runs (here the rejected report) are stored once: the second is a hard link
+    pdf = "snapshots/injuries/run={}/rejected/report.0123456789ab.pdf"
+    assert links == {f"2022-01-10/{pdf.format('20220110T200000Z')}": f"2022-01-10/{pdf.format('20220110T153000Z')}"}
     assert names[-1] == "2022-01-10/MANIFEST.json"
     assert all(n.startswith("2022-01-10/") and ".." not in n for n in names)
     assert any(n.startswith("2022-01-10/snapshots/injuries/run=20220110T153000Z/rejected/") for n in names)
