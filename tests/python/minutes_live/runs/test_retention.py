@@ -244,7 +244,8 @@ def test_archive_members_are_confined_to_their_date(days):
         links = {m.name: m.linkname for m in tar.getmembers() if m.islnk()}
     # the same bytes in two runs (here the rejected report) are stored once: the second is a hard link
     pdf = "snapshots/injuries/run={}/rejected/report.0123456789ab.pdf"
-    assert links == {f"2022-01-10/{pdf.format('20220110T200000Z')}": f"2022-01-10/{pdf.format('20220110T153000Z')}"}
+    assert links[f"2022-01-10/{pdf.format('20220110T200000Z')}"] == f"2022-01-10/{pdf.format('20220110T153000Z')}"
+    assert not any("/snapshots/odds/" in name for name in links)  # random bytes: never the same twice
     assert names[-1] == "2022-01-10/MANIFEST.json"
     assert all(n.startswith("2022-01-10/") and ".." not in n for n in names)
     assert any(n.startswith("2022-01-10/snapshots/injuries/run=20220110T153000Z/rejected/") for n in names)
