@@ -6,7 +6,8 @@ date's first tip, as a watcher re-running on news would) for `--days` consecutiv
 ingesting its own raw extracts (`--source synthetic`). Then measure bytes per run and per kind, run `gc
 --keep-days 0` on every date but the last and measure the archive, restore one run and check it byte for byte.
 
-    .venv/bin/python bench/retention_budget.py [--days 7] [--runs-per-day 6] [--work DIR] [--out FILE.json]
+    .venv/bin/python bench/retention_budget.py [--days 7] [--runs-per-day 6] [--skip-days 0] [--gc-every-day]
+        [--work DIR] [--out FILE.json]
 
 Prints one JSON document (also written to --out): bytes per run (features, scores, reports, raw extracts), per
 date, the archive ratio, and the season extrapolation for 20 and 40 runs a day over 165 game dates.
@@ -20,7 +21,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--runs-per-day", type=int, default=6)
+    ap.add_argument("--skip-days", type=int, default=0, help="start after this many January dates with games")
+    ap.add_argument("--gc-every-day", action="store_true",
+                    help="gc as of the day after the last one (every measured date archived; default: all but the last)")
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
@@ -62,7 +66,7 @@ def main() -> None:
     games["d"] = pd.to_datetime(games["game_date"]).dt.date
     per_day = games.groupby("d").agg(n=("game_id", "size"), first=("tip_ts", "min"))
     january = per_day[[d.month == 1 for d in per_day.index]]
-    days = list(january.index[:args.days])
+    days = list(january.index[args.skip_days:args.skip_days + args.days])
     first_day = days[0]
     config = work / "current_run.json"
     dataset = settings.dataset_name("synthetic", league)
@@ -123,8 +127,8 @@ def main() -> None:
     ok_runs = len(run_bytes)
     before = {"runs_and_extracts": sum(run_bytes), "store": retention.du(settings.duckdb_path(dataset))}
 
-    # gc every date but the last, as of the day after the last one
-    today = days[-1]
+    # gc every date but the last (--gc-every-day: every date)
+    today = days[-1] + timedelta(days=1) if args.gc_every_day else days[-1]
     t2 = time.perf_counter()
     results, _ = retention.collect(dataset, today, 0, progress=lambda line: print(line, file=sys.stderr))
     gc_s = time.perf_counter() - t2
