@@ -112,11 +112,10 @@ def _slate(day: date, name: str | None) -> slates.Slate | None:
         raise RunsError(f"--slate {name}: {exc}") from None
 
 
-def _slate_line(chosen: slates.Slate | None, infos_games: int | None = None) -> str:
+def _slate_line(chosen: slates.Slate | None) -> str:
     if chosen is None:
         return ""
-    of = f" of {infos_games}" if infos_games is not None else ""
-    return f"; slate {chosen.name}: {len(chosen.game_ids)}{of} games ({chosen.definition})"
+    return f"; slate {chosen.name}: {len(chosen.game_ids)} games ({chosen.definition})"
 
 
 def _listing(items: list[str], limit: int = 12) -> str:

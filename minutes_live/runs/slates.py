@@ -47,6 +47,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -54,6 +55,9 @@ from foundation import settings, state
 from foundation.clock import LEAGUE_TZ
 from foundation.guardrails import InvalidInput
 from foundation.run_directory import RUN_ID_RE
+
+if TYPE_CHECKING:
+    from minutes_live.runs.catalog import RunInfo, RunView
 
 CONFIG_ENV = "MINUTES_LIVE_SLATES_CONFIG"
 ALL = "all"
@@ -327,7 +331,7 @@ def filter_games(frame: pd.DataFrame | None, game_ids: set[str] | frozenset[str]
     return frame[frame[column].map(_game_id).isin(game_ids)].reset_index(drop=True)
 
 
-def restrict(info, game_ids: set[str] | frozenset[str]):
+def restrict(info: RunInfo, game_ids: set[str] | frozenset[str]) -> RunInfo:
     """A catalog RunInfo counted over the slate's games only: rows, games, worst snapshot age and missing games
     per kind (from the run's coverage.csv and ids.csv); a run without features is returned as it is."""
     from minutes_live.runs import catalog
@@ -345,7 +349,7 @@ def restrict(info, game_ids: set[str] | frozenset[str]):
         worst_age_minutes=catalog.worst_ages(coverage), missing_games=catalog.missing_games(coverage))
 
 
-def restrict_view(view, game_ids: set[str] | frozenset[str]):
+def restrict_view(view: RunView, game_ids: set[str] | frozenset[str]) -> RunView:
     """A catalog RunView cut to the slate's games: coverage, team minutes and projections, and its info."""
     from minutes_live.runs import catalog
 
