@@ -270,7 +270,16 @@ def slates(day: date, dataset: str | None = None, run_id: str | None = None) -> 
     """Every slate of the date: all, early, main, late (each possibly redefined for the date), then the date's
     custom slates by name; games from the newest run of the date (or `run_id`)."""
     dataset = _dataset(dataset)
-    frame = games(day, dataset, run_id)
+    return slates_of_games(day, games(day, dataset, run_id), dataset)
+
+
+def slates_of_games(day: date, frame: pd.DataFrame | None, dataset: str | None = None) -> list[Slate]:
+    """`slates` for games already read (a run's coverage: game_id, tip_ts), e.g. by the dashboard."""
+    dataset = _dataset(dataset)
+    if frame is None or "game_id" not in frame or "tip_ts" not in frame:
+        frame = pd.DataFrame({"game_id": pd.Series(dtype=str), "tip_ts": pd.Series(dtype="datetime64[ns, UTC]")})
+    frame = pd.DataFrame({"game_id": frame["game_id"].map(_game_id),
+                          "tip_ts": pd.to_datetime(frame["tip_ts"], utc=True, errors="coerce")})
     known = frozenset(frame["game_id"])
     after = minutes_after_midnight(day, frame["tip_ts"]) if len(frame) else pd.Series(dtype=float)
     custom = configured(day, dataset)
@@ -365,5 +374,5 @@ def restrict_view(view: RunView, game_ids: set[str] | frozenset[str]) -> RunView
                                team_minutes=filter_games(view.team_minutes, game_ids), projections=projections)
 
 
-__all__ = ["ALL", "DEFAULT_WINDOWS", "Slate", "SlateConfigError", "SlateError", "filter_games", "find_slate", "games", "restrict", "restrict_view",
+__all__ = ["ALL", "DEFAULT_WINDOWS", "Slate", "SlateConfigError", "SlateError", "filter_games", "find_slate", "games", "restrict", "restrict_view", "slates_of_games",
            "slate_game_ids", "slate_names", "slates"]

@@ -148,3 +148,22 @@ def test_the_example_config_is_valid(monkeypatch):
     monkeypatch.setenv(slates.CONFIG_ENV, str(settings.PROJECT_ROOT / "config" / "slates.example.json"))
     assert slates.slate_names(JAN, "nba") == ["all", "early", "main", "late", "night", "showdown"]
     assert slates.slate_names(JAN, "live") == ["all", "early", "main", "late", "night"]
+
+
+def test_the_dashboard_offers_the_slate_filter(publish_run, config):
+    from minutes_live.dashboard.model import build_page
+    from minutes_live.dashboard.render import render_page
+
+    publish_run(JAN, "20220115T150000Z", TIPS)
+    config([{"name": "showdown", "date": "2022-01-15", "games": ["2022011505"]}])
+    page = build_page(JAN)
+    assert page["run"]["slates"]["late"] == ["2022011505", "2022011506"]
+    html = render_page(page)
+    assert '<select id="slate-filter"><option value="">all games</option>' in html
+    assert '<option value="late" data-games=" 2022011505 2022011506 ">late (2 games)</option>' in html
+    assert '<option value="showdown" data-games=" 2022011505 ">showdown (1 games)</option>' in html
+    assert html.count('data-game="2022011505" tabindex="0"') == 8  # every player row says its game
+    config([{"name": "Bad", "date": "2022-01-15", "games": ["1"]}])  # a bad config never takes the page down
+    page = build_page(JAN)
+    assert page["run"]["slates"] == {} and any("slate filter off" in w for w in page["run"]["warnings"])
+    assert 'id="slate-filter"' not in render_page(page)
