@@ -167,3 +167,41 @@ def test_the_dashboard_offers_the_slate_filter(publish_run, config):
     page = build_page(JAN)
     assert page["run"]["slates"] == {} and any("slate filter off" in w for w in page["run"]["warnings"])
     assert 'id="slate-filter"' not in render_page(page)
+
+
+@pytest.mark.browser
+def test_the_slate_filter_in_headless_chromium(publish_run, config, tmp_path):
+    import os
+
+    from minutes_live.dashboard import browser
+    from minutes_live.dashboard.model import build_page
+    from minutes_live.dashboard.render import render_page
+
+    if browser.find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail(browser.MISSING)
+        pytest.skip(browser.MISSING)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    publish_run(JAN, "20220115T150000Z", TIPS)
+    page = tmp_path / "page.html"
+    page.write_text(render_page(build_page(JAN)))
+    with browser.headless_chromium(tmp_path / "profile") as d:
+        d.get(page.as_uri())
+
+        def visible() -> set[str]:
+            return {tr.get_attribute("data-game") for tr in d.find_elements(By.CSS_SELECTOR, "#projections tr.player")
+                    if tr.is_displayed()}
+
+        assert visible() == set(TIPS)
+        Select(d.find_element(By.ID, "slate-filter")).select_by_value("late")
+        assert visible() == {"2022011505", "2022011506"}
+        assert d.find_element(By.ID, "row-count").text == "16 players"
+        Select(d.find_element(By.ID, "team-filter")).select_by_value("AWY4")  # and a team of the late slate
+        assert visible() == {"2022011505"}
+        Select(d.find_element(By.ID, "slate-filter")).select_by_value("early")
+        assert visible() == set()
+        Select(d.find_element(By.ID, "slate-filter")).select_by_value("")
+        Select(d.find_element(By.ID, "team-filter")).select_by_value("")
+        assert visible() == set(TIPS)
