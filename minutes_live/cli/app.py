@@ -25,6 +25,7 @@ from minutes_live.cli.experiment import experiment_app
 from minutes_live.cli.model import app as model_app
 from minutes_live.cli.ops import job_app, pin_command, unpin_command
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
+from minutes_live.cli.retention import GC_HELP, gc_command
 from minutes_live.cli.runs import runs_app
 from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS
@@ -44,7 +45,8 @@ app.command("unpin")(unpin_command)
 for _registered in model_app.registered_commands:  # train, promote, backtest: top-level commands
     app.command(_registered.name or _registered.callback.__name__.replace("_", "-"))(_registered.callback)
 app.command("dashboard")(dashboard_command)
-app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export
+app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export; and restore (from a gc archive)
+app.command("gc", help=GC_HELP)(gc_command)  # retention: old runs and raw extracts into one archive per date
 app.add_typer(experiment_app, name="experiment")  # the evaluation lab: reports under reports/experiments/
 
 INGEST_SOURCES = ("replay", "synthetic", "live")
