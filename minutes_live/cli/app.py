@@ -27,6 +27,7 @@ from minutes_live.cli.ops import job_app, pin_command, unpin_command
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
 from minutes_live.cli.runs import runs_app
 from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
+from minutes_live.cli.watch import watch_command
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS
 
 app = App(
@@ -46,6 +47,7 @@ for _registered in model_app.registered_commands:  # train, promote, backtest: t
 app.command("dashboard")(dashboard_command)
 app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export
 app.add_typer(experiment_app, name="experiment")  # the evaluation lab: reports under reports/experiments/
+app.command("watch")(watch_command)  # the game-day watcher: minutes_live/watch
 
 INGEST_SOURCES = ("replay", "synthetic", "live")
 
