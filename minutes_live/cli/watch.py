@@ -12,7 +12,7 @@ from minutes_live.cli.spine import ALLOW_MISSING_INJURIES, ALLOW_MISSING_ODDS, D
 
 WATCH_SOURCES = ("live", "replay", "synthetic")
 _MAX_AGE = "Max age of a selected {kind} snapshot for the runs, and the age past which a silent {kind} source " \
-           "is alerted stale (default: dbt_project.yml)."
+           "is alerted stale (default: {default})."
 
 
 def watch_command(
@@ -33,9 +33,12 @@ def watch_command(
         help="http(s) URL each alert is POSTed to as JSON (default: none; the JSONL stream always).")] = None,
     allow_missing_injuries: ALLOW_MISSING_INJURIES = False,
     allow_missing_odds: ALLOW_MISSING_ODDS = False,
-    injuries_max_age_hours: Annotated[float | None, typer.Option(help=_MAX_AGE.format(kind="injury"))] = None,
-    odds_max_age_hours: Annotated[float | None, typer.Option(help=_MAX_AGE.format(kind="odds"))] = None,
-    roster_max_age_hours: Annotated[float | None, typer.Option(help=_MAX_AGE.format(kind="roster"))] = None,
+    injuries_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--injuries-max-age-hours", _MAX_AGE.format(kind="injury", default=36)))] = None,
+    odds_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--odds-max-age-hours", _MAX_AGE.format(kind="odds", default=24)))] = None,
+    roster_max_age_hours: Annotated[float | None, typer.Option(help=bounded(
+        "--roster-max-age-hours", _MAX_AGE.format(kind="roster", default=18)))] = None,
     cold_dbt: Annotated[bool, typer.Option(
         "--cold-dbt", help="Start dbt as its own process on every run instead of keeping it loaded.")] = False,
     lock_timeout: LOCK_TIMEOUT = 600.0,

@@ -45,6 +45,12 @@ def _next_on_grid(after: datetime, step: timedelta) -> datetime:
     return (midnight + n * step).astimezone(UTC)
 
 
+def live_next_poll(day: date, kind: str, after: datetime) -> datetime:
+    """The live cadence's next poll of `kind` after `after` (a minute after the publication time)."""
+    step = injury_report_interval(day) if kind == "injuries" else LIVE_CADENCE[kind]
+    return _next_on_grid(after - POLL_LAG, step) + POLL_LAG
+
+
 @dataclass(frozen=True)
 class Polled:
     kind: str
@@ -99,12 +105,15 @@ class ReplaySource:
             g = g[g["game_status"] != "postponed"]
         return g[["game_id", "tip_ts"]].assign(tip_ts=lambda f: pd.to_datetime(f["tip_ts"], utc=True))
 
-    def next_publication(self, kind: str, after: datetime) -> datetime | None:
-        """The next instant after `after` at which the replayed source publishes a new snapshot of the day."""
+    def next_publication(self, kind: str, after: datetime) -> datetime:
+        """The next poll after `after`: the replayed source's next snapshot instant of the day, or the live
+        cadence's next poll if that comes first (such a poll finds the same bytes, as a live poll between
+        two reports does, and an outage is noticed at the live pace)."""
         rows = self._rows(kind, datetime(2262, 1, 1, tzinfo=UTC))
         later = pd.to_datetime(rows["snapshot_ts"], utc=True)
         later = later[later > pd.Timestamp(after)]
-        return None if later.empty else later.min().to_pydatetime()
+        cadence = live_next_poll(self.day, kind, after)
+        return cadence if later.empty else min(later.min().to_pydatetime(), cadence)
 
     def fetch(self, kind: str, at: datetime) -> Polled:
         from snapshots_ingest.extract import frame_to_parquet_bytes
@@ -127,9 +136,8 @@ class LiveSource:
         polled = self._frames("schedule", datetime.now(UTC))[1]
         return polled[["game_id", "tip_ts"]].assign(tip_ts=lambda f: pd.to_datetime(f["tip_ts"], utc=True))
 
-    def next_publication(self, kind: str, after: datetime) -> datetime | None:
-        step = injury_report_interval(self.day) if kind == "injuries" else LIVE_CADENCE[kind]
-        return _next_on_grid(after - POLL_LAG, step) + POLL_LAG
+    def next_publication(self, kind: str, after: datetime) -> datetime:
+        return live_next_poll(self.day, kind, after)
 
     def _frames(self, kind: str, at: datetime) -> tuple[list, pd.DataFrame]:
         from snapshots_ingest import ingest

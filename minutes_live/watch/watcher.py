@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time as _time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -131,7 +132,8 @@ class WatchSummary:
     stopped: bool = False  # SIGTERM (or stop()) before the end
     resumed_from: str | None = None
     alerts_path: Path | None = None
-    refresh_seconds: list[float] = field(default_factory=list)
+    refresh_seconds: list[float] = field(default_factory=list)  # each published run: the run itself
+    latency_seconds: list[float] = field(default_factory=list)  # each published run: from its polls to published
 
 
 @dataclass
@@ -156,6 +158,7 @@ class Watcher:
         self.work_dir = settings.dataset_data_dir(cfg.dataset, data_root) / "watch" / cfg.day.isoformat()
         self.alerts = Alerts(alerts_path(cfg.dataset, cfg.day, data_root), cfg.day, cfg.webhook)
         self.polled: dict[str, Polled] = {}
+        self.history_ingested = False  # the first run of the process replays history (schedule, box scores)
         self.sources = {k: _SourceState() for k in KINDS}
         self.served_run, self.served_inputs = None, None
         self.resumed_at = self._resume()
@@ -210,6 +213,7 @@ class Watcher:
             if not self.clock.wait_until(at, self.stop):
                 break
             kinds = [k for k, t in due.items() if t == at]
+            landed = _time.perf_counter()
             changed_games: set[int] = set()
             for kind in kinds:
                 if self.stop.is_set():
@@ -218,18 +222,21 @@ class Watcher:
                 nxt = self.source.next_publication(kind, at)
                 if polled is None:  # failed: retry with backoff, but never later than its next publication
                     backoff = min(BACKOFF_FIRST * 2 ** (self.sources[kind].failures - 1), BACKOFF_MAX)
-                    nxt = min(at + backoff, nxt) if nxt else at + backoff
+                    nxt = min(at + backoff, nxt)
                 else:
                     changed_games |= self._changed_games(self.polled.get(kind), polled)
                     self.polled[kind] = polled
-                due[kind] = nxt if nxt is not None else datetime.max.replace(tzinfo=UTC)
+                due[kind] = nxt
             self._check_stale(at)
             if self.stop.is_set():
                 break
             feeds = sorted(g for g in changed_games if self.tips.get(g, at) > at)
-            if first or feeds:
+            if (first or feeds) and set(self.polled) != set(KINDS):
+                log.warning("watch %s: no run at %s until every source has answered once (missing: %s)",
+                            self.cfg.day, at.isoformat(), ", ".join(sorted(set(KINDS) - set(self.polled))))
+            elif first or feeds:
                 why = "start" if first else f"input change for game(s) {feeds}"
-                self._refresh(at, why, summary)
+                self._refresh(at, why, summary, landed)
             first = False
         summary.stopped = self.stop.is_set()
         log.info("watch %s: %s; %d run(s) published, %d failed", self.cfg.day,
@@ -267,25 +274,33 @@ class Watcher:
     def _check_stale(self, at: datetime) -> None:
         for kind, max_age in self.max_age.items():
             st = self.sources[kind]
-            if st.last_ok is None or st.stale_alerted or at - st.last_ok <= max_age:
+            since = st.last_ok or self.start  # never answered: stale counts from the start of the watch
+            if st.stale_alerted or at - since <= max_age:
                 continue
             st.stale_alerted = True
-            age = (at - st.last_ok).total_seconds() / 60
+            age = (at - since).total_seconds() / 60
             self.alerts.emit("source_stale", at, f"{kind}: no successful poll for {age:.0f} min (max age "
-                             f"{max_age.total_seconds() / 60:.0f} min)", source=kind, last_ok=st.last_ok.isoformat(),
+                             f"{max_age.total_seconds() / 60:.0f} min)", source=kind, last_ok=st.last_ok.isoformat() if st.last_ok else None,
                              age_minutes=round(age, 1), max_age_minutes=max_age.total_seconds() / 60)
 
     # ----------------------------------------------------------------------------------------- runs
     def inputs(self) -> dict[str, str]:
         return {k: p.sha256 for k, p in sorted(self.polled.items())}
 
-    def _overrides(self) -> dict[str, Path]:
-        """The polled extracts a replayed run ingests (one file per content hash, written once)."""
+    def _overrides(self, at: datetime) -> dict[str, Path]:
+        """The polled extracts a replayed run ingests (one file per content hash, written once). The first run
+        of the process replays the schedule and box scores with their history window, as the job does; later
+        runs take the day's schedule as polled and the day's box scores at the instant (none before its tips):
+        history does not change during the day (late corrections are the overnight job's)."""
         if not self.cfg.replayed:
             return {}
         out = {}
-        for kind in RUN_INPUT_KINDS:
-            p = self.polled.get(kind)
+        polled = dict(self.polled)
+        if self.history_ingested:
+            polled["box_scores"] = self.source.fetch("box_scores", at)
+        kinds = (*RUN_INPUT_KINDS, "schedule", "box_scores") if self.history_ingested else RUN_INPUT_KINDS
+        for kind in kinds:
+            p = polled.get(kind)
             if p is None or not p.payload:
                 continue
             path = self.work_dir / "extracts" / kind / f"{kind}_{p.sha256[:16]}.parquet"
@@ -298,9 +313,8 @@ class Watcher:
             out[kind] = path
         return out
 
-    def _refresh(self, at: datetime, trigger: str, summary: WatchSummary) -> None:
-        import time as _time
-
+    def _refresh(self, at: datetime, trigger: str, summary: WatchSummary, landed: float | None = None) -> bool:
+        """Re-run the slate at `at` unless the served run has these inputs; True when a run was published."""
         from minutes_live.pipeline.job import run_job
         from minutes_live.pipeline.live_build import live_config
 
@@ -309,12 +323,12 @@ class Watcher:
             summary.skipped_same_inputs += 1
             log.info("watch %s: no run at %s: the inputs equal the served run %s's", self.cfg.day, at.isoformat(),
                      self.served_run)
-            return
+            return False
         c = self.cfg
         cfg = live_config(date=c.day, run_as_of_ts=at, source=c.source, dataset_dir=c.dataset_dir,
                           allow_missing_injuries=c.allow_missing_injuries, allow_missing_odds=c.allow_missing_odds,
                           injuries_max_age_hours=c.injuries_max_age_hours, odds_max_age_hours=c.odds_max_age_hours,
-                          roster_max_age_hours=c.roster_max_age_hours, overrides=self._overrides())
+                          roster_max_age_hours=c.roster_max_age_hours, overrides=self._overrides(at))
         cfg.as_of_from_clock = not c.replayed  # live: the run's instant is taken after its own fetch
         t0 = _time.perf_counter()
         try:
@@ -323,15 +337,17 @@ class Watcher:
         except RunExistsError as exc:
             log.warning("watch %s: run %s exists already (%s); taken as served", c.day, cfg.run_id, exc)
             self.served_run, self.served_inputs = cfg.run_id, inputs
-            return
+            return False
         except (GuardrailError, OSError) as exc:
             self._failed(at, cfg.run_id, exc, summary)
-            return
+            return False
         except Exception as exc:  # noqa: BLE001 - a bug in one run is an alert; the day goes on
             log.exception("watch %s: run %s failed with a bug", c.day, cfg.run_id)
             self._failed(at, cfg.run_id, exc, summary)
-            return
+            return False
         summary.refresh_seconds.append(round(_time.perf_counter() - t0, 3))
+        summary.latency_seconds.append(round(_time.perf_counter() - (landed or t0), 3))
+        self.history_ingested = True
         run_id = result.summary["run_id"]
         previous = self.served_run
         self.served_run, self.served_inputs = run_id, inputs
@@ -340,6 +356,7 @@ class Watcher:
                          seconds=summary.refresh_seconds[-1])
         if previous is not None:
             self._move_alerts(at, previous, run_id)
+        return True
 
     def _failed(self, at: datetime, run_id: str, exc: BaseException, summary: WatchSummary) -> None:
         from foundation.errors import describe
