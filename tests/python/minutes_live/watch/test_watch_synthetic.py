@@ -11,11 +11,13 @@ import pytest
 from foundation import registry, settings
 from foundation.publication import Publication, Roots
 from minutes_live.watch.alerts import read_alerts
-from minutes_live.watch.sources import KINDS
+from minutes_live.watch.sources import KINDS, ReplaySource
 from minutes_live.watch.warm_dbt import WarmDbt
 from minutes_live.watch.watcher import Watcher, WatchConfig
 from snapshots_ingest.dataset import load_dataset
 from snapshots_ingest.replay import replay_kind
+
+from replay_instants import change_instants
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +41,7 @@ def _window(world):
 
 
 def expected_instants(world, start, end) -> list[pd.Timestamp]:
-    """The start, then every instant in (start, end) at which a snapshot of a game not yet tipped appears."""
-    ds = load_dataset(world["league"])
-    games = ds.games[pd.to_datetime(ds.games["game_date"]).dt.date == world["day"]]
-    tips = dict(zip(games["game_id"], pd.to_datetime(games["tip_ts"], utc=True), strict=True))
-    instants = set()
-    for kind in KINDS:
-        rows = replay_kind(ds, kind, end, date_from=world["day"], date_to=world["day"])
-        for game_id, ts in zip(rows["game_id"], pd.to_datetime(rows["snapshot_ts"], utc=True), strict=True):
-            if pd.Timestamp(start) < ts < pd.Timestamp(end) and tips[int(game_id)] > ts:
-                instants.add(ts)
-    return [pd.Timestamp(start)] + sorted(instants)
+    return change_instants(world["league"], world["day"], start, end)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +115,38 @@ def test_a_restart_resumes_from_the_registry_without_duplicates(world, watched):
     more = Watcher(_cfg(world, start, later_end, warm=False)).run()
     expected = [t for t in expected_instants(world, start, later_end) if t > pd.Timestamp(end)]
     assert [pd.to_datetime(r, format="%Y%m%dT%H%M%SZ", utc=True) for r in more.runs] == expected
+
+
+class CutSource(ReplaySource):
+    """The replayed sources with one of them cut from an instant on (connection refused)."""
+
+    def __init__(self, dataset_dir, day, kind, cut_at):
+        super().__init__(dataset_dir, day)
+        self.cut_kind, self.cut_at = kind, cut_at
+
+    def fetch(self, kind, at):
+        if kind == self.cut_kind and at >= self.cut_at:
+            raise ConnectionRefusedError(f"{kind} source unreachable (test cut)")
+        return super().fetch(kind, at)
+
+
+def test_a_source_cut_mid_day_is_an_alert_not_a_crash(world, watched):
+    """Odds cut mid-window: one unreachable alert, a stale alert past the odds max age, backoff, no crash; the
+    other sources' changes still re-run the slate (with the last odds polled), and every run succeeds."""
+    start = watched["end"] + timedelta(minutes=35)
+    until = start + timedelta(minutes=45)
+    cfg = _cfg(world, start, until, odds_max_age_hours=0.25, warm=False)
+    source = CutSource(world["league"], world["day"], "odds", start + timedelta(minutes=1))
+    summary = Watcher(cfg, source=source).run()
+    assert not summary.stopped and summary.failed == []
+    alerts = [a for a in read_alerts(summary.alerts_path) if start.isoformat() <= a["ts"] <= until.isoformat()]
+    kinds = [(a["kind"], a.get("source")) for a in alerts]
+    assert kinds.count(("source_unreachable", "odds")) == 1
+    assert kinds.count(("source_stale", "odds")) == 1
+    stale = next(a for a in alerts if a["kind"] == "source_stale")
+    assert stale["age_minutes"] > 15 and stale["last_ok"] == start.isoformat()
+    # the runs it made are exactly the other sources' changes after the start
+    expected = [t for t in expected_instants(world, start, until)[1:]]
+    assert [pd.to_datetime(r, format="%Y%m%dT%H%M%SZ", utc=True) for r in summary.runs] == expected
+    pub, _ = _published(world)
+    assert pub.current()["scores"] == (summary.runs[-1] if summary.runs else summary.resumed_from)
