@@ -93,7 +93,7 @@ def _stage_body(stage: str, args: dict) -> dict:
         from datetime import date as _date
 
         from minutes_live.watch.warm_dbt import WarmDbt
-        from minutes_live.watch.watcher import Watcher, WatchConfig
+        from minutes_live.watch.watcher import WatchConfig, Watcher
 
         # the watcher over the 2.5 h before the first tip, on a replayed clock that never waits: its first run
         # warms up (and replays history); each later one is a new report / lineup / line landing -> published
@@ -101,10 +101,19 @@ def _stage_body(stage: str, args: dict) -> dict:
                           clock_speed=0, start=datetime.fromisoformat(args["start"]),
                           until=datetime.fromisoformat(args["until"]), allow_missing_injuries=True,
                           allow_missing_odds=True, bundle_config=Path(args["work"]) / "minutes_current_run.json")
+        from minutes_live.pipeline.dbt_runner import run_dbt
+
+        def bare_parse() -> float:  # the denominator again, next to the refreshes (the load of a shared box drifts)
+            t0 = time.perf_counter()
+            run_dbt(["parse", "--no-partial-parse"], quiet=True)
+            return round(time.perf_counter() - t0, 2)
+
+        parse_before = bare_parse()
         with WarmDbt().installed() as warm:
             summary = Watcher(cfg).run()
+        parse_after = bare_parse()
         refreshes = summary.latency_seconds[1:]
-        out.update(runs=len(summary.runs), failed=len(summary.failed), warm_parse_seconds=warm.parse_seconds,
+        out.update(dbt_parse_around_seconds=[parse_before, parse_after],runs=len(summary.runs), failed=len(summary.failed), warm_parse_seconds=warm.parse_seconds,
                    first_run_seconds=summary.latency_seconds[:1], refresh_latency_seconds=refreshes,
                    median_refresh_seconds=statistics.median(refreshes) if refreshes else None)
     else:
@@ -317,14 +326,19 @@ def watch_bench(args: dict, env: dict, tip: datetime, results: dict, dataset: st
                                                            "until": tip.isoformat()}, env)
     w = results["watch_refresh"]
     ratio = w["median_refresh_seconds"] / results["dbt_parse"]["wall_seconds"]
+    around = statistics.mean(w["dbt_parse_around_seconds"])
+    ratio_around = w["median_refresh_seconds"] / around
     print(f"[bench] watch_refresh: {w['runs']} runs, refreshes {w['refresh_latency_seconds']} s; "
-          f"dbt parse {results['dbt_parse']['wall_seconds']} s; watch_refresh_over_dbt_parse {ratio:.2f} (target <= 0.4)")
+          f"dbt parse {results['dbt_parse']['wall_seconds']} s (first stage), {w['dbt_parse_around_seconds']} s (just "
+          f"before and after the watcher); watch_refresh_over_dbt_parse {ratio:.2f}, against the parses around it "
+          f"{ratio_around:.2f} (target <= 0.4)")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (out_dir / f"{stamp}_{dataset}_watch.json").write_text(json.dumps(
         {"dataset": dataset, "date": args["date"], "results": results,
-         "watch_refresh_over_dbt_parse": round(ratio, 2)}, indent=2, default=str))
+         "watch_refresh_over_dbt_parse": round(ratio, 2),
+         "watch_refresh_over_dbt_parse_around": round(ratio_around, 2)}, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def _part(side: str, args: dict) -> dict:
                 out["failed"].append(f"{job} {at.astimezone(LEAGUE_TZ):%H:%M}: {exc}")
     else:
         from minutes_live.watch.warm_dbt import WarmDbt
-        from minutes_live.watch.watcher import Watcher, WatchConfig
+        from minutes_live.watch.watcher import WatchConfig, Watcher
 
         cfg = WatchConfig(day=day, source="replay", dataset_dir=dataset_dir, clock_speed=0, allow_missing_odds=True,
                           bundle_config=bundle_config)
@@ -82,6 +82,24 @@ def _part(side: str, args: dict) -> dict:
                                   ).value_counts().to_dict()
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
+
+
+def _train(args: dict) -> dict:
+    """Inside a prep process: the gold mart on the store copy, then a bundle trained on the seasons before the
+    date's season (leak-free for the replayed day)."""
+    import pandas as pd
+
+    from foundation import settings
+    from foundation.clock import season_label
+    from minutes_live.pipeline.gold import build_gold_features
+    from scoring.train import train_bundle
+
+    day = date.fromisoformat(args["date"])
+    gold = build_gold_features(settings.real_dataset_dir(), 30, ingest=False)
+    gold = gold[gold["season"] < season_label(day)] if "season" in gold else \
+        gold[pd.to_datetime(gold["game_date"]) < pd.Timestamp(day) - pd.Timedelta(days=120)]
+    bundle = train_bundle(gold, Path(args["out"]), seed=7, bundle_id=f"watch_replay_before_{season_label(day)}")
+    return {"bundle_dir": str(bundle), "rows": int(len(gold))}
 
 
 def _evaluate(day: date, sides: dict) -> dict:
@@ -118,13 +136,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--date", default="2022-01-15")
     ap.add_argument("--store", required=False, help="A replay store to copy (the real dataset's)")
-    ap.add_argument("--bundle-dir", required=False, help="The bundle both sides score with")
+    ap.add_argument("--bundle-dir", required=False,
+                    help="The bundle both sides score with (default: train one on the seasons before the date's)")
     ap.add_argument("--work", default="/tmp/minutes-live-watch-replay")
     ap.add_argument("--_part")
     ap.add_argument("--_args")
     ns = ap.parse_args()
     if ns._part:
-        print(json.dumps(_part(ns._part, json.loads(ns._args)), default=str))
+        args = json.loads(ns._args)
+        print(json.dumps(_train(args) if ns._part == "train" else _part(ns._part, args), default=str))
         return
 
     from foundation import settings
@@ -133,6 +153,21 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     sides: dict = {}
     procs = {}
+    if ns.bundle_dir is None:
+        env = {**os.environ, **_env(work, "train")}
+        store = settings.store_path_for("replay", settings.real_dataset_dir(), Path(env["MINUTES_LIVE_DATA_ROOT"]))
+        store.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ns.store, store)
+        print("[watch-replay] training a bundle on the seasons before the date's ...", flush=True)
+        with open(work / "train.log", "w") as log:
+            proc = subprocess.run([sys.executable, __file__, "--_part", "train", "--_args",
+                                   json.dumps({"date": ns.date, "out": str(work / "bundles")})],
+                                  env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"training failed: see {work / 'train.log'}")
+        trained = json.loads(proc.stdout.strip().splitlines()[-1])
+        ns.bundle_dir = trained["bundle_dir"]
+        print(f"[watch-replay] bundle {ns.bundle_dir} ({trained['rows']} gold rows)", flush=True)
     for side in ("fixed", "watch"):
         env = {**os.environ, **_env(work, side)}
         store = settings.store_path_for("replay", settings.real_dataset_dir(), Path(env["MINUTES_LIVE_DATA_ROOT"]))

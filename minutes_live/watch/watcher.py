@@ -231,13 +231,14 @@ class Watcher:
             if self.stop.is_set():
                 break
             feeds = sorted(g for g in changed_games if self.tips.get(g, at) > at)
-            if (first or feeds) and set(self.polled) != set(KINDS):
+            ready = set(self.polled) == set(KINDS)
+            if (first or feeds) and not ready:
                 log.warning("watch %s: no run at %s until every source has answered once (missing: %s)",
                             self.cfg.day, at.isoformat(), ", ".join(sorted(set(KINDS) - set(self.polled))))
             elif first or feeds:
                 why = "start" if first else f"input change for game(s) {feeds}"
                 self._refresh(at, why, summary, landed)
-            first = False
+            first = first and not ready  # the start's comparison waits for every source's first answer
         summary.stopped = self.stop.is_set()
         log.info("watch %s: %s; %d run(s) published, %d failed", self.cfg.day,
                  "stopped" if summary.stopped else "the last tip has passed" if self.end == self.last_tip else "until reached",

@@ -4,6 +4,7 @@ publish at, computed from the replay itself (not from the watcher's code)."""
 from __future__ import annotations
 
 import pandas as pd
+
 from minutes_live.watch.sources import KINDS
 from snapshots_ingest.dataset import load_dataset
 from snapshots_ingest.replay import replay_kind

@@ -7,17 +7,16 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from replay_instants import change_instants
 
 from foundation import registry, settings
 from foundation.publication import Publication, Roots
 from minutes_live.watch.alerts import read_alerts
 from minutes_live.watch.sources import KINDS, ReplaySource
 from minutes_live.watch.warm_dbt import WarmDbt
-from minutes_live.watch.watcher import Watcher, WatchConfig
+from minutes_live.watch.watcher import WatchConfig, Watcher
 from snapshots_ingest.dataset import load_dataset
 from snapshots_ingest.replay import replay_kind
-
-from replay_instants import change_instants
 
 pytestmark = pytest.mark.slow
 
