@@ -25,6 +25,12 @@ pytestmark = pytest.mark.slow
 EXE = str(Path(sys.executable).with_name("minutes-live"))
 
 
+@pytest.fixture(autouse=True)
+def _world_env(world, monkeypatch):
+    for k, v in world["env"].items():  # the module's store and roots, not the per-test runtime roots
+        monkeypatch.setenv(k, v)
+
+
 @pytest.fixture(scope="module")
 def proc_world(world):
     artifacts = Path(world["env"]["MINUTES_LIVE_ARTIFACTS"]) / "minutes_v1" / "current_run.json"
