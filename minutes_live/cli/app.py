@@ -28,6 +28,7 @@ from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
 from minutes_live.cli.retention import GC_HELP, gc_command
 from minutes_live.cli.runs import runs_app
 from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
+from minutes_live.cli.watch import watch_command
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS
 
 app = App(
@@ -48,6 +49,7 @@ app.command("dashboard")(dashboard_command)
 app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export; and restore (from a gc archive)
 app.command("gc", help=GC_HELP)(gc_command)  # retention: old runs and raw extracts into one archive per date
 app.add_typer(experiment_app, name="experiment")  # the evaluation lab: reports under reports/experiments/
+app.command("watch")(watch_command)  # the game-day watcher: minutes_live/watch
 
 INGEST_SOURCES = ("replay", "synthetic", "live")
 

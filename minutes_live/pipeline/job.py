@@ -40,7 +40,8 @@ class JobResult:
 
 
 def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | None = None,
-            lock_timeout: float = 600.0) -> JobResult:
+            lock_timeout: float = 600.0, details: dict | None = None) -> JobResult:
+    """One attempt at the run; `details` are recorded on its registry end line (the watcher's inputs)."""
     import time
 
     from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
@@ -91,6 +92,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
             rows=built.summary["rows"],
             games=len(built.summary["games"]),
             durations_seconds={k: round(v, 2) for k, v in durations.items()},
+            **(details or {}),
         )
     summary = {**run.details, "status": "succeeded", "run_id": run.run_id, "publication": outcome.describe(cfg.day),
                "notes": run.notes}
