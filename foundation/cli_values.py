@@ -49,6 +49,8 @@ FLAG_BOUNDS: dict[str, tuple[int, int]] = {
     "--min-delta": (0, 48),
     "--live-dates": (0, 366),
     "--rounds": (1, 5000),
+    "--clock-speed": (0, 100000),
+    "--alert-min-delta": (0, 48),
 }
 # dbt vars that carry a flag's value (macros/run_vars.sql declares the same bounds)
 DBT_VAR_FLAGS: dict[str, str] = {

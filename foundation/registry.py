@@ -11,6 +11,11 @@ Reading is defensive (foundation/state.py): a line that is not a JSON object, or
 line never breaks a command or another date. Every line starts with `attempt_id` and `status`: an end line
 torn by a crash mid-write still says which attempt ended and how, and appending ends a torn last line first.
 A registry path that is not a file is a warning for readers and DamagedStateError (exit 16) for writers.
+
+Events: besides the attempts, the retention commands record one line per archived date (`status: archived`,
+`minutes-live gc`) and per restored run (`status: restored`, `minutes-live runs restore`), each with its own
+`attempt_id` and an `event` field. `attempts()` leaves them out (they are not attempts: they never make a
+dataset the default one, nor a run `killed`); `events()` returns them, in order.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from foundation.run_directory import RUN_ID_RE
 STATES = ("started", "succeeded", "failed", "killed")
 _TORN_RE = re.compile(r'\A\{"attempt_id": "(?P<attempt_id>[A-Za-z0-9_-]{1,64})", "status": "(?P<status>[a-z]+)"')
 FINAL_STATES = ("succeeded", "failed", "killed")
+EVENTS = ("archived", "restored")  # retention events (minutes_live/runs/retention.py), not attempts
 
 
 def registry_path(data_root: Path) -> Path:
@@ -46,7 +52,7 @@ def _check(line: dict) -> str | None:
     attempt_id = line.get("attempt_id")
     if not isinstance(attempt_id, str) or not attempt_id:
         return "has no attempt_id string"
-    if line.get("status") not in STATES:
+    if line.get("status") not in STATES + EVENTS:
         return f"has an unknown status {line.get('status')!r}"
     day = line.get("date")
     if day is not None:
@@ -90,6 +96,8 @@ def attempts(data_root: Path, *, settle: bool = False) -> list[dict]:
     attempt of this host whose process is gone as `killed` without writing anything."""
     folded: dict[str, dict] = {}
     for line in _lines(data_root):
+        if line["status"] in EVENTS:
+            continue
         row = folded.setdefault(line["attempt_id"], {})
         if row.get("status") in FINAL_STATES and line["status"] == "started":
             continue  # a started line after the end (a copied log): the end stands
@@ -100,6 +108,22 @@ def attempts(data_root: Path, *, settle: bool = False) -> list[dict]:
             if _dead(r):
                 r["status"], r["error"] = "killed", "the process ended without recording an outcome (not yet marked)"
     return rows
+
+
+def events(data_root: Path, *, day: str | None = None) -> list[dict]:
+    """The retention events (archived, restored), in the order they were recorded; of one date when given."""
+    return [line for line in _lines(data_root)
+            if line["status"] in EVENTS and (day is None or line.get("date") == day)]
+
+
+def append_event(data_root: Path, status: str, **fields) -> dict:
+    """Record a retention event (`archived` or `restored`): one strict JSON line, fsynced."""
+    if status not in EVENTS:
+        raise ValueError(f"unknown registry event {status!r}")
+    entry = {"attempt_id": uuid.uuid4().hex[:12], "status": status, "pid": os.getpid(),
+             "host": socket.gethostname(), **fields}
+    append_entry(data_root, entry)
+    return entry
 
 
 def _dead(a: dict) -> bool:

@@ -33,6 +33,7 @@ from scoring.metrics import (
     role_bucket,
     with_breakdown_inputs,
 )
+from scoring.recalibrate import fit_shift, outcome_histogram, recent_dates
 from scoring.train import train_bundle
 
 BASELINES = ("baseline_last5_played", "baseline_season_avg")
@@ -134,9 +135,9 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     train_seconds = time.time() - t0
     bundle = load_bundle(bundle_dir)
     t0 = time.time()
-    scored = bundle.predict(test_part)
+    scored, shifts = predict_with_recent_shift(bundle, test_part)
     score_seconds = time.time() - t0
-    raw = bundle.predict(test_part, reconcile=False)
+    raw, _ = predict_with_recent_shift(bundle, test_part, reconcile=False)
     for b in BASELINES:
         scored[b] = test_part[b].to_numpy()
     scored = with_breakdown_inputs(scored, test_part)
@@ -149,6 +150,11 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
         slate_times.append(time.perf_counter() - t1)
     metrics = evaluate(scored, baselines=BASELINES)
     metrics["distribution"] = distribution_checks(scored, bundle.reconcile.get("target_minutes"))
+    fitted = [v["shift"] for v in shifts.values() if v["reason"] == "fitted"]
+    metrics["distribution"]["play_recalibration"] = {
+        "recent_days": next(iter(shifts.values()))["recent_days"] if shifts else None, "dates": len(shifts),
+        "dates_shifted": len(fitted), "shift_median": float(np.median(fitted)) if fitted else None,
+        "shift_min": min(fitted) if fitted else None, "shift_max": max(fitted) if fitted else None}
     # the model's own play probability before calibration and the status table: Minutes V1.1's play_prob on
     # these rows (the real seasons list no QUESTIONABLE / DOUBTFUL / PROBABLE players)
     uncalibrated = bundle.components(test_part, calibrate=False)
@@ -182,6 +188,36 @@ def run_backtest(features: pd.DataFrame, season: str, lead: int, out_root: Path,
     (report_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     (report_dir / "report.md").write_text(render_report(metrics))
     return BacktestResult(report_dir=report_dir, metrics=metrics)
+
+
+def predict_with_recent_shift(bundle, frame: pd.DataFrame, reconcile: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Score a season as production would day by day: each date's play probability moved by the shift fitted on
+    the outcomes of the RECENT_DAYS dates before it (scoring/recalibrate.py; in production the overnight job
+    records those outcomes in the drift log). Returns the scored frame (rows in `frame`'s order) and the shift
+    of every date."""
+    frame = frame.reset_index(drop=True)
+    bundle.play_shift = 0.0
+    base = bundle.predict(frame, reconcile=reconcile)
+    day = pd.to_datetime(frame["game_date"]).dt.date.to_numpy()
+    status = frame["status"].astype("string").str.upper().fillna("UNK")
+    evidence = (evaluation_rows(frame) & status.isin(["UNK", "AVAILABLE", ""])).to_numpy()
+    played = frame["minutes"].fillna(0).to_numpy(float) > 0
+    histograms = {d: outcome_histogram(base["play_prob_model"].to_numpy(float)[evidence & (day == d)],
+                                       played[evidence & (day == d)]) for d in sorted(set(day))}
+    parts, shifts = [], {}
+    for d in sorted(set(day)):
+        first, last = recent_dates(d)
+        window = [x for x in sorted(histograms) if first <= x <= last]
+        shift = fit_shift([histograms[x] for x in window], [x.isoformat() for x in window])
+        shifts[d.isoformat()] = shift.describe()
+        if shift.shift:
+            pos = np.flatnonzero(day == d)
+            bundle.play_shift = shift.shift
+            parts.append((pos, bundle.predict(frame.iloc[pos], reconcile=reconcile)))
+    bundle.play_shift = 0.0
+    for pos, part in parts:
+        base.iloc[pos] = part[base.columns].to_numpy()
+    return base.infer_objects(), shifts
 
 
 def prediction_rows(scored: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,8 @@
     <bundle>/feature_columns.json   ordered feature spec (contract inputs with types + derived columns)
     <bundle>/quantile_qXX.txt       conditional-minutes quantile models (trained on played rows)
     <bundle>/play_prob.txt          P(minutes > 0) classifier (non-OUT rows)
+    <bundle>/team_context_kN.txt    the team-context stage: expected-minutes regressions, one per date fold;
+                                    their mean, summed per team, is read by the models above (STACKED_FEATURES)
     <bundle>/calibration.json       play-probability scaling, conditional level maps per pre-game role (played
                                     rows), mixture levels per role x starter cell (all non-OUT rows)
     <bundle>/meta.json              feature hash, windows, parameters, status rate table, reconciliation target,
@@ -42,14 +44,17 @@ from scoring.distribution import (
 )
 from scoring.features import (
     DERIVED_FEATURES,
+    STACKED_FEATURES,
     as_float_array,
     build_matrix,
     check_schema,
     is_out,
     spec_hash,
+    stack_features,
     starter_signal,
 )
 from scoring.metrics import ROLE_COLUMN, role_bucket
+from scoring.recalibrate import shifted
 from scoring.reconcile import ReconcileConfig, Reconciled, reconcile_expected_minutes
 from scoring.status import clearance_probability
 from scoring.threads import lgb_threads
@@ -115,6 +120,35 @@ def calibrated_play(raw: np.ndarray, play_cal: dict | None) -> np.ndarray:
     return np.interp(np.clip(raw, 0.0, 1.0), play_cal["x"], play_cal["y"])
 
 
+TARGET_TAIL = 0.10  # the share of actuals meant to fall below p10, and above p90
+
+
+def status_levels(levels: tuple[np.ndarray, np.ndarray, np.ndarray], clearance: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mixture levels of a listed player, composed exactly from his cell's calibrated levels and his P(cleared)
+    c. The cell's calibration describes a player as the model sees him (unlisted: read nominal 0.1 / 0.5 / 0.9 at
+    the levels lo / mid / hi, linear in between). Listed, he sits with extra mass 1 - c and otherwise is that
+    player: his nominal level q is the unlisted nominal t = (q - (1 - c)) / c, read through the cell's map g, so
+    his level is (1 - c) + c g(t); once 1 - c >= q, t <= 0 and the quantile is 0. c = 1 leaves the levels as
+    they are. (Read directly at the cell's levels, a QUESTIONABLE starter who sits 18% of the time got a p10
+    above 0 whenever his cell calibrated its p10 level above 0.18.)"""
+    lo, mid, hi = (np.asarray(v, float) for v in levels)
+    c = np.clip(np.asarray(clearance, float), 0.0, 1.0)
+    if np.all(c >= 1.0):
+        return lo, mid, hi
+    safe = np.where(c > 0, c, 1.0)
+
+    def through(q: float) -> np.ndarray:
+        t = np.clip((q - (1.0 - c)) / safe, 0.0, 1.0)
+        g = np.where(t <= 0.1, lo * t / 0.1,
+                     np.where(t <= 0.5, lo + (mid - lo) * (t - 0.1) / 0.4,
+                              np.where(t <= 0.9, mid + (hi - mid) * (t - 0.5) / 0.4,
+                                       hi + (1.0 - hi) * (t - 0.9) / 0.1)))
+        return np.where(c > 0, (1.0 - c) + c * g, 1.0)
+
+    return through(0.1), through(0.5), through(0.9)
+
+
 def median_level(level: np.ndarray | float, play_prob: np.ndarray | float, lo: np.ndarray | float = 0.0,
                  hi: np.ndarray | float = 1.0) -> np.ndarray:
     """The level read as p50: the calibrated level capped at 1 - play_prob / 2 (there the mixture's quantile is
@@ -152,6 +186,7 @@ class Components:
     out_mask: np.ndarray
     role: np.ndarray
     starter: np.ndarray
+    model_play_unshifted: np.ndarray | None = None  # before the recent-outcome shift (scoring/recalibrate.py)
 
     @property
     def play_prob(self) -> np.ndarray:
@@ -169,6 +204,10 @@ class MinutesBundle:
     meta: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
+    context_models: list[lgb.Booster] = field(default_factory=list)  # the team-context stage (date folds)
+    # the recent-outcome logit shift of the play probability (scoring/recalibrate.py): runtime state set by the
+    # scorer for one slate, never saved with the bundle
+    play_shift: float = 0.0
 
     @property
     def feature_hash(self) -> str:
@@ -183,9 +222,25 @@ class MinutesBundle:
         known = ReconcileConfig.__dataclass_fields__
         return ReconcileConfig(**{k: v for k, v in self.reconcile.items() if k in known})
 
-    def components(self, features: pd.DataFrame, *, calibrate: bool = True) -> Components:
+    def context_expected(self, X_base: np.ndarray) -> np.ndarray:
+        """The team-context stage's expected minutes per row: the mean of its fold models."""
+        return np.mean(predict_models(self.context_models, X_base), axis=0)
+
+    def matrix(self, features: pd.DataFrame, context: np.ndarray | None = None) -> pd.DataFrame:
+        """The full model matrix (`spec["columns"]`): build_matrix's columns, then the stacked team-context
+        columns from the first stage (or from `context`, the first stage's expected minutes per row: training
+        passes its out-of-fold values). `features` must have a default index."""
+        X = build_matrix(features, self.spec)
+        stacked = list(self.spec.get("stacked_columns") or [])
+        if stacked:
+            expected = context if context is not None else self.context_expected(as_float_array(X))
+            X = pd.concat([X, stack_features(features, expected)[stacked]], axis=1)
+        return X[self.spec["columns"]]
+
+    def components(self, features: pd.DataFrame, *, calibrate: bool = True,
+                   context: np.ndarray | None = None) -> Components:
         """Model outputs for a features frame (contract columns; a `scenario_id` column keeps worlds apart in
-        the team-context features), calibrated unless `calibrate=False`."""
+        the team-context features), calibrated unless `calibrate=False`; `context`: see `matrix`."""
         check_schema(features, self.spec, extra_required=("game_id", "team_id", "player_id", "status"))
         features = features.reset_index(drop=True)
         out = pd.DataFrame({c: features[c] for c in PASSTHROUGH if c in features.columns})
@@ -199,7 +254,7 @@ class MinutesBundle:
         if n == 0:
             return Components(out, np.zeros(0), np.zeros(0), np.zeros((0, len(KNOTS))), np.zeros(0, bool), role,
                               starter)
-        X = as_float_array(build_matrix(features, self.spec))
+        X = as_float_array(self.matrix(features, context))
         play, *quantiles = predict_models([self.play_model, *self.quantile_models], X)
         L, V = extend_to_unit(self.levels, _monotone(quantiles))
         cal = self.calibration if calibrate else {}
@@ -210,20 +265,22 @@ class MinutesBundle:
             gmap = np.tile(KNOTS, (n, 1))
         V_k = np.clip(remap_levels(L, V, gmap), 0.0, MAX_MINUTES)
         rates = self.meta.get("status_layer", {}).get("play_rate_table")
-        return Components(out=out, model_play=calibrated_play(play, cal.get("play")),
+        model_play = calibrated_play(play, cal.get("play"))
+        return Components(out=out, model_play=shifted(model_play, self.play_shift if calibrate else 0.0),
                           clearance=clearance_probability(features, rates), V=V_k,
-                          out_mask=is_out(features), role=role, starter=starter)
+                          out_mask=is_out(features), role=role, starter=starter, model_play_unshifted=model_play)
 
     def mixture_levels(self, comps: Components, calibrate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row the levels read as minutes_p10 / p50 (before `median_level`'s cap) / p90, fitted on all
-        non-OUT rows per cell."""
+        """Per row the levels read as minutes_p10 / p50 (before `median_level`'s cap) / p90: fitted on all
+        non-OUT rows per cell, composed with the row's injury status (`status_levels`)."""
         table = (self.calibration.get("mixture") if calibrate else None) or {}
         n = len(comps.V)
         if not table:
             return tuple(np.full(n, level) for level in PUBLISHED_LEVELS.values())
         entries = lookup(table, cell_of(comps.role, comps.starter), comps.role)
-        return (np.array([e["lo"] for e in entries]), np.array([e.get("mid", 0.5) for e in entries]),
+        cell = (np.array([e["lo"] for e in entries]), np.array([e.get("mid", 0.5) for e in entries]),
                 np.array([e["hi"] for e in entries]))
+        return status_levels(cell, np.where(comps.out_mask, 1.0, comps.clearance))
 
     def reconciled(self, comps: Components, groups: np.ndarray, reconcile: bool = True) -> Reconciled:
         play = comps.play_prob
@@ -247,14 +304,19 @@ class MinutesBundle:
             out[name] = quantile_at(KNOTS, rec.V, level)
         out["team_minutes_raw"] = rec.raw_sum
         out["team_minutes_factor"] = rec.factor
+        # the model's calibrated probability before the recent-outcome shift and the status layer: the evidence
+        # the overnight job turns into the next shift (scoring/recalibrate.py)
+        unshifted = comps.model_play if comps.model_play_unshifted is None else comps.model_play_unshifted
+        out["play_prob_model"] = np.where(comps.out_mask, 0.0, unshifted)
         out.loc[comps.out_mask, list(DISTRIBUTION_COLUMNS)] = 0.0
         return out
 
-    def predict(self, features: pd.DataFrame, *, reconcile: bool = True, calibrate: bool = True) -> pd.DataFrame:
+    def predict(self, features: pd.DataFrame, *, reconcile: bool = True, calibrate: bool = True,
+                context: np.ndarray | None = None) -> pd.DataFrame:
         """Score a features frame (one world). OUT players get play_prob 0 and every minutes column 0."""
-        comps = self.components(features, calibrate=calibrate)
+        comps = self.components(features, calibrate=calibrate, context=context)
         if len(comps.V) == 0:
-            for c in (*DISTRIBUTION_COLUMNS, "team_minutes_raw", "team_minutes_factor"):
+            for c in (*DISTRIBUTION_COLUMNS, "team_minutes_raw", "team_minutes_factor", "play_prob_model"):
                 comps.out[c] = pd.Series(dtype=float)
             return comps.out
         groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
@@ -266,12 +328,16 @@ class MinutesBundle:
         for level, model in zip(self.levels, self.quantile_models, strict=True):
             model.save_model(str(path / _model_file(level)))
         self.play_model.save_model(str(path / "play_prob.txt"))
-        files = {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in model_files(self.levels)}
+        for name, model in zip(context_files(len(self.context_models)), self.context_models, strict=True):
+            model.save_model(str(path / name))
+        names = model_files(self.levels) + context_files(len(self.context_models))
+        files = {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in names}
         spec = dict(self.spec, sha256=self.feature_hash)
         _dump(path / "feature_columns.json", spec)
         _dump(path / "calibration.json", self.calibration)
         meta = dict(self.meta, feature_hash=self.feature_hash, levels=self.levels, reconcile=self.reconcile,
-                    bundle_id=self.meta.get("bundle_id") or path.name, files=files)
+                    bundle_id=self.meta.get("bundle_id") or path.name, files=files,
+                    context_folds=len(self.context_models))
         _dump(path / "meta.json", meta)
         _dump(path / "metrics.json", self.metrics)
         self.meta, self.path = meta, path
@@ -296,6 +362,10 @@ def _read_json(path: Path) -> dict:
 
 def model_files(levels: list[float]) -> list[str]:
     return [_model_file(lv) for lv in levels] + ["play_prob.txt"]
+
+
+def context_files(folds: int) -> list[str]:
+    return [f"team_context_k{k}.txt" for k in range(folds)]
 
 
 def _checked_booster(path: Path, expected_sha256: str | None) -> lgb.Booster:
@@ -342,10 +412,10 @@ def load_bundle(path: Path) -> MinutesBundle:
     except (KeyError, TypeError, ValueError):
         raise BundleError(f"bundle {path}: meta.json has no valid `levels` (the conditional quantile levels)") from None
     derived = list(spec.get("derived_columns") or [])
-    if [c for c in derived if c not in DERIVED_FEATURES] or \
-            spec.get("columns") != [c["name"] for c in spec.get("input_columns", [])] + derived:
-        unknown = [c for c in derived if c not in DERIVED_FEATURES]
-        listed = [c["name"] for c in spec.get("input_columns", [])] + derived
+    stacked = list(spec.get("stacked_columns") or [])
+    unknown = [c for c in derived if c not in DERIVED_FEATURES] + [c for c in stacked if c not in STACKED_FEATURES]
+    if unknown or spec.get("columns") != [c["name"] for c in spec.get("input_columns", [])] + derived + stacked:
+        listed = [c["name"] for c in spec.get("input_columns", [])] + derived + stacked
         odd = sorted(set(listed) ^ set(spec.get("columns") or []))
         raise BundleError(f"bundle {path}: its feature list is not one this code builds ("
                           + (f"unknown derived columns {unknown}" if unknown else
@@ -353,8 +423,13 @@ def load_bundle(path: Path) -> MinutesBundle:
                           + "); retrain the bundle")
     files = meta.get("files") or {}
     models = [_checked_booster(path / name, files.get(name)) for name in model_files(levels)]
+    folds = meta.get("context_folds") or 0
+    if stacked and not (isinstance(folds, int) and folds > 0):
+        raise BundleError(f"bundle {path}: its models read the team-context stage ({', '.join(stacked)}) but "
+                          "meta.json records no `context_folds`; retrain the bundle")
+    context = [_checked_booster(path / name, files.get(name)) for name in context_files(folds if stacked else 0)]
     metrics_path = path / "metrics.json"
     metrics = _read_json(metrics_path) if metrics_path.exists() else {}
     return MinutesBundle(spec=spec, levels=levels, quantile_models=models[:-1], play_model=models[-1],
                          calibration=calibration, reconcile=meta.get("reconcile", {}), meta=meta, metrics=metrics,
-                         path=path)
+                         path=path, context_models=context)

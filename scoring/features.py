@@ -51,6 +51,16 @@ DERIVED_FEATURES = (
     "team_bench_roll10_sum",
 )
 
+# The team-context stage (Minutes V1.2, docs/model.md "Team context"): a first model's expected minutes for every
+# player, summed over his team. The distribution models read them, so a player's minutes are predicted knowing
+# what his teammates are predicted to take: the team's sum stops drifting from 240 player by player.
+STACKED_FEATURES = (
+    "ctx_expected",  # the first stage's expected minutes (0 when OUT)
+    "ctx_team_sum",  # the sum of them over the team's players (per world)
+    "ctx_teammates_sum",  # the same without the player himself
+    "ctx_share240",  # 240 x his share of the team's sum
+)
+
 
 def contract_feature_columns() -> list[tuple[str, str]]:
     """(name, logical type int|float|bool) of the contract columns the model reads, in contract order."""
@@ -69,8 +79,24 @@ def feature_spec() -> dict:
     return {
         "input_columns": [{"name": n, "type": t} for n, t in inputs],
         "derived_columns": list(DERIVED_FEATURES),
-        "columns": [n for n, _ in inputs] + list(DERIVED_FEATURES),
+        "stacked_columns": list(STACKED_FEATURES),
+        "columns": [n for n, _ in inputs] + list(DERIVED_FEATURES) + list(STACKED_FEATURES),
     }
+
+
+def base_columns(spec: dict) -> list[str]:
+    """The columns `build_matrix` makes: contract inputs and team-context features (no stacked ones)."""
+    return [c["name"] for c in spec["input_columns"]] + list(spec.get("derived_columns") or [])
+
+
+def stack_features(features: pd.DataFrame, expected: np.ndarray) -> pd.DataFrame:
+    """The STACKED_FEATURES of a frame, from the first stage's expected minutes per row (same order)."""
+    e = pd.Series(np.where(is_out(features), 0.0, np.clip(np.asarray(expected, float), 0.0, 48.0)),
+                  index=features.index)
+    team = e.groupby(team_key(features)).transform("sum")
+    return pd.DataFrame({"ctx_expected": e.to_numpy(), "ctx_team_sum": team.to_numpy(),
+                         "ctx_teammates_sum": (team - e).to_numpy(),
+                         "ctx_share240": (240.0 * e / team.where(team > 0)).to_numpy()}, index=features.index)
 
 
 def spec_hash(spec: dict) -> str:
@@ -108,7 +134,8 @@ def _ordered(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
 
 def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """Model matrix: contract inputs + team-context features, columns in `spec["columns"]` order.
+    """Base model matrix: contract inputs + team-context features, in `base_columns(spec)` order (the stacked
+    columns come from the bundle's team-context stage: `MinutesBundle.matrix`).
 
     Team context is computed over the non-OUT players of each (game, team): OUT players' minutes are
     what the others share.
@@ -138,7 +165,7 @@ def build_matrix(features: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X["roll10_role_share"] = (r10 / role_sum.where(role_sum > 0)).to_numpy()
     X["team_starter_roll10_sum"] = r10.where(starter).groupby(key).transform("sum").to_numpy()
     X["team_bench_roll10_sum"] = r10.where(~starter).groupby(key).transform("sum").to_numpy()
-    return X[spec["columns"]].astype("float64")
+    return X[base_columns(spec)].astype("float64")
 
 
 

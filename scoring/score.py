@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation import settings
+from foundation import settings, state
 from foundation.clock import season_label
 from foundation.guardrails import InvalidInput, ScoringInputError
 from foundation.lifecycle import run_attempt
@@ -43,6 +43,7 @@ from scoring.active_bundle import resolve_bundle_dir
 from scoring.bundle import BundleError, MinutesBundle, load_bundle
 from scoring.features import SchemaMismatchError
 from scoring.metrics import TEAM_BAND
+from scoring.recalibrate import PlayShift, shift_from_drift
 from scoring.worlds import WorldsError
 from scoring.worlds import score_slate as score_worlds
 
@@ -51,7 +52,7 @@ OUTPUT_COLUMNS = (
     "opponent_team_id", "opponent_team_name", "opponent_team_tricode", "status", "is_starter",
     "is_confirmed_starter", "is_projected_starter", "play_prob", "minutes_mean", "minutes_p10", "minutes_p50",
     "minutes_p90", "minutes_if_play_p10", "minutes_if_play_p50", "minutes_if_play_p90", "minutes_mean_raw",
-    "feature_as_of_ts",
+    "play_prob_model", "feature_as_of_ts",
 )
 # the game-time-decision worlds' features, written by the live build next to features.parquet (scoring/worlds.py)
 SCENARIO_FEATURES = "scenario_features.parquet"
@@ -247,11 +248,23 @@ def load_active_bundle(req: ScoreRequest) -> MinutesBundle:
         raise ScoreInputError(str(exc)) from None
 
 
+def recent_play_shift(dataset: str, day: date, bundle: MinutesBundle) -> PlayShift:
+    """The recent-outcome shift of the play probability for a slate of `dataset` on `day` (scoring/recalibrate.py),
+    from the dataset's drift log; a missing log is no evidence (shift 0), a damaged line is skipped with a
+    warning naming the file (foundation/state.py)."""
+    path = settings.drift_log_path(settings.registry_root(dataset, settings.data_root()))
+    if not path.is_file():
+        return PlayShift(0.0, 0, (), f"no drift log yet ({path})")
+    return shift_from_drift(list(state.iter_lines(path)), day, bundle.bundle_id)
+
+
 def score_into(directory: Path, req: ScoreRequest, source: ScoreSource, slate: pd.DataFrame,
                bundle: MinutesBundle) -> ScoreResult:
     """Score the slate and write minutes.parquet + summary.json into a staged run directory."""
     started = time.perf_counter()
     scenario_features = read_scenarios(source.path, req.day)
+    recalibration = recent_play_shift(source.dataset, req.day, bundle)
+    bundle.play_shift = recalibration.shift
     try:
         scored, scenarios = score_worlds(bundle, slate, scenario_features)
     except SchemaMismatchError as exc:
@@ -265,6 +278,7 @@ def score_into(directory: Path, req: ScoreRequest, source: ScoreSource, slate: p
         cols.append("minutes")
     scored = scored[cols]
     summary = build_summary(req, source, bundle, scored, time.perf_counter() - started, scenarios)
+    summary["play_recalibration"] = {**recalibration.describe(), "source": "drift log (overnight next-day validation)"}
     scored.to_parquet(directory / "minutes.parquet", index=False)
     scenarios.assign(model_bundle_id=bundle.bundle_id, run_id=source.run_id).to_parquet(
         directory / "scenarios.parquet", index=False)

@@ -28,22 +28,23 @@ from foundation import atomic, settings
 from foundation.guardrails import InvalidInput
 from scoring.bundle import (
     CALIBRATION_FORMAT,
+    TARGET_TAIL,
     MinutesBundle,
     cell_of,
     lgb_threads,
     lgb_workers,
     load_bundle,
     median_level,
+    predict_models,
 )
 from scoring.contract import PROJECT_ROOT
 from scoring.distribution import KNOTS, mixture_quantile, quantile_at
-from scoring.features import as_float_array, build_matrix, feature_spec
+from scoring.features import as_float_array, build_matrix, feature_spec, stack_features
 from scoring.metrics import evaluate, evaluation_rows, with_breakdown_inputs
 from scoring.reconcile import REGULATION_MINUTES, ReconcileConfig, expected_overtime_minutes
 from scoring.status import layer_meta as status_layer_meta
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-TARGET_TAIL = 0.10
 MODEL_VERSION = "Minutes V1.2"
 
 log = logging.getLogger(__name__)
@@ -199,11 +200,13 @@ def fit_mixture_levels(V: np.ndarray, play: np.ndarray, y: np.ndarray, cells: np
     return table
 
 
-def fit_calibration(bundle: MinutesBundle, cal: pd.DataFrame) -> dict:
-    """The three calibration parts of a V1.2 bundle, fitted on the calibration window's rows `cal`."""
+def fit_calibration(bundle: MinutesBundle, cal: pd.DataFrame, context: np.ndarray | None = None) -> dict:
+    """The three calibration parts of a V1.2 bundle, fitted on the calibration window's rows `cal`
+    (`context`: the team-context stage's out-of-fold expected minutes of those rows, when it has one)."""
+    cal = cal.reset_index(drop=True)
     labelled = evaluation_rows(cal).to_numpy()
     y = cal["minutes"].fillna(0).to_numpy(float)
-    raw = bundle.components(cal, calibrate=False)
+    raw = bundle.components(cal, calibrate=False, context=context)
     unlisted = raw.clearance >= 1.0
     sel = labelled & unlisted & ~raw.out_mask
     play_cal = fit_play_calibration(raw.model_play[sel], y[sel] > 0)
@@ -211,7 +214,7 @@ def fit_calibration(bundle: MinutesBundle, cal: pd.DataFrame) -> dict:
     conditional = fit_conditional_levels(raw.V[played], y[played], raw.role[played])
     bundle.calibration = {"format": CALIBRATION_FORMAT, "target_tail": TARGET_TAIL, "play": play_cal,
                           "conditional": conditional, "mixture": {}}
-    comps = bundle.components(cal)
+    comps = bundle.components(cal, context=context)
     groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
     rec = bundle.reconciled(comps, groups)
     rows = labelled & ~comps.out_mask
@@ -235,6 +238,42 @@ def _sample_weights(rows: pd.DataFrame, window: Window) -> np.ndarray | None:
         return None
     age = (pd.Timestamp(window[1]) - pd.to_datetime(rows["game_date"])).dt.days.to_numpy(float)
     return np.power(0.5, age / RECENCY_HALF_LIFE_DAYS)
+
+
+CONTEXT_FOLDS = 3
+CONTEXT_ROUNDS = 150
+CONTEXT_LEARNING_RATE = 0.1
+
+
+def fit_team_context(X_base: pd.DataFrame, features: pd.DataFrame, rows: np.ndarray, params: dict,
+                     n_workers: int) -> tuple[list[lgb.Booster], np.ndarray]:
+    """The team-context stage (docs/model.md): CONTEXT_FOLDS expected-minutes regressions (L2 on minutes, 0 for
+    a DNP) on the labelled rows `rows`, each fold leaving out every third game date. Returns the fold models and
+    each row's out-of-fold expected minutes (rows on a left-out date: that fold's model; other rows: the mean of
+    all folds, as at scoring), which the distribution models train and calibrate on."""
+    day = pd.to_datetime(features["game_date"]).dt.normalize()
+    fold = (day.rank(method="dense").to_numpy(int) - 1) % CONTEXT_FOLDS
+    X = as_float_array(X_base)
+    y = features["minutes"].fillna(0).to_numpy(float)
+    ctx_params = {**params, "objective": "regression", "learning_rate": CONTEXT_LEARNING_RATE}
+
+    def fit(k: int) -> lgb.Booster:
+        t0 = time.perf_counter()
+        sel = rows & (fold != k)
+        booster = lgb.train(ctx_params, lgb.Dataset(X[sel], y[sel], feature_name=list(X_base.columns)),
+                            CONTEXT_ROUNDS)
+        log.info("train: team context fold %d/%d, %s rows, %d rounds in %.1f s", k + 1, CONTEXT_FOLDS,
+                 f"{int(sel.sum()):,}", CONTEXT_ROUNDS, time.perf_counter() - t0)
+        return booster
+
+    with ThreadPoolExecutor(max_workers=min(n_workers, CONTEXT_FOLDS)) as pool:
+        models = list(pool.map(fit, range(CONTEXT_FOLDS)))
+    preds = np.column_stack(predict_models(models, X))
+    oof = preds.mean(axis=1)
+    on_fold_dates = rows if rows.any() else np.zeros(len(X), bool)
+    own = preds[np.arange(len(X)), fold]
+    oof = np.where(on_fold_dates, own, oof)
+    return models, oof
 
 
 def _fit_models(X_all: pd.DataFrame, train: pd.DataFrame, names: list[str], params: dict, n_workers: int,
@@ -293,26 +332,32 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
     if train_window[1] >= cal_window[0]:
         raise InvalidInput(f"train window {train_window} must end before the calibration window {cal_window} starts")
     spec = feature_spec()
+    features = features.reset_index(drop=True)
     labelled = features[evaluation_rows(features)]
     train = labelled[_in_window(labelled, train_window)]
     cal_mask = _in_window(features, cal_window)
     if len(train) < 500 or evaluation_rows(features[cal_mask]).sum() < 100:
         raise InvalidInput(f"too few rows: train {len(train)}, calibration {int(evaluation_rows(features[cal_mask]).sum())}")
     # team context must see whole teams (incl. OUT players), so the matrix is built before row filtering
-    X_all = build_matrix(features, spec)
+    X_base = build_matrix(features, spec)
     params = lgb_params(seed, threads or lgb_threads())
     names = spec["columns"]
     n_workers = min(workers or lgb_workers(params["num_threads"]), len(QUANTILE_LEVELS) + 1)
+    t0 = time.perf_counter()
+    context_rows = (evaluation_rows(features) & _in_window(features, (train_window[0], cal_window[1]))).to_numpy()
+    context_models, context = fit_team_context(X_base, features, context_rows, params, n_workers)
+    X_all = pd.concat([X_base, stack_features(features, context)], axis=1)[names]
+    log.info("train: team-context stage (%d folds) in %.1f s", CONTEXT_FOLDS, time.perf_counter() - t0)
     quantile_models, play_model, played = _fit_models(X_all, train, names, params, n_workers, quantile_rounds,
                                                       play_rounds, train_window)
     rcfg = reconcile or ReconcileConfig(target_minutes=REGULATION_MINUTES + expected_overtime_minutes(
         features[_in_window(features, (train_window[0], cal_window[1]))]))
     bundle = MinutesBundle(spec=spec, levels=list(QUANTILE_LEVELS), quantile_models=quantile_models,
                            play_model=play_model, calibration={}, reconcile={"enabled": True, **asdict(rcfg)},
-                           meta={"status_layer": status_layer_meta()})
+                           meta={"status_layer": status_layer_meta()}, context_models=context_models)
     t0 = time.perf_counter()
-    fit_calibration(bundle, features[cal_mask])
-    cal_final = bundle.predict(features[cal_mask])
+    fit_calibration(bundle, features[cal_mask], context=context[cal_mask.to_numpy()])
+    cal_final = bundle.predict(features[cal_mask], context=context[cal_mask.to_numpy()])
     log.info("train: calibration on %s rows (%s..%s) in %.1f s", f"{int(evaluation_rows(features[cal_mask]).sum()):,}",
              cal_window[0], cal_window[1], time.perf_counter() - t0)
     bundle.metrics = {"calibration_window": evaluate(with_breakdown_inputs(cal_final, features[cal_mask]))}
@@ -340,7 +385,10 @@ def train_bundle(features: pd.DataFrame, out_dir: Path, seed: int = 7, train_win
         "rows": {"train": int(len(train)), "train_played": int(played.sum()),
                  "calibration": int(evaluation_rows(features[cal_mask]).sum())},
         "params": {"lightgbm": {**params, "learning_rate": {"quantile": learning_rate(quantile_rounds),
-                                                              "play": learning_rate(play_rounds)}},
+                                                              "play": learning_rate(play_rounds),
+                                                              "team_context": CONTEXT_LEARNING_RATE}},
+                   "team_context": {"folds": CONTEXT_FOLDS, "rounds": CONTEXT_ROUNDS, "objective": "regression",
+                                    "features": list(spec.get("stacked_columns") or [])},
                    "quantile_rounds": quantile_rounds, "play_rounds": play_rounds,
                    "quantile_levels": list(QUANTILE_LEVELS), "target_tail": TARGET_TAIL,
                    "recency_half_life_days": RECENCY_HALF_LIFE_DAYS, "refit_after_calibration": REFIT_AFTER_CALIBRATION},

@@ -25,9 +25,11 @@ from minutes_live.cli.experiment import experiment_app
 from minutes_live.cli.model import app as model_app
 from minutes_live.cli.ops import job_app, pin_command, unpin_command
 from minutes_live.cli.options import DATASET_DIR_DEFAULT, bounded, choices
+from minutes_live.cli.retention import GC_HELP, gc_command
 from minutes_live.cli.runs import runs_app
 from minutes_live.cli.serve import serve_command
 from minutes_live.cli.spine import LOCK_TIMEOUT, TARGET, App, fail
+from minutes_live.cli.watch import watch_command
 from snapshots_ingest.raw_store import KINDS as RAW_KINDS
 
 app = App(
@@ -46,8 +48,10 @@ for _registered in model_app.registered_commands:  # train, promote, backtest: t
     app.command(_registered.name or _registered.callback.__name__.replace("_", "-"))(_registered.callback)
 app.command("dashboard")(dashboard_command)
 app.command("serve")(serve_command)  # the read API, its events and the dashboard (minutes_live.api)
-app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export
+app.add_typer(runs_app, name="runs")  # read-only: list, show, diff, export; and restore (from a gc archive)
+app.command("gc", help=GC_HELP)(gc_command)  # retention: old runs and raw extracts into one archive per date
 app.add_typer(experiment_app, name="experiment")  # the evaluation lab: reports under reports/experiments/
+app.command("watch")(watch_command)  # the game-day watcher: minutes_live/watch
 
 INGEST_SOURCES = ("replay", "synthetic", "live")
 

@@ -4,12 +4,16 @@
     minutes-live runs show   RUN|latest [--dataset N] [--date D] [--json]
     minutes-live runs diff   A B [--dataset N] [--date D] [--min-delta 3] [--json]
     minutes-live runs export RUN|latest [--dataset N] [--date D] --format csv|json|jsonl [--out P] [--force]
+    minutes-live runs restore RUN --date D [--dataset N]     (a run archived by `minutes-live gc`)
+
+`--slate NAME` (list, show, export) keeps the games of one slate of the date: all, early, main, late or a
+custom slate (minutes_live/runs/slates.py); runs stay per date, a slate is a filter.
 
 Every run belongs to a dataset (live, or a replay / synthetic dataset such as nba, synthetic_league: its own
 roots and registry, foundation.settings); `--dataset` picks one, else minutes_live.runs.catalog.choose_dataset.
 
-Read-only (minutes_live.runs.catalog, minutes_live.runs.diff): nothing here opens the store, takes a lock or
-moves a pointer, so it can run while a job writes. Every value is checked first (foundation/cli_values.py);
+Read-only except `restore` (minutes_live.runs.catalog, minutes_live.runs.diff): nothing else here opens the
+store, takes a lock or moves a pointer, so it can run while a job writes. Every value is checked first (foundation/cli_values.py);
 a bad value, an unknown date or run exits 2 with one line naming the flag or listing what exists.
 """
 
@@ -28,8 +32,9 @@ import typer
 
 from foundation import atomic, cli_values, settings
 from foundation.guardrails import InvalidInput
-from minutes_live.cli.spine import App
+from minutes_live.cli.spine import LOCK_TIMEOUT, App
 from minutes_live.runs import catalog as catalog
+from minutes_live.runs import slates as slates
 from minutes_live.runs.terminal import gtd_worlds_lines
 
 runs_app = App(
@@ -59,6 +64,13 @@ EXPORT_HELP = (
     "top). --out is written atomically (temp file + rename) and never replaces an existing file without --force."
 )
 RUN_HELP = "A run id YYYYMMDDTHHMMSSZ, or `latest` (the run the date's scores `latest` serves)."
+SLATE_HELP = ("Keep one slate's games: all, early (tips before 19:00 ET), main (19:00-21:59), late (22:00 and "
+              "later), or a custom slate of the date (config/slates.json). Default: all.")
+RESTORE_HELP = (
+    "Bring back a run that `minutes-live gc` archived: its features, scores, reports and raw extracts, every "
+    "file checked against the archive's sha256 manifest (byte-identical). `latest` is then recomputed by the "
+    "rule. Takes the store lock; the registry records it."
+)
 
 
 class RunsError(InvalidInput):
@@ -88,6 +100,22 @@ def _day(value: str | None, dataset: str | None = None) -> date:
     if day not in known:
         raise RunsError(f"--date {day}: no runs for that date (dates with runs: {_listing([d.isoformat() for d in known])})")
     return day
+
+
+def _slate(day: date, name: str | None) -> slates.Slate | None:
+    """The date's slate `name` (None: every game, no filter); exit 2 listing the date's slates otherwise."""
+    if name is None:
+        return None
+    try:
+        return slates.find_slate(day, name, catalog.current_dataset())
+    except slates.SlateError as exc:
+        raise RunsError(f"--slate {name}: {exc}") from None
+
+
+def _slate_line(chosen: slates.Slate | None) -> str:
+    if chosen is None:
+        return ""
+    return f"; slate {chosen.name}: {len(chosen.game_ids)} games ({chosen.definition})"
 
 
 def _listing(items: list[str], limit: int = 12) -> str:
@@ -179,12 +207,17 @@ def list_command(
     date: Annotated[str | None, typer.Option(help=DATE_HELP, show_default=False)] = None,
     dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of the table.")] = False,
+    slate: Annotated[str | None, typer.Option(help=SLATE_HELP, show_default=False)] = None,
 ) -> None:
     """List the runs of a date (newest first) with status, latest/pin, rows, games, freshness, warnings."""
     day = _day(date, dataset)
+    chosen = _slate(day, slate)
     infos = catalog.list_runs(day)
+    if chosen is not None:
+        infos = [slates.restrict(i, chosen.game_ids) for i in infos]
     if as_json:
         typer.echo(json.dumps({"dataset": catalog.current_dataset(), "date": day.isoformat(),
+                               "slate": None if chosen is None else chosen.as_dict(),
                                "runs": [_jsonable(i.as_dict()) for i in infos]}, indent=2))
         return
     served = next((i.run_id for i in infos if "scores" in i.latest), None)
@@ -192,7 +225,7 @@ def list_command(
     others = [d for d in settings.known_datasets() if d != catalog.current_dataset()]
     also = f"; other datasets: {', '.join(others)} (--dataset NAME)" if others else ""
     typer.echo(f"runs of {day} in dataset {catalog.current_dataset()}: {len(infos)} "
-               f"(latest {served or 'none'}{', pinned' if pin else ''}){also}")
+               f"(latest {served or 'none'}{', pinned' if pin else ''}){_slate_line(chosen)}{also}")
     rows = []
     for i in infos:
         note = ""
@@ -227,24 +260,31 @@ def show_command(
                                             help="Show this game-time decision's two worlds: his teammates' "
                                                  "minutes if he sits against if he plays (default: none).",
                                             show_default=False)] = None,
+    slate: Annotated[str | None, typer.Option(help=SLATE_HELP, show_default=False)] = None,
 ) -> None:
     """Show one run: summary, per-game coverage and freshness, team minutes, game-time decisions, warnings,
     files."""
     ref = _ref(run, "RUN")
     day = _day(date, dataset)
+    chosen = _slate(day, slate)
     run_id = _run(day, ref, "RUN")
     view = catalog.load_run(day, run_id)
+    if chosen is not None:
+        view = slates.restrict_view(view, chosen.game_ids)
     worlds = scenarios_of(view)
+    if chosen is not None:
+        worlds = slates.filter_games(worlds, chosen.game_ids)
     if gtd is not None and (worlds is None or gtd not in set(worlds["gtd_player_id"])):
         raise InvalidInput(f"--gtd {gtd}: not a game-time decision of run {run_id} (see the run's "
                            "'game-time decisions' list)")
     if as_json:
         payload = _show_payload(view)
+        payload["slate"] = None if chosen is None else chosen.as_dict()
         payload["scenarios"] = None if worlds is None else worlds.astype(object).where(worlds.notna(), None).to_dict(
             "records")
         typer.echo(json.dumps(_jsonable(payload), indent=2, default=str))
         return
-    for line in show_lines(view):
+    for line in show_lines(view, chosen):
         typer.echo(line)
     if gtd is not None:
         typer.echo("")
@@ -288,11 +328,15 @@ def _show_payload(view: catalog.RunView) -> dict:
             "coverage": records(view.coverage), "team_minutes": records(view.team_minutes)}
 
 
-def show_lines(view: catalog.RunView) -> list[str]:
-    """The terminal rendering of one run (also used by the tests)."""
+def show_lines(view: catalog.RunView, chosen: slates.Slate | None = None) -> list[str]:
+    """The terminal rendering of one run (also used by the tests); `chosen`: the slate the view was cut to."""
     i, fs, ss = view.info, view.features_summary or {}, view.scores_summary or {}
     out = [f"run {i.run_id} of {i.day} in dataset {catalog.current_dataset()}: {i.status}" + (f" ({i.job})" if i.job else "")
            + (f", {i.attempts} attempts" if i.attempts > 1 else "")]
+    if chosen is not None:
+        players = "-" if view.projections is None else len(view.projections)
+        out.append(f"  slate {chosen.name}: {i.games} games, {players} players ({chosen.definition}); the run "
+                   "projects the whole date, tables below keep this slate's games")
     kv = [("run_as_of_ts", i.run_as_of_ts)]
     pub = catalog.publication(i.day).pinned() if i.pinned else None
     kv.append(("served", served_label(i) + (f" (reason: {pub.get('reason')})" if pub and pub.get("reason") else "")))
@@ -325,7 +369,8 @@ def show_lines(view: catalog.RunView) -> list[str]:
         out += ["", "games (age of the selected snapshot at run_as_of_ts; team sums of expected minutes, reconciled to "
                     "240 + overtime, with the adjustment to the model's sum; p50 sums outside [230, 260] marked !)"]
         out.append(_games_table(view))
-    out += gtd_summary_lines(scenarios_of(view))
+    worlds = scenarios_of(view)
+    out += gtd_summary_lines(worlds if chosen is None else slates.filter_games(worlds, chosen.game_ids))
     warnings = fs.get("warnings", []) + ss.get("warnings", [])
     if warnings:
         from minutes_live.runs.terminal import group_warnings
@@ -334,6 +379,8 @@ def show_lines(view: catalog.RunView) -> list[str]:
     present = {k: p for k, p in view.paths.items() if p.is_dir()}
     if present:
         out += ["", "files:"] + [f"  {k.ljust(8)} {p}" for k, p in present.items()]
+    elif i.status == "archived":
+        out += ["", f"files: none on disk ({i.note})"]
     else:
         out += ["", "files: none (a failed or killed attempt leaves no run directory)"]
     return out
@@ -454,6 +501,7 @@ def export_command(
     scenarios: Annotated[bool, typer.Option("--scenarios", help="Export the game-time-decision worlds (one row "
                                                                 "per GTD player, world and teammate) instead of "
                                                                 "the projections.")] = False,
+    slate: Annotated[str | None, typer.Option(help=SLATE_HELP, show_default=False)] = None,
 ) -> None:
     """Export one run's scored projections (or, with --scenarios, its game-time-decision worlds) with run
     metadata, for downstream consumers."""
@@ -462,8 +510,9 @@ def export_command(
         raise InvalidInput(f"--format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
     target = _out_path(out, force)
     day = _day(date, dataset)
+    chosen = _slate(day, slate)
     run_id = _run(day, ref, "RUN")
-    text = export_text(day, run_id, format, scenarios)
+    text = export_text(day, run_id, format, scenarios, chosen)
     if target is None:
         sys.stdout.write(text)
         return
@@ -485,8 +534,19 @@ def _out_path(out: Path | None, force: bool) -> Path | None:
     return out
 
 
-def export_frame(day: date, run_id: str, scenarios: bool = False) -> tuple[pd.DataFrame, dict]:
-    """The run's minutes.parquet (or scenarios.parquet) with its metadata columns, and the metadata."""
+def export_frame(day: date, run_id: str, scenarios: bool = False,
+                 chosen: slates.Slate | None = None) -> tuple[pd.DataFrame, dict]:
+    """The run's minutes.parquet (or scenarios.parquet) with its metadata columns, and the metadata; with a
+    slate, its games only and a `slate` column."""
+    frame, meta = _export_frame(day, run_id, scenarios)
+    if chosen is None:
+        return frame, meta
+    frame = slates.filter_games(frame, chosen.game_ids)
+    frame["slate"] = chosen.name
+    return frame, {**meta, "slate": chosen.name, "slate_games": sorted(chosen.game_ids)}
+
+
+def _export_frame(day: date, run_id: str, scenarios: bool = False) -> tuple[pd.DataFrame, dict]:
     view = catalog.load_run(day, run_id)
     if view.projections is None:
         status = view.info.status + (f", exit {view.info.exit_code}" if view.info.exit_code else "")
@@ -518,8 +578,8 @@ def export_frame(day: date, run_id: str, scenarios: bool = False) -> tuple[pd.Da
     return frame.reset_index(drop=True), meta
 
 
-def export_text(day: date, run_id: str, fmt: str, scenarios: bool = False) -> str:
-    frame, meta = export_frame(day, run_id, scenarios)
+def export_text(day: date, run_id: str, fmt: str, scenarios: bool = False, chosen: slates.Slate | None = None) -> str:
+    frame, meta = export_frame(day, run_id, scenarios, chosen)
     for col in frame.columns:  # a date stored as a midnight timestamp (game_date) is written as a date
         s = frame[col]
         if pd.api.types.is_datetime64_dtype(s) and s.dt.tz is None and s.dropna().eq(s.dropna().dt.normalize()).all():
@@ -536,3 +596,26 @@ def export_text(day: date, run_id: str, fmt: str, scenarios: bool = False) -> st
 def write_atomic(target: Path, text: str, force: bool) -> None:
     """foundation/atomic.py: never a half-written file; without `force` an existing file is never replaced."""
     atomic.write_text(target, text, overwrite=force, refuse_symlink=True)
+
+
+# --------------------------------------------------------------------------------------------- restore
+
+@runs_app.command("restore", help=RESTORE_HELP)
+def restore_command(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="The archived run's id YYYYMMDDTHHMMSSZ.")],
+    date: Annotated[str, typer.Option(help="Slate date YYYY-MM-DD of the run. Required.", show_default=False)],
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP, show_default=False)] = None,
+    lock_timeout: LOCK_TIMEOUT = 600.0,
+) -> None:
+    """Bring back a run archived by `minutes-live gc`, byte-identical."""
+    from minutes_live.runs import retention
+
+    run_id = cli_values.parse_run_id(run, "RUN")
+    lock_timeout = cli_values.lock_timeout(lock_timeout)
+    day = _day(date, dataset)
+    result = retention.restore(catalog.current_dataset(), day, run_id, lock_timeout=lock_timeout,
+                               progress=lambda line: typer.echo(line, err=True))
+    latest = sorted({v for v in result.served.values() if v})
+    typer.echo(f"restored run {run_id} of {day} (dataset {catalog.current_dataset()}): {', '.join(result.kinds)}; "
+               f"{result.files} files, {result.bytes} bytes, each matching its sha256; latest: "
+               f"{', '.join(latest) or 'none'}")

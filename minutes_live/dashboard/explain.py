@@ -1,5 +1,5 @@
 """Why a player's p50 is what it is: LightGBM `pred_contrib` (TreeSHAP, built into LightGBM) of the bundle's
-conditional-median model (quantile_q50.txt) on the run's own feature matrix (scoring.features.build_matrix).
+conditional-median model (quantile_q50.txt) on the run's own feature matrix (MinutesBundle.matrix).
 
 The contributions add up, with the model's base value, to the *conditional* median (minutes if he plays,
 before the play-probability mixture, team reconciliation and interval calibration of scoring/bundle.py), so
@@ -40,7 +40,7 @@ def _bundle_dir(scores_summary: dict | None) -> Path:
 
 
 def load_q50(scores_summary: dict | None):
-    """(feature spec, q50 booster, bundle id) of the bundle that scored the run."""
+    """(bundle, q50 booster, bundle id) of the bundle that scored the run."""
     from scoring.features import spec_hash
 
     path = _bundle_dir(scores_summary)
@@ -56,20 +56,20 @@ def load_q50(scores_summary: dict | None):
     except BundleError as exc:
         raise ExplainError(str(exc)) from None
     booster = bundle.quantile_models[bundle.levels.index(0.5)]
-    return spec, booster, ((scores_summary or {}).get("bundle") or {}).get("bundle_id") or path.name
+    return bundle, booster, ((scores_summary or {}).get("bundle") or {}).get("bundle_id") or path.name
 
 
 def explain_run(features: pd.DataFrame | None, scores_summary: dict | None, top: int = TOP_N) -> dict[str, dict]:
     """Per player (key `<game_id>-<player_id>`): base value, the top contributions by size (feature, value,
     contribution), the rest summed, and the conditional median they add up to."""
     from scoring.bundle import lgb_threads
-    from scoring.features import as_float_array, build_matrix
+    from scoring.features import as_float_array
 
     if features is None or features.empty:
         raise ExplainError("the run has no features.parquet")
-    spec, booster, bundle_id = load_q50(scores_summary)
+    bundle, booster, bundle_id = load_q50(scores_summary)
     features = features.reset_index(drop=True)
-    X = build_matrix(features, spec)
+    X = bundle.matrix(features)  # the q50 model's inputs, the team-context stage's columns included
     contrib = np.asarray(booster.predict(as_float_array(X), pred_contrib=True, num_threads=lgb_threads()))
     names = list(X.columns)
     values = X.to_numpy(dtype="float64")

@@ -11,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from foundation import settings
-from foundation.guardrails import DamagedStateError
+from foundation.guardrails import DamagedStateError, InvalidInput
 from foundation.publication import Publication, Roots
 from minutes_live.dashboard import drift, freshness
 from minutes_live.dashboard.diffing import diff_against
 from minutes_live.dashboard.explain import player_key
 from minutes_live.runs import catalog as run_catalog
+from minutes_live.runs import slates
 from scoring.metrics import TEAM_BAND
 
 PROJECTION_COLUMNS = ("game_id", "player_id", "team_id", "team_tricode", "opponent_team_tricode", "player_name",
@@ -193,6 +194,10 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         except Exception as exc:  # a broken previous run must not take the page down
             diff = {"note": f"{type(exc).__name__}: {exc}", "a": previous, "b": info.run_id, "rows": []}
     warnings = list(fsum.get("warnings", [])) + [w for w in ssum.get("warnings", []) if w not in fsum.get("warnings", [])]
+    try:  # the slate filter of the projections (minutes_live/runs/slates.py): name -> the run's game ids in it
+        run_slates = {s.name: sorted(s.game_ids) for s in slates.slates_of_games(day, view.coverage)}
+    except InvalidInput as exc:  # a bad slates config: the page stays up, the filter offers every game only
+        run_slates, warnings = {}, warnings + [f"slate filter off: {exc}"]
     return {
         "day": day.isoformat(), "run_id": info.run_id, "run_as_of_ts": info.run_as_of_ts, "status": info.status, "job": info.job,
         "exit_code": info.exit_code, "error": info.error, "kinds": list(info.kinds), "pinned": info.pinned,
@@ -203,6 +208,7 @@ def run_page(day: date, view: run_catalog.RunView, runs: list[run_catalog.RunInf
         "banners": banners(fsum),
         "team_minutes": team_rows,
         "projections": proj_rows,
+        "slates": run_slates,
         "worlds": worlds_of(view) if projections is not None else {},
         "previous_run_id": previous,
         "diff": diff,

@@ -252,12 +252,18 @@ def _projections(run: dict) -> str:
         return '<section id="projections-card" class="card"><h2>Projections</h2><p>This run has no scores.</p></section>'
     teams = sorted({r["team_tricode"] for r in run["projections"] if r.get("team_tricode")})
     options = '<option value="">all teams</option>' + "".join(f'<option value="{e(t)}">{e(t)}</option>' for t in teams)
+    slate_options = "".join(  # a slate's games as data (static pages filter without a server)
+        f'<option value="{e(name)}" data-games=" {e(" ".join(ids))} ">{e(name)} ({len(ids)} games)</option>'
+        for name, ids in run.get("slates", {}).items() if name != "all")
+    slate_tool = ('<label>slate <select id="slate-filter"><option value="">all games</option>'
+                  f'{slate_options}</select></label>') if slate_options else ""
     rows = []
     for r in run["projections"]:
         starter = '<span class="tag st">S</span>' if r.get("is_starter") else ""
         gtd_tag = ' <span class="tag gtd">2 worlds</span>'
         rows.append(
-            f'<tr class="player" data-key="{e(r["key"])}" data-team="{e(r["team_tricode"])}" tabindex="0">'
+            f'<tr class="player" data-key="{e(r["key"])}" data-team="{e(r["team_tricode"])}" '
+            f'data-game="{e(r["game_id"])}" tabindex="0">'
             f'<td>{e(r["team_tricode"])}</td><td>{e(r.get("opponent_team_tricode"))}</td>'
             f'<td class="name"><span class="caret">&#9656;</span> {e(r["player_name"])} {starter}</td>'
             f'<td class="status s-{e(r["status"])}">{e(r["status"])}'
@@ -271,7 +277,7 @@ def _projections(run: dict) -> str:
             f'{_bar(r["minutes_p10"], r["minutes_p50"], r["minutes_p90"])}</td></tr>')
     return (
         '<section id="projections-card" class="card"><h2>Projections</h2>'
-        f'<div class="tools"><label>team <select id="team-filter">{options}</select></label>'
+        f'<div class="tools"><label>team <select id="team-filter">{options}</select></label>{slate_tool}'
         '<span id="row-count" class="muted"></span><span class="muted">click a column to sort; open a player for '
         'the p50 explanation (a game-time decision also shows his teammates if he sits / if he plays)</span></div>'
         '<div class="scroll"><table id="projections"><thead><tr><th data-sort="text">team</th><th data-sort="text">opp</th>'

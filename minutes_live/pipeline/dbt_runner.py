@@ -351,6 +351,11 @@ RUN_PARAMS_ENV = "MINUTES_LIVE_RUN_PARAMS"
 STRUCTURED_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 
 
+# A long-lived process's dbt (minutes_live/watch/warm_dbt.py: parsed once, nodes executed per build) takes
+# the embedded builds while it is set; same arguments, same DbtError.
+WARM_RUNNER = None
+
+
 def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = None, db_path: Path | None = None,
             quiet: bool = False) -> str:
     """Run `dbt <args>` in the project with the embedded profile; return stdout or raise DbtError.
@@ -366,6 +371,9 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     from minutes_live.pipeline import spark_engine
 
     dbt_target = args[args.index("--target") + 1] if "--target" in args else spark_engine.dbt_target()
+    if WARM_RUNNER is not None and dbt_target == "embedded" and args and args[0] == "build" and not vars \
+            and "--target-path" not in args:
+        return WARM_RUNNER(args, params=params, db_path=Path(db_path or duckdb_path()).absolute())
     # one partial-parse cache per dbt target (a change of target makes dbt parse everything again)
     shared_cache = PROJECT_ROOT / "target" / PARTIAL_PARSE if dbt_target == "embedded" else \
         PROJECT_ROOT / "target" / dbt_target / PARTIAL_PARSE

@@ -23,6 +23,7 @@ from foundation.lifecycle import run_attempt
 from foundation.publication import KINDS, Publication, Roots
 from foundation.store import connected, latest_row
 from minutes_live.pipeline.live_build import LiveBuildConfig, build_features, store_session
+from scoring.recalibrate import outcome_histogram
 from scoring.reports import write_reports
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ class JobResult:
 
 
 def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | None = None,
-            lock_timeout: float = 600.0) -> JobResult:
+            lock_timeout: float = 600.0, details: dict | None = None) -> JobResult:
+    """One attempt at the run; `details` are recorded on its registry end line (the watcher's inputs)."""
     import time
 
     from scoring.score import ScoreRequest, ScoreSource, load_active_bundle, read_slate, score_into
@@ -90,6 +92,7 @@ def run_job(cfg: LiveBuildConfig, *, job: str = "adhoc", bundle_config: Path | N
             rows=built.summary["rows"],
             games=len(built.summary["games"]),
             durations_seconds={k: round(v, 2) for k, v in durations.items()},
+            **(details or {}),
         )
     summary = {**run.details, "status": "succeeded", "run_id": run.run_id, "publication": outcome.describe(cfg.day),
                "notes": run.notes}
@@ -114,6 +117,14 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path, dataset: s
     if rows.empty:
         return None
     err = (rows["minutes_p50"] - rows["actual_minutes"]).abs()
+    # the evidence for the next slates' play-probability shift (scoring/recalibrate.py): unlisted players'
+    # unshifted model probability against whether they played, as a histogram of this date
+    unlisted = rows[rows["status"].astype("string").str.upper().fillna("UNK").isin(["UNK", "AVAILABLE", ""])]
+    outcomes = None
+    if "play_prob_model" in rows.columns:
+        outcomes = {"bundle_id": str(rows["model_bundle_id"].iloc[0]) if "model_bundle_id" in rows else None,
+                    **outcome_histogram(unlisted["play_prob_model"].to_numpy(float),
+                                        unlisted["actual_minutes"].to_numpy(float) > 0)}
     inside = rows["actual_minutes"].between(rows["minutes_p10"], rows["minutes_p90"])
     record = {
         "date": day.isoformat(),
@@ -123,6 +134,7 @@ def next_day_validation(day: date, *, db_path: Path, data_root: Path, dataset: s
         "mae_p50_played": round(float(err[rows["actual_minutes"] > 0].mean()), 4),
         "coverage_p10_p90": round(float(inside.mean()), 4),
         "unmatched_projections": int(len(proj) - len(joined)),
+        **({"play_outcomes": outcomes} if outcomes is not None else {}),
     }
     append_drift(data_root, record)
     return record

@@ -44,7 +44,7 @@ class RunInfo:
     day: date
     run_id: str
     run_as_of_ts: str
-    status: str  # succeeded | failed | killed | started | damaged | unrecorded (a run directory with no registry entry)
+    status: str  # succeeded | failed | killed | started | damaged | archived (by gc) | unrecorded (no registry entry)
     job: str | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -257,7 +257,9 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
     by_run: dict[str, list[dict]] = {}
     for a in attempts:
         by_run.setdefault(a["run_id"], []).append(a)
-    run_ids = sorted({*last_attempt, *(r for k in pub.roots.kinds for r in pub.runs(k))}, reverse=True)
+    retention = _retention_events(pub.data_root, day)
+    archived = {r for r, e in retention.items() if e.get("status") == "archived"}
+    run_ids = sorted({*last_attempt, *archived, *(r for k in pub.roots.kinds for r in pub.runs(k))}, reverse=True)
     infos = []
     for run_id in run_ids:
         a = last_attempt.get(run_id, {})
@@ -281,6 +283,11 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
             code = f" (exit {a['exit_code']})" if a.get("exit_code") is not None else ""
             note = f"a later {a.get('job') or 'command'} attempt {status}{code}: {a.get('error') or 'no cause recorded'}"
             status, a = "succeeded", earlier[-1]
+        if not kinds and run_id in archived:  # moved into the date's archive by `minutes-live gc`
+            e = retention[run_id]
+            status = "archived"
+            note = (f"archived by gc at {str(e.get('recorded_at') or '?')[:16]}Z into {Path(str(e.get('archive'))).name}; "
+                    f"restore: minutes-live runs restore {run_id} --date {day}")
         broken = pub.broken(run_id)
         if damaged or broken:
             note = "damaged: " + "; ".join(damaged + ([broken] if broken else []))
@@ -296,6 +303,17 @@ def list_runs(day: date, roots: Roots | None = None, data_root: Path | None = No
             attempts=len(by_run.get(run_id, [])), note=note,
         ))
     return infos
+
+
+def _retention_events(data_root: Path, day: date) -> dict[str, dict]:
+    """run id -> its newest retention event of the date (`archived` by gc, `restored`), from the registry."""
+    out: dict[str, dict] = {}
+    for e in registry.events(data_root, day=day.isoformat()):
+        ids = e.get("run_ids") if e["status"] == "archived" else [e.get("run_id")]
+        for run_id in ids if isinstance(ids, list) else []:
+            if isinstance(run_id, str):
+                out[run_id] = e
+    return out
 
 
 def _as_list(value) -> list:

@@ -16,6 +16,7 @@ FLOORS = [
     ("minutes_live.runs", 4),
     ("minutes_live.lab", 5),
     ("minutes_live.dashboard", 5),
+    ("minutes_live.watch", 5),
     ("minutes_live.demo", 6),
     ("minutes_live.api", 6),  # the read API and the dashboard's server (minutes-live serve)
     ("minutes_live.cli", 7),

@@ -29,16 +29,21 @@
       $$("tr.explain", tbody).forEach(function (r) { r.parentNode.removeChild(r); });
       $$("tr.open", tbody).forEach(function (r) { r.classList.remove("open"); });
     };
+    var slateFilter = $("#slate-filter");
     var applyFilter = function () {
       var team = filter.value, shown = 0;
+      var option = slateFilter && slateFilter.value ? slateFilter.options[slateFilter.selectedIndex] : null;
+      var games = option ? option.dataset.games : null;  // " id id ... "
       closeAll();
       $$("tr.player", tbody).forEach(function (tr) {
-        tr.hidden = !!team && tr.dataset.team !== team;
+        tr.hidden = (!!team && tr.dataset.team !== team) ||
+          (games !== null && games.indexOf(" " + tr.dataset.game + " ") < 0);
         if (!tr.hidden) { shown += 1; }
       });
       count.textContent = shown + " players";
     };
     filter.addEventListener("change", applyFilter);
+    if (slateFilter) { slateFilter.addEventListener("change", applyFilter); }
     applyFilter();
 
     $$("th[data-sort]", table).forEach(function (th) {

@@ -73,8 +73,10 @@ CHOICE_OPTIONS = {  # option -> the values the code accepts (its own check, one 
 def test_every_option_shows_its_default_and_allowed_values() -> None:
     from foundation.settings import SOURCES
     from minutes_live.cli.app import INGEST_SOURCES, SCHEDULE_SOURCES
+    from minutes_live.cli.watch import WATCH_SOURCES
 
-    sources = {"minutes-live ingest": INGEST_SOURCES, "minutes-live schedule": SCHEDULE_SOURCES}
+    sources = {"minutes-live ingest": INGEST_SOURCES, "minutes-live schedule": SCHEDULE_SOURCES,
+               "minutes-live watch": WATCH_SOURCES}
     problems = []
     checked = 0
     for name, cmd in _commands():
@@ -572,7 +574,7 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
         text = unit.read_text().replace("/srv/minutes-live/.venv/bin/minutes-live", str(bin_))
         (tmp_path / unit.name).write_text(text.replace("/srv/minutes-live", str(PROJECT_ROOT)))
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 9  # four jobs (service + timer) and the API server (minutes-live serve)
+    assert len(names) == 11  # four jobs (service + timer), the game-day watcher and the API server
     out = subprocess.run([systemd_analyze, "verify", *names], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "is not executable" not in out.stderr and "Unknown key" not in out.stderr, out.stderr

@@ -117,3 +117,29 @@ def test_expected_minutes_sum_to_the_bundles_target(bundle_dir: Path, features: 
     assert (sums - target).abs().max() < 0.05
     raw = scored.groupby(["game_id", "team_id"])["team_minutes_raw"].first()
     assert not np.allclose(raw, target), "the raw sums are reported before the adjustment"
+
+
+def test_team_context_stage_feeds_every_model_per_team_and_world(bundle_dir: Path, features: pd.DataFrame) -> None:
+    """The stacked columns are the first stage's expected minutes (0 when OUT) and their team sums, per world."""
+    from scoring.features import STACKED_FEATURES, is_out
+
+    bundle = load_bundle(bundle_dir)
+    assert len(bundle.context_models) == bundle.meta["context_folds"] == 3
+    frame = features[features["game_date"] == features["game_date"].max()].reset_index(drop=True)
+    X = bundle.matrix(frame)
+    assert list(X.columns[-len(STACKED_FEATURES):]) == list(STACKED_FEATURES) == bundle.spec["stacked_columns"]
+    assert (X.loc[is_out(frame), "ctx_expected"] == 0).all() and (X["ctx_expected"] > 0).any()
+    team = X["ctx_expected"].groupby([frame["game_id"], frame["team_id"]]).transform("sum")
+    np.testing.assert_allclose(X["ctx_team_sum"], team)
+    np.testing.assert_allclose(X["ctx_teammates_sum"], team - X["ctx_expected"])
+    # the same team in two worlds (scenario_id): each world's sums are its own
+    two = pd.concat([frame.assign(scenario_id=1), frame.assign(scenario_id=2)], ignore_index=True)
+    sits = two.index[(two["scenario_id"] == 2) & ~is_out(two)][0]
+    two.loc[sits, "status"] = "OUT"
+    X2 = bundle.matrix(two)
+    key = (two["game_id"] == two.at[sits, "game_id"]) & (two["team_id"] == two.at[sits, "team_id"])
+    w1 = X2.loc[key & (two["scenario_id"] == 1), "ctx_team_sum"].iloc[0]
+    w2 = X2.loc[key & (two["scenario_id"] == 2), "ctx_team_sum"].iloc[0]
+    in_w2 = key & (two["scenario_id"] == 2)
+    assert w2 == pytest.approx(X2.loc[in_w2, "ctx_expected"].sum()) and X2.at[sits, "ctx_expected"] == 0
+    assert w1 == pytest.approx(X2.loc[key & (two["scenario_id"] == 1), "ctx_expected"].sum()) and w2 != w1

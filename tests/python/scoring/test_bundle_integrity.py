@@ -41,6 +41,8 @@ def test_a_truncated_model_file_exits_14_with_one_line(copy: Path, tmp_path: Pat
     (lambda b: (b / "play_prob.txt").unlink(), "play_prob.txt is missing"),
     (lambda b: (b / "play_prob.txt").write_text(""), "play_prob.txt does not match"),
     (lambda b: (b / "quantile_q10.txt").write_bytes(b"\x00garbage" * 50), "quantile_q10.txt does not match"),
+    (lambda b: (b / "team_context_k1.txt").unlink(), "team_context_k1.txt is missing"),
+    (lambda b: _truncate(b / "team_context_k2.txt"), "team_context_k2.txt does not match"),
     (lambda b: (b / "meta.json").write_text("[]"), "meta.json is not a JSON object"),
     (lambda b: (b / "calibration.json").write_text("{not json"), "calibration.json is unreadable"),
 ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -100,3 +101,29 @@ def test_listed_player_projection_falls_and_interval_spans_both_outcomes(scored_
         if status == "QUESTIONABLE" and state == "played":
             # he plays about 4 times in 5: if cleared he plays his usual minutes, inside the interval
             assert r[("minutes_p90", "listed")] >= r[("minutes_p50", "unlisted")]
+
+
+def test_status_levels_compose_the_cells_calibration_with_the_status_mass_exactly():
+    """A listed player = the unlisted player (read at his cell's calibrated levels) with an extra mass 1 - c at 0:
+    his published quantile at nominal q is the unlisted one at nominal (q - (1 - c)) / c, and 0 once 1 - c >= q."""
+    from scoring.bundle import status_levels
+    from scoring.distribution import KNOTS, mixture_quantile
+
+    rng = np.random.default_rng(5)
+    n = 400
+    V = np.sort(rng.uniform(0, 40, (n, len(KNOTS))), axis=1)
+    model_play = rng.uniform(0.5, 1.0, n)
+    c = rng.uniform(0.0, 1.0, n)
+    cell = (rng.uniform(0.02, 0.3, n), rng.uniform(0.4, 0.6, n), rng.uniform(0.75, 0.98, n))
+    assert all(np.array_equal(a, b) for a, b in zip(status_levels(cell, np.ones(n)), cell, strict=True))
+    listed = status_levels(cell, c)
+    knots = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+    for q, level in zip((0.1, 0.5, 0.9), listed, strict=True):
+        got = mixture_quantile(V, model_play * c, level)
+        for i in range(n):
+            t = (q - (1 - c[i])) / c[i]
+            if t <= 0:
+                assert got[i] == 0.0
+                continue
+            g = np.interp(t, knots, [0.0, cell[0][i], cell[1][i], cell[2][i], 1.0])
+            assert got[i] == pytest.approx(float(mixture_quantile(V[i:i + 1], model_play[i:i + 1], g)[0]), abs=1e-9)

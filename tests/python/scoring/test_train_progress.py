@@ -9,7 +9,7 @@ from foundation import logs
 
 
 def test_training_logs_one_line_per_model(tmp_path, features, caplog) -> None:
-    from scoring.train import QUANTILE_LEVELS, train_bundle
+    from scoring.train import CONTEXT_FOLDS, QUANTILE_LEVELS, train_bundle
 
     days = sorted(features["game_date"].unique())
     logs.setup("INFO")
@@ -24,6 +24,12 @@ def test_training_logs_one_line_per_model(tmp_path, features, caplog) -> None:
     models = [ln for ln in lines if re.fullmatch(rf"train: model \d/{n} .+, 5 rounds in \d+\.\d s", ln)]
     assert len(models) == n, lines
     assert models[0].startswith(f"train: model 1/{n} quantile 0.05") and "play probability" in models[-1]
-    assert lines[0].startswith("train: ") and " rows (" in lines[0] and "quantile models + play model" in lines[0]
+    # the team-context stage first: one line per date fold, then the stage's total
+    folds = [ln for ln in lines if re.fullmatch(rf"train: team context fold \d/{CONTEXT_FOLDS}, [\d,]+ rows, \d+ rounds "
+                                                  r"in \d+\.\d s", ln)]
+    assert len(folds) == CONTEXT_FOLDS, lines
+    assert lines[CONTEXT_FOLDS].startswith("train: team-context stage")
+    first = lines[CONTEXT_FOLDS + 1]
+    assert first.startswith("train: ") and " rows (" in first and "quantile models + play model" in first
     assert any(ln.startswith("train: calibration on ") for ln in lines)
     assert re.fullmatch(r"train: bundle progress saved in \d+\.\d s total", lines[-1])

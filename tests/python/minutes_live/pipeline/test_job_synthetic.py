@@ -113,3 +113,17 @@ def test_next_day_validation_appends_to_the_drift_log(world, monkeypatch):
     assert 0 < record["mae_p50"] < 12 and 0.5 < record["coverage_p10_p90"] <= 1
     lines = (settings.registry_root(name) / "registry" / "drift.jsonl").read_text().splitlines()
     assert json.loads(lines[-1]) == record
+    # the evidence for the next slates' play-probability shift: the published run's unshifted model
+    # probabilities of unlisted players against who played (scoring/recalibrate.py)
+    from scoring.recalibrate import EDGES, RECENT_DAYS, shift_from_drift
+
+    outcomes = record["play_outcomes"]
+    run = pd.read_parquet(rd.resolve_latest(settings.scores_root(name), day) / "minutes.parquet")
+    assert outcomes["bundle_id"] == run["model_bundle_id"].iloc[0] and outcomes["edges"] == list(EDGES)
+    assert 0 < sum(outcomes["rows"]) < record["rows"] and sum(outcomes["played"]) <= sum(outcomes["rows"])
+    logged = [json.loads(x) for x in lines]
+    nxt = shift_from_drift(logged, day + timedelta(days=1), outcomes["bundle_id"])
+    assert nxt.rows == sum(outcomes["rows"]) and nxt.dates == (day.isoformat(),)
+    assert shift_from_drift(logged, day, outcomes["bundle_id"]).rows == 0  # never a slate's own games
+    assert shift_from_drift(logged, day + timedelta(days=RECENT_DAYS + 1), outcomes["bundle_id"]).rows == 0
+    assert shift_from_drift(logged, day + timedelta(days=1), "another bundle").rows == 0

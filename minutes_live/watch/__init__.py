@@ -1,0 +1,1 @@
+"""`minutes-live watch`: one long-lived process per slate day (clock, sources, alerts, warm dbt, the loop)."""
