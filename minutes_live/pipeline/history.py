@@ -168,8 +168,8 @@ def _plan(db_path: Path, run_as_of_ts: datetime | None, sha: str) -> HistoryPlan
         except SparkTargetError as exc:
             return HistoryPlan(as_of, True, f"stored history unknown ({exc})")
         if state is None:
-            return HistoryPlan(as_of, True, f"no stored history in {where} (first build, or the last one did not "
-                                            "finish)")
+            held = "" if where == "the store" else f" in {where}"
+            return HistoryPlan(as_of, True, f"no stored history{held} (first build, or the last one did not finish)")
         missing = [t for t in HISTORY_TABLES if t not in stored]
         if missing:
             return HistoryPlan(as_of, True, f"history table(s) {', '.join(missing)} missing from {where}")

@@ -205,6 +205,7 @@ def test_a_worker_killed_mid_build_is_retried_or_fails_and_publishes_nothing_hal
     try:
         out = _job(world, store, root, "spark_cluster", as_of, kill_worker_of=spark_cluster["dir"])
         assert "[test] SIGKILL worker-1" in out["stderr"]
+        print(f"worker killed mid-build: the job exited {out['returncode']}")  # which branch ran (-rA shows it)
         if out["returncode"] == 0:
             # Spark re-ran the lost tasks on worker-2: the projections are the complete ones
             pd.testing.assert_frame_equal(duckdb_jobs[30]["minutes"], out["minutes"], check_exact=True)
