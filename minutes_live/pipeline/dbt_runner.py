@@ -345,6 +345,31 @@ def _run_streaming(cmd: list[str], env: dict, what: str, events: list[dict] | No
     return proc.returncode, "".join(out), "".join(err)
 
 
+TIMINGS_ENV = "MINUTES_LIVE_DBT_TIMINGS"  # a JSONL file: one line per dbt call, its nodes' execution times
+
+
+def node_timings(events: list[dict]) -> dict[str, float]:
+    """unique_id -> execution seconds, from the result events of dbt's structured console (the same numbers
+    as run_results.json's execution_time), for the hooks and every node that ran."""
+    out: dict[str, float] = {}
+    for event in events:
+        data = event.get("data") or {}
+        uid = (data.get("node_info") or {}).get("unique_id")
+        if uid and isinstance(data.get("execution_time"), int | float):
+            out[uid] = round(float(data["execution_time"]), 3)
+    return out
+
+
+def _record_timings(what: str, events: list[dict], seconds: float) -> None:
+    """With $MINUTES_LIVE_DBT_TIMINGS set (the engine benchmark): append this call's node timings there."""
+    path = os.environ.get(TIMINGS_ENV)
+    if not path:
+        return
+    line = json.dumps({"call": what, "wall_seconds": round(seconds, 2), "nodes": node_timings(events)})
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
 RUN_PARAMS_ENV = "MINUTES_LIVE_RUN_PARAMS"
 # commands whose outcomes are read from dbt's structured console events (--no-write-json --log-format json)
 # when the invocation owns its target path
@@ -411,7 +436,9 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     what = f"dbt {args[0] if args else ''} {_describe_selection(args)}".strip()
     try:
         events: list[dict] = []
+        t0 = time.monotonic()
         returncode, stdout, stderr = _run_streaming(cmd, env, what, events if structured else None)
+        _record_timings(what, events, time.monotonic() - t0)
         if returncode != 0:
             failure = store_error(stdout + "\n" + stderr, store)
             if failure is not None:  # the store file itself (busy, damaged): exit 12 / 13, not a dbt failure

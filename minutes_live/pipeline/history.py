@@ -19,9 +19,11 @@ scores and of the schedule states of played games; raw tables are append-only). 
 correction adds a row, so the next run rebuilds. Before a build that rebuilds history, the state table is
 dropped: a build that fails half-way leaves no state, and the next run rebuilds again.
 
-On the Spark target (minutes_live/pipeline/spark_engine.py) the state check does not apply: it reads DuckDB's tables,
-so every Spark build runs the full selector and computes history in the Spark warehouse; `history_as_of` is
-still decided here, from the raw store both engines read.
+The check runs against the engine that holds history. On DuckDB it reads the store's int_history_state; on
+the Spark targets (minutes_live/pipeline/spark_engine.py) the Spark schema's, through the cluster's Thrift
+server or the session target's warehouse (`spark_engine.history_state`), and the state is dropped there before
+a rebuild. What it is compared with is the same on both: the raw store, which the Spark raw export copies
+row for row (and `history_as_of` is decided from it too).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from foundation.settings import PROJECT_ROOT
 from foundation.store import connected
@@ -113,8 +116,39 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict | None:
     return {"cap": cap, "project_sha": sha, "fingerprint": tuple(fingerprint)}
 
 
+def _comparable(value):
+    """A cap or fingerprint value (an instant or a count) as both engines can give it: instants as UTC ISO text (the Thrift server returns them as
+    text in the UTC session zone, DuckDB as datetimes), counts as int."""
+    if value is None:
+        return None
+    if isinstance(value, datetime | str):
+        ts = pd.Timestamp(value)
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _stored_history(con: duckdb.DuckDBPyConnection, db_path: Path) -> tuple[dict | None, set[str], str]:
+    """(int_history_state as a dict or None, the tables of the schema holding history, the engine's name),
+    read from the engine of this process's dbt target."""
+    from minutes_live.pipeline import spark_engine
+
+    if spark_engine.is_spark():
+        tables, rows = spark_engine.history_state(db_path)
+        where = f"the Spark schema {spark_engine.schema()} ({spark_engine.dbt_target()})"
+        if len(rows) != 1:
+            return None, tables, where
+        cap, sha, *fingerprint = rows[0]
+        return {"cap": cap, "project_sha": sha, "fingerprint": tuple(fingerprint)}, tables, where
+    stored = {r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    return _state(con), stored, "the store"
+
+
 def plan(db_path: Path, run_as_of_ts: datetime | None) -> HistoryPlan:
-    """How a build at `run_as_of_ts` (None = gold: every stored row) gets its history; read-only."""
+    """How a build at `run_as_of_ts` (None = gold: every stored row) gets its history, on the engine of this
+    process's dbt target; read-only."""
     sha = project_sha()
     return replace(_plan(db_path, run_as_of_ts, sha), project_sha=sha)
 
@@ -127,32 +161,43 @@ def _plan(db_path: Path, run_as_of_ts: datetime | None, sha: str) -> HistoryPlan
             return HistoryPlan("all", True, "the store holds no box scores or schedule yet")
         as_of = "run" if later else "all"
         cap = run_as_of_ts if as_of == "run" else None
-        state = _state(con)
+        from minutes_live.pipeline.spark_engine import SparkTargetError
+
+        try:
+            state, stored, where = _stored_history(con, db_path)
+        except SparkTargetError as exc:
+            return HistoryPlan(as_of, True, f"stored history unknown ({exc})")
         if state is None:
-            return HistoryPlan(as_of, True, "no stored history (first build, or the last one did not finish)")
-        stored = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+            held = "" if where == "the store" else f" in {where}"
+            return HistoryPlan(as_of, True, f"no stored history{held} (first build, or the last one did not finish)")
         missing = [t for t in HISTORY_TABLES if t not in stored]
         if missing:
-            return HistoryPlan(as_of, True, f"history table(s) {', '.join(missing)} missing from the store")
+            return HistoryPlan(as_of, True, f"history table(s) {', '.join(missing)} missing from {where}")
         if state["project_sha"] != sha:
             return HistoryPlan(as_of, True, "the dbt project changed since history was built")
-        if (state["cap"] is None) != (cap is None) or (cap is not None and state["cap"] != cap):
+        if _comparable(state["cap"]) != _comparable(cap):
             what = "every stored box score" if cap is None else f"box scores known at {cap.isoformat()}"
             why = f" ({later} stored row(s) after the run change earlier games)" if later else ""
             return HistoryPlan(as_of, True, f"this build needs history from {what}{why}")
         now = _fingerprint(con, cap)
-        if tuple(state["fingerprint"]) != tuple(now):
+        if tuple(map(_comparable, state["fingerprint"])) != tuple(map(_comparable, now)):
             return HistoryPlan(as_of, True, f"box scores or played games' schedule changed ({now[0]} box-score rows "
                                             f"now, {state['fingerprint'][0]} when history was built)")
     return HistoryPlan(as_of, False, f"stored history is fresh ({now[0]} box-score rows)")
 
 
 def prepare(db_path: Path, history: HistoryPlan) -> None:
-    """Before a build that rebuilds history: drop the state table, so an unfinished build leaves none."""
-    if history.rebuild:
-        with connected(db_path) as con:
-            con.execute(f"drop table if exists {STATE_TABLE}")
+    """Before a build that rebuilds history: drop the state table on the engine that holds it, so an
+    unfinished build leaves none."""
+    from minutes_live.pipeline import spark_engine
+
+    if not history.rebuild:
+        return
+    if spark_engine.is_spark():
+        spark_engine.drop_history_state(db_path)
+        return
+    with connected(db_path) as con:
+        con.execute(f"drop table if exists {STATE_TABLE}")
 
 
 def _only_slate_tests_failed(exc: BaseException) -> bool:
@@ -174,30 +219,25 @@ def build(kind: str, params: dict, *, db_path: Path) -> HistoryPlan:
     from minutes_live.pipeline.dbt_runner import run_dbt
 
     as_of = params.get("run_as_of_ts")
+    on_spark = spark_engine.is_spark()
+    if on_spark:
+        spark_engine.check_installed()
     history = plan(db_path, datetime.fromisoformat(str(as_of)) if as_of else None)
     if kind == "overnight" and not history.rebuild:
         history = replace(history, rebuild=True, reason="the overnight build rebuilds history")
-    on_spark = spark_engine.is_spark()
-    if on_spark:
-        # the state check reads DuckDB's history tables; a Spark build computes its own every time
-        # (history_as_of is still decided from the raw store, which both engines read)
-        spark_engine.check_installed()
-        history = replace(history, rebuild=True, reason=f"target {spark_engine.dbt_target()}: history is built "
-                                                        "in the Spark warehouse on every build")
     log.info("history: %s -> %s (--selector %s)", history.reason,
              "rebuild" if history.rebuild else "reuse", history.selector(kind))
     if on_spark:
         spark_engine.export_raw(db_path)
         spark_engine.clear_exports(db_path)
-    else:
-        prepare(db_path, history)
+    prepare(db_path, history)
     try:
         run_dbt(["build", "--selector", history.selector(kind)], params={**params, **history.params()},
                 db_path=db_path, quiet=True)
     except BaseException as exc:
         # dbt builds every node it can: a rebuild that failed elsewhere (a seed, say) may still have written
         # int_history_state, and the next build would reuse history built beside the failure
-        if history.rebuild and not on_spark and not _only_slate_tests_failed(exc):
+        if history.rebuild and not _only_slate_tests_failed(exc):
             prepare(db_path, history)
         raise
     return history

@@ -9,7 +9,21 @@ those directories as the tables of Spark database `raw`, which the dbt sources n
 through `mart_relation` (build_live.read_mart, the gold cache).
 
 The Spark directory belongs to one DuckDB store: `<store's directory>/spark` (MINUTES_LIVE_SPARK_DIR
-overrides it). It holds the Derby metastore, the warehouse, the raw export and the mart exports.
+overrides it). It holds the raw export and the mart exports, and on the `spark` (session) target the
+Derby metastore and the warehouse too.
+
+The exchange with a cluster (`spark_cluster`) is explicit: the runner writes the raw export and reads the
+mart exports in the Spark directory, a path on this machine; the cluster reads and writes the same
+directories under the URIs `exchange_uris` gives its hooks: `file://<Spark directory>/raw` and `/export` by
+default (a scheme, so a cluster whose default file system is HDFS does not resolve them there, and an
+absolute path, so the cluster's own working directory does not matter). An operator whose cluster sees the
+directory elsewhere (an object store mounted here, e.g. s3://bucket/minutes_live at /mnt/minutes_live) sets
+MINUTES_LIVE_SPARK_DIR to the mount and MINUTES_LIVE_SPARK_RAW_URI / MINUTES_LIVE_SPARK_EXPORT_URI to the
+cluster's URIs of its `raw` and `export` directories.
+
+History on Spark (minutes_live/pipeline/history.py): `history_state` reads int_history_state and the list of
+stored tables from the engine that holds them (the cluster through its Thrift server; the session target's
+warehouse directory, which only this machine writes), and `drop_history_state` removes it before a rebuild.
 """
 
 from __future__ import annotations
@@ -28,6 +42,9 @@ from snapshots_ingest.raw_store import KINDS
 log = logging.getLogger(__name__)
 
 SPARK_DIR_ENV = "MINUTES_LIVE_SPARK_DIR"
+RAW_URI_ENV = "MINUTES_LIVE_SPARK_RAW_URI"  # the cluster's URI of <Spark dir>/raw (macros/spark_engine.sql)
+EXPORT_URI_ENV = "MINUTES_LIVE_SPARK_EXPORT_URI"  # the cluster's URI of <Spark dir>/export
+SCHEMA_ENV = "MINUTES_LIVE_SPARK_SCHEMA"  # the profile's schema (profiles/profiles.yml)
 TARGET_ENV = "MINUTES_LIVE_DBT_TARGET"
 TARGETS = ("embedded", "spark", "spark_cluster")
 RAW_TABLES = KINDS  # the raw tables, which the dbt sources name (schema raw)
@@ -71,11 +88,15 @@ def spark_dir(db_path: Path) -> Path:
     return Path(explicit).absolute() if explicit else Path(db_path).absolute().parent / "spark"
 
 
-def check_installed() -> None:
-    """A clear error when the Spark extra or Java is missing (before dbt prints a stack trace)."""
+def check_installed(target: str | None = None) -> None:
+    """A clear error when the Spark extra or Java is missing (before dbt prints a stack trace); the
+    `spark_cluster` target also needs the Thrift client (PyHive, in the extra)."""
     try:
         import dbt.adapters.spark  # noqa: F401
         import pyspark  # noqa: F401
+        if (target or dbt_target()) == "spark_cluster":
+            import pyhive.hive  # noqa: F401
+            import thrift_sasl  # noqa: F401
     except ImportError as exc:
         raise SparkTargetError(
             f"the spark target needs the Spark extra: pip install -e '.[spark]' (-r requirements-spark.lock); {exc}"
@@ -144,6 +165,101 @@ def clear_exports(db_path: Path) -> None:
     shutil.rmtree(spark_dir(db_path) / "export", ignore_errors=True)
 
 
+def exchange_uris(db_path: Path) -> dict[str, str]:
+    """Where the cluster reads the raw export and writes the mart exports: MINUTES_LIVE_SPARK_RAW_URI and
+    MINUTES_LIVE_SPARK_EXPORT_URI when the operator set them, else file:// URIs of the Spark directory's
+    `raw` and `export` (absolute). A relative URI is refused: the cluster would resolve it against its own
+    working directory, not this process's."""
+    base = spark_dir(db_path)
+    uris = {}
+    for env, sub in ((RAW_URI_ENV, "raw"), (EXPORT_URI_ENV, "export")):
+        given = os.environ.get(env, "").strip().rstrip("/")
+        if given and "://" not in given and not given.startswith("/"):
+            raise InvalidInput(f"{env}={given!r} is relative: the cluster would resolve it against its own working "
+                               "directory; give an absolute path or a URI (file:///..., s3a://..., dbfs:/...)")
+        uris[env] = given or (base / sub).as_uri()
+    return uris
+
+
 def dbt_env(db_path: Path) -> dict[str, str]:
-    """What a dbt call on the Spark target needs in its environment."""
-    return {SPARK_DIR_ENV: str(spark_dir(db_path))}
+    """What a dbt call on the Spark target needs in its environment: the Spark directory, and the URIs under
+    which the engine reads the raw export and writes the mart exports."""
+    return {SPARK_DIR_ENV: str(spark_dir(db_path)), **exchange_uris(db_path)}
+
+
+def schema() -> str:
+    return os.environ.get(SCHEMA_ENV, "minutes_live").strip() or "minutes_live"
+
+
+def thrift_connection():
+    """A PyHive connection to the `spark_cluster` target's Thrift server (the profile's env vars), UTC."""
+    from pyhive import hive
+
+    return hive.connect(host=os.environ.get("MINUTES_LIVE_SPARK_HOST", "localhost"),
+                        port=int(os.environ.get("MINUTES_LIVE_SPARK_PORT", "10000")),
+                        username=os.environ.get("MINUTES_LIVE_SPARK_USER", "minutes_live"),
+                        configuration={"spark.sql.session.timeZone": "UTC"})
+
+
+STATE_COLUMNS = ("history_cap_ts", "project_sha", "box_score_rows", "box_scores_max_ingested_at",
+                 "played_schedule_rows", "played_schedules_max_ingested_at")
+
+
+def history_state(db_path: Path, table: str = "int_history_state") -> tuple[set[str], list[tuple]]:
+    """(tables stored in the target's schema, the rows of `table` as STATE_COLUMNS) as the Spark engine holds
+    them: the cluster answers through its Thrift server (two small queries); the session target's warehouse
+    is a directory of this machine, read with DuckDB (a session JVM would cost 10-15 s). Raises
+    SparkTargetError when the engine cannot be asked (history.py then rebuilds)."""
+    columns = ", ".join(STATE_COLUMNS)
+    if dbt_target() == "spark_cluster":
+        try:
+            con = thrift_connection()
+            try:
+                cur = con.cursor()
+                cur.execute(f"show databases like '{schema()}'")
+                if not cur.fetchall():
+                    return set(), []
+                cur.execute(f"show tables in {schema()}")
+                tables = {str(r[1]) for r in cur.fetchall()}
+                if table not in tables:
+                    return tables, []
+                cur.execute(f"select {columns} from {schema()}.{table}")
+                return tables, [tuple(r) for r in cur.fetchall()]
+            finally:
+                con.close()
+        except Exception as exc:  # noqa: BLE001 - any failure to ask means: do not reuse
+            raise SparkTargetError(f"cannot read {schema()}.{table} from the Thrift server: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    import duckdb
+
+    root = spark_dir(db_path) / "warehouse" / f"{schema()}.db"
+    tables = {d.name for d in root.iterdir() if d.is_dir() and any(d.glob("*.parquet"))} if root.is_dir() else set()
+    if table not in tables:
+        return tables, []
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        rows = con.execute(f"select {columns} from read_parquet('{root / table}/*.parquet')").fetchall()
+    except duckdb.Error as exc:
+        raise SparkTargetError(f"cannot read {root / table}: {exc}") from None
+    finally:
+        con.close()
+    return tables, rows
+
+
+def drop_history_state(db_path: Path, table: str = "int_history_state") -> None:
+    """Before a Spark build that rebuilds history (and after one that failed): no state of history is left,
+    so an unfinished build is never reused."""
+    if dbt_target() == "spark_cluster":
+        try:
+            con = thrift_connection()
+            try:
+                con.cursor().execute(f"drop table if exists {schema()}.{table}")
+            finally:
+                con.close()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("spark: could not drop %s.%s (%s): the next build rebuilds history if it cannot read it",
+                        schema(), table, exc)
+        return
+    # the session target's managed table: without its files it reads as empty, which history.py rebuilds
+    shutil.rmtree(spark_dir(db_path) / "warehouse" / f"{schema()}.db" / table, ignore_errors=True)
