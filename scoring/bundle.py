@@ -146,7 +146,8 @@ def status_levels(levels: tuple[np.ndarray, np.ndarray, np.ndarray], clearance: 
                                        hi + (1.0 - hi) * (t - 0.9) / 0.1)))
         return np.where(c > 0, (1.0 - c) + c * g, 1.0)
 
-    return through(0.1), through(0.5), through(0.9)
+    # unlisted rows keep their cell's levels bit for bit (lo + (mid - lo) is not always mid in floating point)
+    return tuple(np.where(c < 1.0, through(q), level) for q, level in ((0.1, lo), (0.5, mid), (0.9, hi)))
 
 
 def median_level(level: np.ndarray | float, play_prob: np.ndarray | float, lo: np.ndarray | float = 0.0,

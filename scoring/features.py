@@ -93,10 +93,12 @@ def stack_features(features: pd.DataFrame, expected: np.ndarray) -> pd.DataFrame
     """The STACKED_FEATURES of a frame, from the first stage's expected minutes per row (same order)."""
     e = pd.Series(np.where(is_out(features), 0.0, np.clip(np.asarray(expected, float), 0.0, 48.0)),
                   index=features.index)
-    team = e.groupby(team_key(features)).transform("sum")
+    # rounded to 1e-6 minutes: a sum's last bits depend on the order of the team's rows, and the live and gold
+    # frames hold them in different orders (live path = gold path exactly, tests/python/minutes_live/lab)
+    team = e.groupby(team_key(features)).transform("sum").round(6)
     return pd.DataFrame({"ctx_expected": e.to_numpy(), "ctx_team_sum": team.to_numpy(),
-                         "ctx_teammates_sum": (team - e).to_numpy(),
-                         "ctx_share240": (240.0 * e / team.where(team > 0)).to_numpy()}, index=features.index)
+                         "ctx_teammates_sum": (team - e).round(6).to_numpy(),
+                         "ctx_share240": (240.0 * e / team.where(team > 0)).round(6).to_numpy()}, index=features.index)
 
 
 def spec_hash(spec: dict) -> str:
