@@ -16,8 +16,6 @@ targets, its run folders, the registry and drift files: `generation`).
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +28,7 @@ from foundation.guardrails import InvalidInput
 from foundation.publication import Publication, Roots
 from minutes_live.api.app import error_response, reading
 from minutes_live.api.security import TOKEN_HEADER, is_loopback, same_origin, token_ok, token_path
+from minutes_live.api.views import RunCache
 from minutes_live.dashboard.explain import explain_run
 from minutes_live.dashboard.model import build_page
 from minutes_live.dashboard.render import render_page
@@ -67,30 +66,11 @@ def generation(day: date | None, roots: Roots | None = None, data_root: Path | N
     return tuple(parts)
 
 
-class LruCache:
-    def __init__(self, keep: int):
-        self._items: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self.keep = keep
-
-    def get(self, key: tuple, make):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = make()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.keep:
-                self._items.popitem(last=False)
-        return value
-
-
-def caches(request: Request) -> dict[str, LruCache]:
+def caches(request: Request) -> dict[str, RunCache]:
     """This app's caches (one set per server): rendered pages, and explanations per run."""
     state = request.app.state
     if not hasattr(state, "page_caches"):
-        state.page_caches = {"pages": LruCache(PAGE_CACHE_SIZE), "explanations": LruCache(4)}
+        state.page_caches = {"pages": RunCache(PAGE_CACHE_SIZE), "explanations": RunCache(4)}
     return state.page_caches
 
 

@@ -17,11 +17,10 @@ with --replace is new folders); the filters are applied to the cached rows.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +28,7 @@ import pandas as pd
 from foundation import state
 from minutes_live.api.selection import Selected
 from minutes_live.dashboard.diffing import diff_against
-from minutes_live.dashboard.model import PROJECTION_COLUMNS
+from minutes_live.dashboard.model import PROJECTION_COLUMNS, clean
 from minutes_live.pipeline.provenance import FEATURE_COLUMNS
 from minutes_live.runs import catalog
 
@@ -37,19 +36,6 @@ ROW_COLUMNS = PROJECTION_COLUMNS + ("tip_ts", "minutes_if_play_p10", "minutes_if
 SCENARIO_COLUMNS = ("player_id", "player_name", "status", "play_prob", "minutes_mean", "minutes_p10",
                     "minutes_p50", "minutes_p90")
 INPUT_KINDS = tuple(FEATURE_COLUMNS)
-
-
-def clean(value):
-    """JSON-safe scalars: NaN/NaT -> None, numpy -> Python, timestamps -> ISO strings."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return None if pd.isna(value) else value.isoformat()
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def iso_utc(value) -> str | None:
@@ -66,7 +52,8 @@ def iso_utc(value) -> str | None:
 
 
 class RunCache:
-    """Assembled per-run payloads by key; a few kept (runs are immutable: a key never goes stale)."""
+    """A small LRU cache by key, safe across threads: assembled per-run payloads (runs are immutable: a key never
+    goes stale), and the rendered pages and explanations of minutes_live/api/pages.py."""
 
     def __init__(self, keep: int = 16):
         self._items: OrderedDict[tuple, object] = OrderedDict()

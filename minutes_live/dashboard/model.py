@@ -47,7 +47,7 @@ def worlds_of(view: run_catalog.RunView) -> dict[str, dict]:
     return out
 
 
-def _clean(value):
+def clean(value):
     """JSON-safe scalars: NaN -> None, numpy -> Python, timestamps -> ISO strings."""
     if value is None:
         return None
@@ -64,7 +64,7 @@ def _records(frame: pd.DataFrame | None, columns) -> list[dict]:
     if frame is None:
         return []
     cols = [c for c in columns if c in frame.columns]
-    return [{k: _clean(v) for k, v in r.items()} for r in frame[cols].to_dict("records")]
+    return [{k: clean(v) for k, v in r.items()} for r in frame[cols].to_dict("records")]
 
 
 def banners(features_summary: dict | None) -> list[dict]:

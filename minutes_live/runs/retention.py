@@ -54,7 +54,7 @@ from foundation import atomic, registry, settings, state
 from foundation.faults import boundary
 from foundation.guardrails import DamagedStateError, InvalidInput, RunExistsError
 from foundation.locks import store_lock
-from foundation.publication import KINDS, Publication, Roots
+from foundation.publication import KINDS, Publication, Roots, sha256_file
 from foundation.run_directory import RUN_ID_RE
 
 log = logging.getLogger(__name__)
@@ -179,14 +179,6 @@ def _files(folder: Path) -> tuple[list[Path], int]:
             files.append(p)
             size += p.stat().st_size
     return files, size
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -------------------------------------------------------------------------------------------------- plan
