@@ -201,6 +201,16 @@ def error_lines(stdout: str, stderr: str, limit: int = 6) -> str:
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
+def partial_parse_cache(dbt_target: str, store: Path, project_root: Path = PROJECT_ROOT) -> Path:
+    """The shared partial-parse file for one dbt target and one store. dbt discards a partial parse whose
+    rendered profile differs ("profile has changed"), and the profile names the store: one file per store
+    keeps two stores built in turn (two datasets, or two processes) from making each other parse everything."""
+    import hashlib
+
+    key = hashlib.sha256(str(Path(store).absolute()).encode()).hexdigest()[:16]
+    return Path(project_root) / "target" / "partial_parse" / f"{dbt_target}-{key}.msgpack"
+
+
 def _share_partial_parse(src: Path, dst: Path) -> None:
     """Copy dbt's partial-parse state between the project target and an invocation's target (atomic)."""
     if not src.is_file():
@@ -399,9 +409,10 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     if WARM_RUNNER is not None and dbt_target == "embedded" and args and args[0] == "build" and not vars \
             and "--target-path" not in args:
         return WARM_RUNNER(args, params=params, db_path=Path(db_path or duckdb_path()).absolute())
-    # one partial-parse cache per dbt target (a change of target makes dbt parse everything again)
-    shared_cache = PROJECT_ROOT / "target" / PARTIAL_PARSE if dbt_target == "embedded" else \
-        PROJECT_ROOT / "target" / dbt_target / PARTIAL_PARSE
+    # absolute: dbt runs in the project directory, the caller may not
+    store = Path(db_path or duckdb_path()).absolute()
+    # one partial-parse cache per dbt target and store (either change makes dbt parse everything again)
+    shared_cache = partial_parse_cache(dbt_target, store)
     own_target = "--target-path" not in args
     target = Path(tempfile.mkdtemp(prefix="dbt-target-")) if own_target else Path(args[args.index("--target-path") + 1])
     if own_target:
@@ -423,8 +434,6 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
         raise ValueError("run_dbt: pass run parameters as params or as vars, not both")
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
-    # absolute: dbt runs in the project directory, the caller may not
-    store = Path(db_path or duckdb_path()).absolute()
     # unbuffered: dbt's lines reach the heartbeat as they are printed, not in 8 kB blocks
     env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}

@@ -104,14 +104,20 @@ def _serve(conn, project_dir: str, profiles_dir: str) -> None:
     os.dup2(2, 1)  # dbt's console goes to stderr, never into the watcher's stdout
     from dbt.cli.main import dbtRunner
 
-    from minutes_live.pipeline.dbt_runner import PARTIAL_PARSE, RUN_PARAMS_ENV, _share_partial_parse
+    from foundation.settings import duckdb_path
+    from minutes_live.pipeline.dbt_runner import (
+        PARTIAL_PARSE,
+        RUN_PARAMS_ENV,
+        _share_partial_parse,
+        partial_parse_cache,
+    )
 
     common = ["--profiles-dir", profiles_dir, "--project-dir", project_dir, "--quiet"]
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.chdir(project_dir)
     t0 = time.perf_counter()
     parse_target = Path(tempfile.mkdtemp(prefix="dbt-warm-parse-"))
-    shared = Path(project_dir) / "target" / PARTIAL_PARSE
+    shared = partial_parse_cache("embedded", duckdb_path(), Path(project_dir))
     _share_partial_parse(shared, parse_target / PARTIAL_PARSE)
     parsed = dbtRunner().invoke(["parse", *common, "--target-path", str(parse_target)])
     _share_partial_parse(parse_target / PARTIAL_PARSE, shared)

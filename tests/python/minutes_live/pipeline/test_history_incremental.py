@@ -131,7 +131,9 @@ def test_incremental_live_runs_equal_a_full_rebuild_and_a_correction_reaches_the
 
 
 def test_runs_with_new_parameters_keep_the_partial_parse(league_store, tmp_path, monkeypatch):
-    """Two runs with different run parameters: the second parses only run_context.sql, not the project."""
+    """Two runs with different run parameters: the second parses only run_context.sql, not the project, even
+    when a dbt call on another store (another dataset, or another process) ran in between: each store keeps
+    its own partial-parse file (the profile names the store, and dbt discards a parse of another profile)."""
     from minutes_live.pipeline import dbt_runner
 
     db, day, as_of = league_store["db"], league_store["day"], league_store["as_of"]
@@ -145,6 +147,7 @@ def test_runs_with_new_parameters_keep_the_partial_parse(league_store, tmp_path,
 
     monkeypatch.setattr(dbt_runner, "run_dbt", recording)
     history.build("live", _params(day, as_of - timedelta(minutes=5)), db_path=db)
+    real(["parse"], db_path=tmp_path / "another_store.duckdb", quiet=True)
     history.build("live", {**_params(day, as_of - timedelta(minutes=10)), "history_days": 200}, db_path=db)
     assert len(outputs) == 2
     assert "Unable to do partial parsing" not in outputs[1], outputs[1][:1500]
