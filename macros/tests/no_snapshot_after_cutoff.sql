@@ -4,8 +4,13 @@
 {% test no_snapshot_after_cutoff(model, column_name, cutoff_column='cutoff_ts', max_age_column=none) %}
 select *
 from {{ model }}
-where {{ column_name }} > {{ cutoff_column }}
+where {{ snapshot_after_cutoff_violation(column_name, cutoff_column, max_age_column) }}
+{% endtest %}
+
+{#- The row condition of no_snapshot_after_cutoff (also a rule of column_rules). -#}
+{% macro snapshot_after_cutoff_violation(column_name, cutoff_column='cutoff_ts', max_age_column=none) -%}
+({{ column_name }} > {{ cutoff_column }}
 {%- if max_age_column is not none %}
     or {{ column_name }} < {{ ts_minus(cutoff_column, run_value(max_age_column), 'minute') }}
-{%- endif %}
-{% endtest %}
+{%- endif %})
+{%- endmacro %}

@@ -27,14 +27,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from foundation import atomic
 from foundation.guardrails import DbtBuildError
 from foundation.logs import heartbeat_seconds
 from foundation.settings import PROJECT_ROOT, duckdb_path
-from foundation.store import store_error
+from foundation.store import connected, store_error
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,39 @@ def read_failures_from_events(events: list[dict], partial_parse: Path | None = N
             attached_node=node.get("attached_node"),
         ))
     return out
+
+
+RULES_TEST = "column_rules"  # macros/tests/column_rules.sql: every column rule of a model in one test node
+
+
+def describe_rule_failures(sql: str, db_path: Path, limit: int = 4) -> str | None:
+    """The violated rules of a failed `column_rules` test, as one line ("minutes value_between(max_value=68,
+    min_value=0) on 3 row(s); ..."): the test's compiled SQL run again on the store, once dbt has let go of
+    it (only when the test failed). None when it cannot be read (the failure then keeps dbt's message)."""
+    try:
+        with connected(db_path, read_only=True) as con:
+            rows = con.execute(f"select * from ({sql.strip().rstrip(';')}) as violated limit {limit + 1}").fetchall()
+    except Exception:  # noqa: BLE001 - only a better message: dbt's stays
+        return None
+    if not rows:
+        return None
+    text = "; ".join(f"{column} {rule} on {failing} row(s)" for column, rule, failing in rows[:limit])
+    return text + ("; ..." if len(rows) > limit else "")
+
+
+def with_rules_named(failure: DbtNodeFailure, sql: str | None, db_path: Path) -> DbtNodeFailure:
+    """A failed `column_rules` test's failure with its violated columns and rules in the message."""
+    if failure.test_name != RULES_TEST or failure.status != "fail" or not sql:
+        return failure
+    described = describe_rule_failures(sql, db_path)
+    return failure if described is None else replace(failure, message=f"{failure.message}: {described}")
+
+
+def _compiled_test_sql(target: Path, name: str) -> str | None:
+    """A test's compiled SQL as dbt wrote it under the invocation's target path (compiled/<package>/<file>/)."""
+    for path in (target / "compiled").glob(f"**/{name}.sql"):
+        return path.read_text()
+    return None
 
 
 def error_lines(stdout: str, stderr: str, limit: int = 6) -> str:
@@ -453,6 +486,8 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
             if failure is not None:  # the store file itself (busy, damaged): exit 12 / 13, not a dbt failure
                 raise failure
             failures = read_failures_from_events(events, target / PARTIAL_PARSE) if structured else read_failures(target)
+            if dbt_target == "embedded":  # a failed column_rules test: name its columns and rules
+                failures = [with_rules_named(f, _compiled_test_sql(target, f.name), store) for f in failures or []]
             detail = "" if failures else error_lines(stdout, stderr)
             raise DbtError(args, returncode, failures or [], detail)
     finally:

@@ -78,8 +78,28 @@ def _failures(result) -> list[dict]:
             "message": _first_line(r.message) or "(no message)",
             "test_name": (test_meta.name if test_meta else node.name) if resource_type == "test" else None,
             "attached_node": getattr(node, "attached_node", None),
+            "sql": getattr(node, "compiled_code", None) if resource_type == "test" else None,
         })
     return out
+
+
+def _rules_named(failures: list[dict], db_path: Path) -> list[dict]:
+    """The failures without their SQL, a failed column_rules test's message naming its columns and rules
+    (dbt_runner.with_rules_named; run once the store is free again)."""
+    from minutes_live.pipeline.dbt_runner import DbtNodeFailure, with_rules_named
+
+    out = []
+    for f in failures:
+        sql = f.pop("sql", None)
+        out.append(with_rules_named(DbtNodeFailure(**f), sql, db_path).__dict__.copy())
+    return out
+
+
+def _node_seconds(result) -> dict[str, float]:
+    """unique_id -> execution seconds of every node of a dbtRunner build result (run_results.json's
+    execution_time): what a refresh spends per node, for `WarmDbt.timings`."""
+    return {r.node.unique_id: round(float(getattr(r, "execution_time", 0.0) or 0.0), 3)
+            for r in getattr(result, "results", None) or []}
 
 
 def _fresh_compile_state(manifest) -> None:
@@ -146,12 +166,14 @@ def _serve(conn, project_dir: str, profiles_dir: str) -> None:
             res = dbtRunner(manifest=manifest).invoke(
                 [*request["args"], *common, "--target-path", target, "--no-write-json", "--log-level-file", "warn"])
             reply = {"success": bool(res.success), "failures": _failures(res.result),
-                     "exception": None if res.exception is None else str(res.exception)}
+                     "exception": None if res.exception is None else str(res.exception),
+                     "nodes": _node_seconds(res.result)}
         except BaseException as exc:  # noqa: BLE001 - reported to the watcher, which decides
             reply = {"success": False, "failures": [], "exception": f"{type(exc).__name__}: {exc}"}
         finally:
             _release_duckdb()
             shutil.rmtree(target, ignore_errors=True)
+        reply["failures"] = _rules_named(reply["failures"], Path(request["db_path"]))
         reply["seconds"] = round(time.perf_counter() - t0, 3)
         conn.send(reply)
 
@@ -165,6 +187,7 @@ class WarmDbt:
         self.conn = None
         self.parse_seconds: float | None = None
         self.builds = 0
+        self.timings: list[dict] = []  # per build: its wall seconds in the worker and each node's seconds
 
     def start(self) -> WarmDbt:
         ctx = multiprocessing.get_context("spawn")
@@ -201,6 +224,7 @@ class WarmDbt:
         self.conn.send({"args": list(args), "params": params, "db_path": str(db_path)})
         reply = self._receive(None, " ".join(args[:3]))
         self.builds += 1
+        self.timings.append({"seconds": reply["seconds"], "nodes": reply.get("nodes") or {}})
         log.info("warm dbt: %s in %.2f s (build %d of this worker)", " ".join(args[:3]), reply["seconds"], self.builds)
         if reply["success"]:
             return ""

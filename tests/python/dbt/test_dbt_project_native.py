@@ -35,9 +35,9 @@ LEGACY_SELECTIONS = {
                               "--exclude", "features_minutes_v1",
                               *ON_HISTORY_EXCLUDES, "tag:repeated_on_live_mart",
                               "tag:worlds_repeat_live_mart,resource_type:test",
-                              # tests with more parents than the mart: named (a selector drops them by tag)
-                              *(f"no_snapshot_after_cutoff_features_minutes_v1_live_scenarios_{k}_as_of_ts__{m}_max_age_minutes"
-                                for k, m in (("injury", "injuries"), ("odds", "odds"), ("roster", "roster")))],
+                              # a test with more parents than the mart (run_context): named (a selector drops
+                              # it by tag)
+                              "column_rules_features_minutes_v1_live_scenarios"],
     "gold_on_history": ["--select", "+features_minutes_v1", "--exclude", *ON_HISTORY_EXCLUDES],
     "history": ["--select", "+tag:history", "resource_type:seed", "--exclude", "test_type:unit"],
 }
@@ -47,8 +47,11 @@ LEGACY_SELECTIONS = {
 # int_status_worlds) and status_role / status_state added models and tests to every feature selection; the live
 # ones also build features_minutes_v1_live_scenarios with the live mart's column tests. int_features' six
 # ephemeral steps (models/intermediate/features) added 6 nodes to every selection holding int_features.
-NODE_COUNTS = {"live_slate": 156, "gold_features": 124, "overnight_gold": 132, "parity": 154,
-               "live_slate_on_history": 80, "gold_on_history": 88, "history": 37}
+# The marts' column tests became one column_rules test per mart, and int_games', int_game_cutoffs' and
+# int_status_overrides' tests one each (macros/tests/column_rules.sql): live_slate_on_history 80 -> 48 nodes
+# (52 -> 20 data tests), live_slate 156 -> 93, gold_features 124 -> 92.
+NODE_COUNTS = {"live_slate": 93, "gold_features": 92, "overnight_gold": 100, "parity": 95,
+               "live_slate_on_history": 48, "gold_on_history": 56, "history": 37}
 LAYERS = ("run", "staging", "intermediate", "marts")
 HISTORY_MODELS = {"int_box_scores_deduped", "int_player_history", "int_team_games", "int_team_history",
                   "int_team_standings_history", "int_history_state"}
@@ -229,8 +232,8 @@ LIVE_MART_COLUMN = {("int_roster_asof", "snapshot_ts"): "roster_as_of_ts",
 
 def test_tests_left_out_of_the_live_run_are_checked_on_the_live_mart(parsed) -> None:
     """live_slate_on_history leaves out the intermediate tests tagged repeated_on_live_mart: each must be the
-    same test (macro and arguments) on the live mart column it feeds, in that selection; the full live_slate
-    runs both."""
+    same test (macro and arguments) on the live mart column it feeds, in that selection - a rule of the live
+    mart's column_rules test; the full live_slate runs both."""
     _, manifest, _ = parsed
     tests = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"}
     tagged = {uid for uid, n in tests.items() if "repeated_on_live_mart" in n.get("tags", [])}
@@ -245,13 +248,20 @@ def test_tests_left_out_of_the_live_run_are_checked_on_the_live_mart(parsed) -> 
         kwargs.pop("column_name", None)
         return kwargs
 
+    def rules(node: dict, column: str) -> list[tuple[str, dict]]:
+        """(test name, arguments) of every check of `column` by a test node: the test itself on that column,
+        or a rule of a column_rules test (macros/tests/column_rules.sql) on it."""
+        if node["test_metadata"]["name"] == "column_rules":
+            return [(r, {}) if isinstance(r, str) else next(iter(r.items()))
+                    for r in (node["test_metadata"]["kwargs"].get("columns") or {}).get(column, [])]
+        return [(node["test_metadata"]["name"], args(node))] if node.get("column_name") == column else []
+
     for uid in sorted(tagged):
         node = tests[uid]
         model = node["attached_node"].rsplit(".", 1)[-1]
         column = LIVE_MART_COLUMN.get((model, node["column_name"]), node["column_name"])
         twins = [u for u in live if u in tests and tests[u].get("attached_node") == "model.minutes_live.features_minutes_v1_live"
-                 and tests[u].get("column_name") == column
-                 and tests[u]["test_metadata"]["name"] == node["test_metadata"]["name"] and args(tests[u]) == args(node)]
+                 and (node["test_metadata"]["name"], args(node)) in rules(tests[u], column)]
         assert twins, f"{uid}: no {node['test_metadata']['name']} test on features_minutes_v1_live.{column} in the live run"
 
 

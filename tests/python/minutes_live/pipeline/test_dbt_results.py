@@ -171,3 +171,46 @@ def test_failures_from_structured_events_match_the_run_results_contract():
     assert m.message.endswith(": Catalog Error: Table with name odds does not exist!"), m.message
     assert read_failures_from_events(events[:1]) is None  # no node finished: dbt stopped before running any
     assert read_failures_from_events([ev("LogTestResult", odds, "pass")]) == []
+
+
+def test_a_failed_column_rule_names_the_model_the_column_and_the_rule(league, tmp_path, monkeypatch):
+    """The marts' column rules are one test node per model (macros/tests/column_rules.sql): a failure still
+    names the model, each violated column and its rule, in the cold runner (dbt as a process) and in the
+    watcher's warm one, and exits 10 as any failed data test."""
+    from minutes_live.pipeline import dbt_runner
+    from minutes_live.watch.warm_dbt import WarmDbt
+
+    db = tmp_path / "data" / "wh.duckdb"
+    db.parent.mkdir(parents=True)
+    shutil.copy(league["db"], db)
+    params = _live_vars(league, allow_missing_odds=True)
+    run_dbt(["build", "--select", f"+{LIVE_MART}", "--exclude", "test_type:unit"], params=params, db_path=db, quiet=True)
+    con = duckdb.connect(str(db))
+    try:  # two rules broken on the built mart: a minutes value out of range, a snapshot after the cutoff
+        con.execute(f"update main.{LIVE_MART} set minutes = 99 where player_id = (select min(player_id) from main.{LIVE_MART})")
+        con.execute(f"update main.{LIVE_MART} set roster_as_of_ts = cutoff_ts + interval 1 minute "
+                    f"where player_id = (select max(player_id) from main.{LIVE_MART})")
+    finally:
+        con.close()
+    rules_test = f"column_rules_{LIVE_MART}"
+    cfg = LiveBuildConfig(day=date.fromisoformat(league["day"]), run_as_of_ts=league["as_of"])
+
+    def check(exc: DbtError) -> None:
+        (f,) = exc.failures
+        assert (f.resource_type, f.name, f.status, f.test_name) == ("test", rules_test, "fail", "column_rules")
+        assert f.describe() == f"test column_rules on {LIVE_MART}"
+        assert "minutes value_between(max_value=68, min_value=0) on " in f.message, f.message
+        assert "roster_as_of_ts no_snapshot_after_cutoff(max_age_column=roster_max_age_minutes) on " in f.message
+        guardrail = dbt_failure_to_guardrail(exc, cfg)
+        assert isinstance(guardrail, DbtBuildError) and guardrail.exit_code == 10
+        assert f"dbt test column_rules on {LIVE_MART} failed: " in str(guardrail) and "\n" not in str(guardrail)
+
+    with pytest.raises(DbtError) as cold:
+        run_dbt(["build", "--select", rules_test], params=params, db_path=db, quiet=True)
+    check(cold.value)
+    monkeypatch.setenv("MINUTES_LIVE_DUCKDB", str(db))  # the warm worker's profile names the store it parsed with
+    with WarmDbt().installed():
+        assert dbt_runner.WARM_RUNNER is not None
+        with pytest.raises(DbtError) as warm:
+            run_dbt(["build", "--select", rules_test], params=params, db_path=db, quiet=True)
+    check(warm.value)
