@@ -39,10 +39,19 @@ def _assert_same(duck: engine_parity.EngineBuild, spark: engine_parity.EngineBui
         assert comparison.rows[0] == comparison.rows[1] >= min_rows[comparison.mart], comparison
 
 
-def test_synthetic_gold_mart_is_the_same_on_duckdb_and_spark(world, tmp_path):
-    """The overnight build (gold mart, its whole lineage, every data test and the dbt unit tests) on both."""
-    db = tmp_path / "store.duckdb"
+@pytest.fixture(scope="module")
+def store(world, tmp_path_factory) -> Path:
+    """One store (and so one Spark directory beside it) for the module: the overnight build computes history
+    on each engine, and the jobs after it build on that history, as the morning after an overnight run does
+    (Spark's history is its slowest part: built once here instead of once per test)."""
+    db = tmp_path_factory.mktemp("spark_parity") / "store.duckdb"
     shutil.copyfile(world["env"]["MINUTES_LIVE_DUCKDB"], db)
+    return db
+
+
+def test_synthetic_gold_mart_is_the_same_on_duckdb_and_spark(store):
+    """The overnight build (gold mart, its whole lineage, every data test and the dbt unit tests) on both."""
+    db = store
     params = {"gold_lead_minutes": 60}
 
     duck = engine_parity.build_on("embedded", "overnight", params, db_path=db)
@@ -80,9 +89,8 @@ def _job(world, db: Path, root: Path, target: str) -> dict:
             "minutes": pd.read_parquet(scores / "minutes.parquet"), "stdout": proc.stdout}
 
 
-def test_the_live_job_runs_end_to_end_on_spark_and_publishes_what_duckdb_publishes(world, tmp_path):
-    db = tmp_path / "store.duckdb"
-    shutil.copyfile(world["env"]["MINUTES_LIVE_DUCKDB"], db)
+def test_the_live_job_runs_end_to_end_on_spark_and_publishes_what_duckdb_publishes(world, store, tmp_path):
+    db = store
     duck = _job(world, db, tmp_path / "duckdb", "embedded")
     spark = _job(world, db, tmp_path / "spark", "spark")
 
