@@ -17,7 +17,10 @@ COLUMNS = ("minutes_mean", "minutes_p50")
 
 def _run(day: date, run_id: str, roots: Roots) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     pub = catalog.publication(day, roots)
-    scores = catalog.read_table(pub.run_dir("scores", run_id) / "minutes.parquet")
+    path = pub.run_dir("scores", run_id) / "minutes.parquet"
+    scores = catalog.read_table(path)
+    if scores is None:  # not a published run (or removed by retention): nothing to compare with
+        raise FileNotFoundError(f"run {run_id} of {day} has no scores ({path})")
     return scores, catalog.load_features(day, run_id, roots)
 
 

@@ -336,6 +336,9 @@ class Watcher:
             result = run_job(cfg, job=JOB, bundle_config=c.bundle_config, lock_timeout=c.lock_timeout,
                              details={"watch": {"inputs": inputs, "trigger": trigger}})
         except RunExistsError as exc:
+            if not self._published(cfg.run_id):  # e.g. an extract of this run id stored with other content
+                self._failed(at, cfg.run_id, exc, summary)
+                return False
             log.warning("watch %s: run %s exists already (%s); taken as served", c.day, cfg.run_id, exc)
             self.served_run, self.served_inputs = cfg.run_id, inputs
             return False
@@ -358,6 +361,16 @@ class Watcher:
         if previous is not None:
             self._move_alerts(at, previous, run_id)
         return True
+
+    def _published(self, run_id: str) -> bool:
+        """Whether `run_id` is a complete run of the day in every kind (what a run id that exists must be to be
+        taken as served)."""
+        from foundation.publication import KINDS as RUN_KINDS
+        from foundation.publication import Publication, Roots
+
+        pub = Publication(Roots.default(dataset=self.cfg.dataset), self.cfg.day,
+                          settings.registry_root(self.cfg.dataset))
+        return all(pub.is_complete(kind, run_id) for kind in RUN_KINDS)
 
     def _failed(self, at: datetime, run_id: str, exc: BaseException, summary: WatchSummary) -> None:
         from foundation.errors import describe
