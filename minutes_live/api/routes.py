@@ -12,10 +12,11 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from foundation import cli_values, settings
@@ -173,23 +174,44 @@ def _slate_epoch(slate: str | None) -> int | None:
     return None if slate is None else int(time.monotonic() // SLATE_TTL_S)
 
 
+@dataclass(frozen=True)
+class OneRun:
+    """The checked query of a read about one run of a date (projections, scenarios): which run (`latest`,
+    `as_of`, `served_at` or `run`: minutes_live.api.selection), the dataset, and the `slate` / `team` filters."""
+
+    day: date
+    team: str | None
+    at: datetime | None
+    served: datetime | None
+    run_id: str | None
+    slate: str | None
+    dataset: str | None
+
+    async def answer(self, request: Request, view) -> Response:
+        """`view(day, selected, team=, games=)` (views.projections or views.scenarios), cached by the view's name
+        and the checked values."""
+        def make(name: str) -> dict:
+            selected = selection.select(self.day, as_of_ts=self.at, served_at_ts=self.served, run_id=self.run_id)
+            return view(self.day, selected, team=self.team, games=slate_games(self.day, self.slate, name))
+
+        key = (view.__name__, self.at, self.served, self.run_id, self.team, self.slate, _slate_epoch(self.slate))
+        return await answers.answer(request, key, self.day, self.dataset, make)
+
+
+async def one_run(date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None, run: RUN = None,
+                  dataset: DATASET = None, slate: SLATE = None, team: TEAM = None) -> OneRun:
+    """The parameters of projections and scenarios, checked in this order (the first bad one is the 400). An
+    async dependency: FastAPI would run a plain one in a worker thread, and a cached answer needs none."""
+    return OneRun(day=parse_day(date), team=parse_team(team), at=parse_ts(as_of, "as_of"),
+                  served=parse_ts(served_at, "served_at"), run_id=_run(run), slate=slate, dataset=dataset)
+
+
 @router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance")
-async def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                          run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+async def get_projections(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """One row per player of the chosen run (`latest`, `as_of`, `served_at` or `run`), filtered by `team` and
     `slate`. Each row's `provenance`: run id, bundle id, code version, and per input kind (injuries, odds,
     roster) the snapshot_ts it selected with the raw extract and its sha256."""
-    day = parse_day(date)
-    team = parse_team(team)
-    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
-
-    def make(name: str) -> dict:
-        games = slate_games(day, slate, name)
-        return views.projections(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
-                                 team=team, games=games)
-
-    key = ("projections", at, served, run_id, team, slate, _slate_epoch(slate))
-    return await answers.answer(request, key, day, dataset, make)
+    return await query.answer(request, views.projections)
 
 
 @router.get("/slates/{date}/runs", summary="The runs of a date")
@@ -216,18 +238,7 @@ async def get_diff(request: Request, date: DATE,
 
 
 @router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds")
-async def get_scenarios(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                        run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+async def get_scenarios(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """Per questionable / doubtful player of the chosen run: the world where he sits and the one where he
     plays, each with its probability and every teammate's minutes in it."""
-    day = parse_day(date)
-    team = parse_team(team)
-    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
-
-    def make(name: str) -> dict:
-        games = slate_games(day, slate, name)
-        return views.scenarios(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
-                               team=team, games=games)
-
-    key = ("scenarios", at, served, run_id, team, slate, _slate_epoch(slate))
-    return await answers.answer(request, key, day, dataset, make)
+    return await query.answer(request, views.scenarios)
