@@ -23,7 +23,7 @@ from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
 from foundation.publication import Roots
 from foundation.registry import registry_path
-from minutes_live.api import selection, views
+from minutes_live.api import schemas, selection, views
 from minutes_live.api.app import API_VERSION, SlatesUnavailable, reading
 
 router = APIRouter(prefix="/v1", tags=["read"])
@@ -164,7 +164,8 @@ def _run(value: str | None) -> str | None:
     return None if value is None else cli_values.parse_run_id(value, "run")
 
 
-@router.get("/health", summary="The server answers")
+@router.get("/health", summary="The server answers", response_model=None,
+            responses=schemas.answers(schemas.Health, "The server answers.", schemas.OTHER_ERRORS))
 async def health() -> dict:
     return {"ok": True, "version": API_VERSION}
 
@@ -206,7 +207,8 @@ async def one_run(date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None, 
                   served=parse_ts(served_at, "served_at"), run_id=_run(run), slate=slate, dataset=dataset)
 
 
-@router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance")
+@router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance",
+            responses=schemas.answers(schemas.Projections, "The rows of the chosen run.", schemas.SLATE_ERRORS))
 async def get_projections(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """One row per player of the chosen run (`latest`, `as_of`, `served_at` or `run`), filtered by `team` and
     `slate`. Each row's `provenance`: run id, bundle id, code version, and per input kind (injuries, odds,
@@ -214,7 +216,8 @@ async def get_projections(request: Request, query: Annotated[OneRun, Depends(one
     return await query.answer(request, views.projections)
 
 
-@router.get("/slates/{date}/runs", summary="The runs of a date")
+@router.get("/slates/{date}/runs", summary="The runs of a date",
+            responses=schemas.answers(schemas.Runs, "The date's runs and its publication history."))
 async def get_runs(request: Request, date: DATE, dataset: DATASET = None):
     """Every run of the date (newest first) with its status, kinds on disk, `latest` / pin, freshness; what
     `latest` names now, the pin, and the publication history (every move of `latest`)."""
@@ -222,7 +225,8 @@ async def get_runs(request: Request, date: DATE, dataset: DATASET = None):
     return await answers.answer(request, ("runs",), day, dataset, lambda name: views.runs(day))
 
 
-@router.get("/slates/{date}/diff", summary="Who moved between two runs, and why")
+@router.get("/slates/{date}/diff", summary="Who moved between two runs, and why",
+            responses=schemas.answers(schemas.Diff, "The players who moved."))
 async def get_diff(request: Request, date: DATE,
                    from_: Annotated[str, Query(alias="from", description="Run id, or latest.")],
                    to: Annotated[str, Query(description="Run id, or latest.")],
@@ -237,7 +241,8 @@ async def get_diff(request: Request, date: DATE,
                                 lambda name: views.diff(day, refs[0], refs[1], min_delta))
 
 
-@router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds")
+@router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds",
+            responses=schemas.answers(schemas.Scenarios, "The decisions of the chosen run.", schemas.SLATE_ERRORS))
 async def get_scenarios(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """Per questionable / doubtful player of the chosen run: the world where he sits and the one where he
     plays, each with its probability and every teammate's minutes in it."""
