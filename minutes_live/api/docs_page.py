@@ -1,10 +1,12 @@
 """GET /docs: the API reference as one self-contained HTML page, rendered on the server from the app's own
-OpenAPI document (/openapi.json). No script, style sheet or font is loaded from anywhere (FastAPI's
+OpenAPI document (/openapi.json): each operation with its parameters and its answers, then every body schema
+(minutes_live.api.schemas) with its fields. No script, style sheet or font is loaded from anywhere (FastAPI's
 Swagger UI would fetch its assets from a CDN), so it works offline and behind any firewall."""
 
 from __future__ import annotations
 
 import html
+import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +23,52 @@ vertical-align:top}"""
 
 def e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def schema_type(schema: dict) -> str:
+    """A schema in a few words, as HTML: `integer | null`, `list of <a>ProjectionRow</a>`, `map of number`."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return f"<a href=\"#schema-{e(name)}\">{e(name)}</a>"
+    if "anyOf" in schema:
+        return " | ".join(schema_type(s) for s in schema["anyOf"])
+    if "const" in schema:
+        return f"<code>{e(json.dumps(schema['const']))}</code>"
+    if "enum" in schema:
+        return " | ".join(f"<code>{e(json.dumps(v))}</code>" for v in schema["enum"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {schema_type(schema.get('items') or {})}"
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {schema_type(schema['additionalProperties'])}"
+    return e(kind)
+
+
+def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """A table of HTML cells (already escaped)."""
+    cells = "".join(f"<tr>{''.join(f'<td>{c}</td>' for c in row)}</tr>" for row in rows)
+    return f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{cells}</table>"
+
+
+def _answers(op: dict) -> str:
+    rows = []
+    for status, answer in (op.get("responses") or {}).items():
+        schema = ((answer.get("content") or {}).get("application/json") or {}).get("schema")
+        rows.append((e(status), schema_type(schema) if schema else "", e(answer.get("description"))))
+    return _table(("answer", "body", "description"), rows) if rows else ""
+
+
+def _schemas(spec: dict) -> list[str]:
+    parts = []
+    for name, schema in (spec.get("components") or {}).get("schemas", {}).items():
+        required = set(schema.get("required") or ())
+        rows = [(f"<code>{e(field)}</code>", schema_type(prop), "yes" if field in required else "",
+                 e(prop.get("description"))) for field, prop in (schema.get("properties") or {}).items()]
+        parts.append(f"<div class=\"op\" id=\"schema-{e(name)}\"><div><b>{e(name)}</b></div>"
+                     f"<p>{e(schema.get('description'))}</p>"
+                     f"{_table(('field', 'type', 'required', 'description'), rows)}</div>")
+    return ["<h2>schemas</h2><p>Bodies of the answers. A field not listed is never sent; one not required is "
+            "sent only when the run's files have its column.</p>", *parts] if parts else []
 
 
 def render(spec: dict) -> str:
@@ -49,7 +97,9 @@ def render(spec: dict) -> str:
                     parts.append(f"<tr><td><code>{e(p.get('name'))}</code></td><td>{e(p.get('in'))}</td>"
                                  f"<td>{'yes' if p.get('required') else ''}</td><td>{e(p.get('description'))}{ex}</td></tr>")
                 parts.append("</table>")
+            parts.append(_answers(op))
             parts.append("</div>")
+    parts += _schemas(spec)
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -12,17 +12,18 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from foundation import cli_values, settings
 from foundation.guardrails import InvalidInput
 from foundation.publication import Roots
 from foundation.registry import registry_path
-from minutes_live.api import selection, views
+from minutes_live.api import schemas, selection, views
 from minutes_live.api.app import API_VERSION, SlatesUnavailable, reading
 
 router = APIRouter(prefix="/v1", tags=["read"])
@@ -163,7 +164,8 @@ def _run(value: str | None) -> str | None:
     return None if value is None else cli_values.parse_run_id(value, "run")
 
 
-@router.get("/health", summary="The server answers")
+@router.get("/health", summary="The server answers", response_model=None,
+            responses=schemas.answers(schemas.Health, "The server answers.", schemas.OTHER_ERRORS))
 async def health() -> dict:
     return {"ok": True, "version": API_VERSION}
 
@@ -173,26 +175,49 @@ def _slate_epoch(slate: str | None) -> int | None:
     return None if slate is None else int(time.monotonic() // SLATE_TTL_S)
 
 
-@router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance")
-async def get_projections(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                          run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+@dataclass(frozen=True)
+class OneRun:
+    """The checked query of a read about one run of a date (projections, scenarios): which run (`latest`,
+    `as_of`, `served_at` or `run`: minutes_live.api.selection), the dataset, and the `slate` / `team` filters."""
+
+    day: date
+    team: str | None
+    at: datetime | None
+    served: datetime | None
+    run_id: str | None
+    slate: str | None
+    dataset: str | None
+
+    async def answer(self, request: Request, view) -> Response:
+        """`view(day, selected, team=, games=)` (views.projections or views.scenarios), cached by the view's name
+        and the checked values."""
+        def make(name: str) -> dict:
+            selected = selection.select(self.day, as_of_ts=self.at, served_at_ts=self.served, run_id=self.run_id)
+            return view(self.day, selected, team=self.team, games=slate_games(self.day, self.slate, name))
+
+        key = (view.__name__, self.at, self.served, self.run_id, self.team, self.slate, _slate_epoch(self.slate))
+        return await answers.answer(request, key, self.day, self.dataset, make)
+
+
+async def one_run(date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None, run: RUN = None,
+                  dataset: DATASET = None, slate: SLATE = None, team: TEAM = None) -> OneRun:
+    """The parameters of projections and scenarios, checked in this order (the first bad one is the 400). An
+    async dependency: FastAPI would run a plain one in a worker thread, and a cached answer needs none."""
+    return OneRun(day=parse_day(date), team=parse_team(team), at=parse_ts(as_of, "as_of"),
+                  served=parse_ts(served_at, "served_at"), run_id=_run(run), slate=slate, dataset=dataset)
+
+
+@router.get("/slates/{date}/projections", summary="Player projections of a date, with provenance",
+            responses=schemas.answers(schemas.Projections, "The rows of the chosen run.", schemas.SLATE_ERRORS))
+async def get_projections(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """One row per player of the chosen run (`latest`, `as_of`, `served_at` or `run`), filtered by `team` and
     `slate`. Each row's `provenance`: run id, bundle id, code version, and per input kind (injuries, odds,
     roster) the snapshot_ts it selected with the raw extract and its sha256."""
-    day = parse_day(date)
-    team = parse_team(team)
-    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
-
-    def make(name: str) -> dict:
-        games = slate_games(day, slate, name)
-        return views.projections(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
-                                 team=team, games=games)
-
-    key = ("projections", at, served, run_id, team, slate, _slate_epoch(slate))
-    return await answers.answer(request, key, day, dataset, make)
+    return await query.answer(request, views.projections)
 
 
-@router.get("/slates/{date}/runs", summary="The runs of a date")
+@router.get("/slates/{date}/runs", summary="The runs of a date",
+            responses=schemas.answers(schemas.Runs, "The date's runs and its publication history."))
 async def get_runs(request: Request, date: DATE, dataset: DATASET = None):
     """Every run of the date (newest first) with its status, kinds on disk, `latest` / pin, freshness; what
     `latest` names now, the pin, and the publication history (every move of `latest`)."""
@@ -200,7 +225,8 @@ async def get_runs(request: Request, date: DATE, dataset: DATASET = None):
     return await answers.answer(request, ("runs",), day, dataset, lambda name: views.runs(day))
 
 
-@router.get("/slates/{date}/diff", summary="Who moved between two runs, and why")
+@router.get("/slates/{date}/diff", summary="Who moved between two runs, and why",
+            responses=schemas.answers(schemas.Diff, "The players who moved."))
 async def get_diff(request: Request, date: DATE,
                    from_: Annotated[str, Query(alias="from", description="Run id, or latest.")],
                    to: Annotated[str, Query(description="Run id, or latest.")],
@@ -215,19 +241,9 @@ async def get_diff(request: Request, date: DATE,
                                 lambda name: views.diff(day, refs[0], refs[1], min_delta))
 
 
-@router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds")
-async def get_scenarios(request: Request, date: DATE, as_of: AS_OF = None, served_at: SERVED_AT = None,
-                        run: RUN = None, dataset: DATASET = None, slate: SLATE = None, team: TEAM = None):
+@router.get("/slates/{date}/scenarios", summary="Game-time-decision worlds",
+            responses=schemas.answers(schemas.Scenarios, "The decisions of the chosen run.", schemas.SLATE_ERRORS))
+async def get_scenarios(request: Request, query: Annotated[OneRun, Depends(one_run)]):
     """Per questionable / doubtful player of the chosen run: the world where he sits and the one where he
     plays, each with its probability and every teammate's minutes in it."""
-    day = parse_day(date)
-    team = parse_team(team)
-    at, served, run_id = parse_ts(as_of, "as_of"), parse_ts(served_at, "served_at"), _run(run)
-
-    def make(name: str) -> dict:
-        games = slate_games(day, slate, name)
-        return views.scenarios(day, selection.select(day, as_of_ts=at, served_at_ts=served, run_id=run_id),
-                               team=team, games=games)
-
-    key = ("scenarios", at, served, run_id, team, slate, _slate_epoch(slate))
-    return await answers.answer(request, key, day, dataset, make)
+    return await query.answer(request, views.scenarios)

@@ -305,6 +305,95 @@ def test_openapi_and_the_docs_page_work_offline(api):
         assert needle not in lowered, needle
 
 
+# ------------------------------------------------------------------------------ response schemas
+
+
+READ_ROUTES = {"/v1/health": "Health", "/v1/slates/{date}/projections": "Projections",
+               "/v1/slates/{date}/runs": "Runs", "/v1/slates/{date}/diff": "Diff",
+               "/v1/slates/{date}/scenarios": "Scenarios"}
+
+
+def _valid(model, r: requests.Response):
+    """A real answer against its model, strictly (JSON types as sent: no "1" for 1, no 1.0 for an int)."""
+    return model.model_validate(r.json(), strict=True)
+
+
+def test_openapi_names_the_body_of_every_read_route(api):
+    spec = _ok(api, "/openapi.json")
+    schemas = spec["components"]["schemas"]
+    for path, name in READ_ROUTES.items():
+        responses = spec["paths"][path]["get"]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{name}"}
+        assert "422" not in responses, path  # a request validation error is answered as a 400
+        for status, entry in responses.items():
+            if status != "200":
+                assert entry["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        assert name in schemas, name
+    assert {"400", "404", "409", "default"} <= set(spec["paths"]["/v1/slates/{date}/diff"]["get"]["responses"])
+    assert "501" in spec["paths"]["/v1/slates/{date}/projections"]["get"]["responses"]  # slate=
+    # nullable where the view writes null, required where it always writes the field
+    sha = schemas["InputProvenance"]["properties"]["extract_sha256"]
+    assert {"type": "null"} in sha["anyOf"] and "extract_sha256" in schemas["InputProvenance"]["required"]
+    assert schemas["Diff"]["required"][:4] == ["date", "dataset", "from", "to"]
+    assert set(schemas["Error"]["required"]) == {"error", "exit_code"}
+    # the offline docs page shows each answer's body and every schema's fields
+    page = _get(api, "/docs").text
+    assert '<a href="#schema-Projections">Projections</a>' in page and 'id="schema-InputProvenance"' in page
+    assert "<code>extract_sha256</code></td><td>string | null</td>" in page
+
+
+def test_the_schemas_name_every_column_the_views_copy():
+    """Rows copy the columns their parquet has (views.ROW_COLUMNS, SCENARIO_COLUMNS); the fixtures' runs lack
+    some, so the models are held to the views' lists here as well."""
+    from dataclasses import fields
+
+    from minutes_live.api import schemas, views
+    from minutes_live.runs.catalog import RunInfo
+
+    assert set(schemas.ProjectionRow.model_fields) == set(views.ROW_COLUMNS) | {"provenance"}
+    assert set(schemas.WorldPlayer.model_fields) == set(views.SCENARIO_COLUMNS)
+    assert set(schemas.Inputs.model_fields) == set(views.INPUT_KINDS)
+    assert set(schemas.RunEntry.model_fields) == {f.name for f in fields(RunInfo)}
+
+
+def test_real_answers_validate_against_the_schemas(api):
+    from pydantic import ValidationError
+
+    from minutes_live.api import schemas
+
+    _publish(RUNS[0], inputs=False, p50=20.0)  # built before inputs were recorded: extract_sha256 null
+    _publish(RUNS[1], p50=24.0)
+    assert _pin(api, "/v1/slates/2022-01-15/pin", {"run_id": RUNS[0], "reason": "bad odds"},
+                {"X-Minutes-Live-Token": api.token}).status_code == 200
+    base = "/v1/slates/2022-01-15"
+    _valid(schemas.Health, _get(api, "/v1/health"))
+    for query in ("", "?team=BOS", f"?run={RUNS[1]}", "?as_of=2022-01-15T22:30:00Z"):
+        out = _valid(schemas.Projections, _get(api, f"{base}/projections{query}"))
+        assert out.count == len(out.rows) > 0
+    old = _valid(schemas.Projections, _get(api, f"{base}/projections"))  # latest: the pinned old run
+    assert old.selected.pinned and old.provenance_note and old.rows[0].provenance.inputs.odds.extract_sha256 is None
+    runs = _valid(schemas.Runs, _get(api, f"{base}/runs"))
+    assert runs.pinned.run_id == RUNS[0] and len(runs.runs) == 2 and runs.history[-1].pinned == RUNS[0]
+    empty = _valid(schemas.Runs, _get(api, "/v1/slates/2022-02-01/runs"))  # a date without runs
+    assert empty.runs == [] and empty.pinned is None and set(empty.served.values()) == {None}
+    diff = _valid(schemas.Diff, _get(api, f"{base}/diff?from={RUNS[0]}&to={RUNS[1]}&min_delta=3"))
+    assert diff.from_ == RUNS[0] and diff.count == 3
+    worlds = _valid(schemas.Scenarios, _get(api, f"{base}/scenarios?run={RUNS[1]}"))
+    assert {w.world for w in worlds.decisions[0].worlds} == {"sits", "plays"}
+    for path, status in ((f"{base}/projections?as_of=noon", 400), (f"{base}/diff?from=latest", 400),
+                         (f"{base}/projections?run=20220115T100000Z", 404), ("/v1/slates/2022-02-01/projections", 404)):
+        r = _get(api, path)
+        assert r.status_code == status and _valid(schemas.Error, r).exit_code == 2, (path, r.text)
+    # a field the view adds or renames, or a type it changes, fails the model
+    answer = _get(api, f"{base}/projections").json()
+    answer["rows"][0]["provenance"]["inputs"]["odds"]["sha256"] = answer["rows"][0]["provenance"]["inputs"]["odds"].pop(
+        "extract_sha256")
+    with pytest.raises(ValidationError):
+        schemas.Projections.model_validate(answer, strict=True)
+    with pytest.raises(ValidationError):
+        schemas.Scenarios.model_validate({**worlds.model_dump(by_alias=True), "count": "1"}, strict=True)
+
+
 # -------------------------------------------------------------------------------------- events
 
 

@@ -1,6 +1,7 @@
 """The read API over two real jobs of the synthetic league (dbt, scoring, reports, publication): every row's
 provenance names extracts that exist, with their real sha256; as_of between the two runs names the first;
-the diff is `minutes-live runs diff`'s; the worlds are the run's scenarios.parquet."""
+the diff is `minutes-live runs diff`'s; the worlds are the run's scenarios.parquet; every answer is what its
+response schema says."""
 
 from __future__ import annotations
 
@@ -91,3 +92,19 @@ def test_as_of_diff_and_worlds_on_real_runs(api):
     team = worlds["decisions"][0]["team_tricode"]
     rows = _ok(api, f"/v1/slates/{day}/projections?team={team}")["rows"]
     assert rows and {r["team_tricode"] for r in rows} == {team}
+
+
+def test_real_answers_validate_against_the_schemas(api):
+    """The full scores of a real job (every column of views.ROW_COLUMNS, real worlds, real reasons) against the
+    models /openapi.json publishes (minutes_live.api.schemas), strictly."""
+    from minutes_live.api import schemas
+
+    day, (older, newer) = api["day"], api["runs"]
+    for path, model in ((f"/v1/slates/{day}/projections", schemas.Projections),
+                        (f"/v1/slates/{day}/projections?run={older}", schemas.Projections),
+                        (f"/v1/slates/{day}/runs", schemas.Runs),
+                        (f"/v1/slates/{day}/diff?from={older}&to={newer}&min_delta=0.5", schemas.Diff),
+                        (f"/v1/slates/{day}/scenarios", schemas.Scenarios)):
+        model.model_validate(_ok(api, path), strict=True)
+    row = schemas.Projections.model_validate(_ok(api, f"/v1/slates/{day}/projections"), strict=True).rows[0]
+    assert row.minutes_p90 is not None and row.tip_ts is not None and row.is_starter is not None
