@@ -3,7 +3,7 @@
     python bench/profile_refresh.py --snapshot <bench work dir after its train stage> [--cprofile out.prof]
 
 Copies the snapshot (store, bundle, synthetic league: `python bench/run_benchmarks.py --dataset synthetic
---watch --work DIR` leaves one; copy it before its watch stage writes runs) into a scratch dir and runs the
+--watch --snapshot DIR` writes one just before its watch stage) into a scratch dir and runs the
 watcher over the same window as `watch_bench` (2.5 h before the first tip, replayed clock that never waits),
 warm dbt. Prints per refresh: the latency (report landed -> published), the job's phases (ingest, schedule
 checks, dbt build, coverage checks, export, score, reports, the rest = publication and registry), the warm

@@ -193,6 +193,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="Skip the season backtest and the 1/3-season stores")
     ap.add_argument("--watch", action="store_true",
                     help="Only what the watcher's row needs: dbt parse, the store, a bundle, then the watch refreshes")
+    ap.add_argument("--snapshot", default=None,
+                    help="With --watch: copy the work dir here before the watch stage (for bench/profile_refresh.py)")
     ap.add_argument("--_stage")
     ap.add_argument("--_args")
     ns = ap.parse_args()
@@ -241,6 +243,9 @@ def main() -> None:
     stage("train")
     tip = first_tip(store5, date)
     if ns.watch:
+        if ns.snapshot:
+            shutil.copytree(work, ns.snapshot, symlinks=True)
+            print(f"[bench] snapshot before the watch stage: {ns.snapshot}", flush=True)
         watch_bench(args, env, tip, results, ns.dataset)
         return
     print(f"[bench] live_job x3 for {date} (first tip {tip.isoformat()}) ...", flush=True)

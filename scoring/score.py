@@ -241,9 +241,34 @@ def build_summary(req: ScoreRequest, source: ScoreSource, bundle: MinutesBundle,
     }
 
 
+_LOADED: dict[str, tuple[tuple, MinutesBundle]] = {}
+
+
+def _bundle_signature(path: Path) -> tuple:
+    """Every file of the bundle directory by name, inode, size and mtime: what changes when one is replaced,
+    damaged or retrained in place."""
+    out = []
+    for f in sorted(path.iterdir()):
+        st = f.stat()
+        out.append((f.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 def load_active_bundle(req: ScoreRequest) -> MinutesBundle:
+    """The active bundle, checked (scoring/bundle.py: every file against its recorded sha256). A long-lived
+    process (the watcher) loads it once: the next call reuses it while no file of its directory changed."""
     try:
-        return load_bundle(resolve_bundle_dir(req.bundle_config))
+        path = Path(resolve_bundle_dir(req.bundle_config))
+        key = str(path.resolve())
+        signature = _bundle_signature(path) if path.is_dir() else None
+        hit = _LOADED.get(key)
+        if signature is not None and hit is not None and hit[0] == signature:
+            return hit[1]
+        bundle = load_bundle(path)
+        if signature is not None:
+            _LOADED.clear()  # one bundle is active at a time: keep only the newest
+            _LOADED[key] = (signature, bundle)
+        return bundle
     except (FileNotFoundError, ValueError, BundleError) as exc:
         raise ScoreInputError(str(exc)) from None
 

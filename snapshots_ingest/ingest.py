@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -79,6 +80,12 @@ class KindSummary:
     extract_paths: list[Path] = field(default_factory=list)
     unmatched_names: list[str] = field(default_factory=list)  # kept with player_id NULL, listed here
     warnings: list[str] = field(default_factory=list)  # allowed input problems (run summary `warnings`)
+
+    def reused(self) -> KindSummary:
+        """The same extract again (an unchanged file a long-lived caller ingested before): nothing inserted now;
+        its rows are already stored with the extract that brought them, and its warnings still hold."""
+        return dc_replace(self, rows_inserted=0, new_ids=0, extract_paths=list(self.extract_paths),
+                       unmatched_names=list(self.unmatched_names), warnings=list(self.warnings))
 
     def line(self) -> str:
         where = _display_path(self.extract_paths[0].parent) if self.extract_paths else "-"

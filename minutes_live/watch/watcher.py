@@ -161,6 +161,7 @@ class Watcher:
         self.history_ingested = False  # the first run of the process replays history (schedule, box scores)
         self.sources = {k: _SourceState() for k in KINDS}
         self.served_run, self.served_inputs = None, None
+        self.ingest_memo: dict = {}
         self.resumed_at = self._resume()
         start = cfg.start or (datetime.combine(cfg.day, REPLAY_START_ET, tzinfo=LEAGUE_TZ).astimezone(UTC)
                               if cfg.replayed else datetime.now(UTC).replace(microsecond=0))
@@ -331,6 +332,7 @@ class Watcher:
                           injuries_max_age_hours=c.injuries_max_age_hours, odds_max_age_hours=c.odds_max_age_hours,
                           roster_max_age_hours=c.roster_max_age_hours, overrides=self._overrides(at))
         cfg.as_of_from_clock = not c.replayed  # live: the run's instant is taken after its own fetch
+        cfg.ingest_memo = self.ingest_memo  # an unchanged polled extract is not ingested again on each refresh
         t0 = _time.perf_counter()
         try:
             result = run_job(cfg, job=JOB, bundle_config=c.bundle_config, lock_timeout=c.lock_timeout,

@@ -214,3 +214,36 @@ def test_a_failed_column_rule_names_the_model_the_column_and_the_rule(league, tm
         with pytest.raises(DbtError) as warm:
             run_dbt(["build", "--select", rules_test], params=params, db_path=db, quiet=True)
     check(warm.value)
+
+
+def test_a_model_that_fails_keeps_its_previous_table(league, tmp_path):
+    """The project's table materialization on DuckDB (macros/materializations/table_duckdb.sql) drops the previous
+    table and creates the new one in one transaction: when the create fails, the previous table is still there,
+    whole, and no staging relation is left behind."""
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(league["db"], db)
+    select = ["--select", "+int_injury_status_asof", "--resource-type", "model", "--resource-type", "seed"]
+    run_dbt(["build", *select], vars=_live_vars(league, allow_missing_odds=True), db_path=db, quiet=True)
+
+    def state() -> tuple:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            rows = con.execute("select count(*), sum(hash(game_id)) from main.int_injury_status_asof").fetchone()
+            names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+            return rows, names
+        finally:
+            con.close()
+
+    before, names = state()
+    assert before[0] > 0 and not [n for n in names if "__dbt_" in n]
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("drop table raw.injuries")  # the staging view now fails, and so does the model reading it
+    finally:
+        con.close()
+    with pytest.raises(DbtError) as caught:
+        run_dbt(["run", "--select", "int_injury_status_asof"], vars=_live_vars(league, allow_missing_odds=True), db_path=db,
+                quiet=True)
+    assert [f.unique_id for f in caught.value.failures] == ["model.minutes_live.int_injury_status_asof"]
+    after, names = state()
+    assert after == before and not [n for n in names if "__dbt_" in n]
