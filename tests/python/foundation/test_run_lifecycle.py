@@ -27,6 +27,24 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _warm_dbt(world):
+    """The jobs this process runs (each test's own, and the rerun after every kill) build through one warm dbt
+    worker, as the watcher's do (minutes_live/watch/warm_dbt.py): the lifecycle is the same, and a cold dbt
+    process per job cost this module about half of its time. The jobs killed at a boundary are their own
+    cold processes."""
+    from minutes_live.watch.warm_dbt import WarmDbt
+
+    mp = pytest.MonkeyPatch()
+    for k, v in world["env"].items():  # parsed against the module's store: its name is the dbt database
+        mp.setenv(k, v)
+    try:
+        with WarmDbt().installed():
+            yield
+    finally:
+        mp.undo()
+
+
 @pytest.fixture()
 def env(world, monkeypatch):
     for k, v in world["env"].items():
