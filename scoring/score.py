@@ -241,7 +241,7 @@ def build_summary(req: ScoreRequest, source: ScoreSource, bundle: MinutesBundle,
     }
 
 
-_LOADED: dict[str, tuple[tuple, MinutesBundle]] = {}
+_LOADED: tuple[str, tuple, MinutesBundle] | None = None  # the last bundle loaded: its directory, files, bundle
 
 
 def _bundle_signature(path: Path) -> tuple:
@@ -257,17 +257,14 @@ def _bundle_signature(path: Path) -> tuple:
 def load_active_bundle(req: ScoreRequest) -> MinutesBundle:
     """The active bundle, checked (scoring/bundle.py: every file against its recorded sha256). A long-lived
     process (the watcher) loads it once: the next call reuses it while no file of its directory changed."""
+    global _LOADED
     try:
         path = Path(resolve_bundle_dir(req.bundle_config))
-        key = str(path.resolve())
-        signature = _bundle_signature(path) if path.is_dir() else None
-        hit = _LOADED.get(key)
-        if signature is not None and hit is not None and hit[0] == signature:
-            return hit[1]
+        key = (str(path.resolve()), _bundle_signature(path) if path.is_dir() else None)
+        if _LOADED is not None and key[1] is not None and _LOADED[:2] == key:
+            return _LOADED[2]
         bundle = load_bundle(path)
-        if signature is not None:
-            _LOADED.clear()  # one bundle is active at a time: keep only the newest
-            _LOADED[key] = (signature, bundle)
+        _LOADED = (*key, bundle)
         return bundle
     except (FileNotFoundError, ValueError, BundleError) as exc:
         raise ScoreInputError(str(exc)) from None

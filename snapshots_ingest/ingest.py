@@ -29,8 +29,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
-from dataclasses import replace as dc_replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -84,7 +83,7 @@ class KindSummary:
     def reused(self) -> KindSummary:
         """The same extract again (an unchanged file a long-lived caller ingested before): nothing inserted now;
         its rows are already stored with the extract that brought them, and its warnings still hold."""
-        return dc_replace(self, rows_inserted=0, new_ids=0, extract_paths=list(self.extract_paths),
+        return replace(self, rows_inserted=0, new_ids=0, extract_paths=list(self.extract_paths),
                        unmatched_names=list(self.unmatched_names), warnings=list(self.warnings))
 
     def line(self) -> str:

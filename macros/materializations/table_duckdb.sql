@@ -5,7 +5,7 @@
   transactional, so a reader never sees the table missing; what this skips is dbt-duckdb's staging dance
   (a __dbt_tmp table, two renames, an index query, a backup to drop after the commit), which costs about
   four macro calls per model. A watcher refresh builds 17 tables: this is a measured part of its time
-  (docs/operations.md, "The watcher"). Spark (dbt-spark) keeps its own materialization.
+  (docs/operations.md, "The game-day watcher"). Spark (dbt-spark) keeps its own materialization.
   Not supported here (dbt-duckdb's materialization has them; this project uses none of them, and a model
   that asks fails loudly): python models, foreign-key constraints, partitioned/sorted DuckLake tables.
 -#}

@@ -367,12 +367,10 @@ class Watcher:
     def _published(self, run_id: str) -> bool:
         """Whether `run_id` is a complete run of the day in every kind (what a run id that exists must be to be
         taken as served)."""
-        from foundation.publication import KINDS as RUN_KINDS
         from foundation.publication import Publication, Roots
 
-        pub = Publication(Roots.default(dataset=self.cfg.dataset), self.cfg.day,
-                          settings.registry_root(self.cfg.dataset))
-        return all(pub.is_complete(kind, run_id) for kind in RUN_KINDS)
+        pub = Publication(Roots.default(dataset=self.cfg.dataset), self.cfg.day, self.registry_root)
+        return all(pub.is_complete(kind, run_id) for kind in pub.roots.kinds)
 
     def _failed(self, at: datetime, run_id: str, exc: BaseException, summary: WatchSummary) -> None:
         from foundation.errors import describe

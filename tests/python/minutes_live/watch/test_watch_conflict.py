@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_watch_synthetic import _cfg, _published, _window, expected_instants
+from replay_instants import expected_instants, published, watch_cfg, window
 
 from foundation import run_directory as rd
 from foundation import settings
@@ -25,24 +25,24 @@ def _world_env(world, monkeypatch):
 def test_an_extract_already_stored_for_a_run_id_is_a_failed_run_not_a_served_one(world):
     """It took that run as served though it was never built, then crashed diffing against it at the next
     change (AttributeError). Now: a run_failed alert (exit 9, naming the extract), the next change publishes."""
-    start, _, _ = _window(world)
+    start, _, _ = window(world)
     changes = expected_instants(world, start, start + pd.Timedelta(hours=3))
     assert len(changes) >= 3, changes
     until = changes[2]  # two runs: the blocked one at the start, then the next change
     first = rd.run_id_for(start)
-    _, name = _published(world)
+    _, name = published(world)
     # where the watcher's first run stores the day's schedule (snapshots_ingest/ingest.py: replay_<kind>.parquet)
     blocker = settings.snapshots_root(name) / "schedule" / world["day"].isoformat() / f"run={first}" / \
         "replay_schedule.parquet"
     blocker.parent.mkdir(parents=True)
     blocker.write_bytes(b"another ingest's schedule")
 
-    summary = Watcher(_cfg(world, start, until, warm=False)).run()
+    summary = Watcher(watch_cfg(world, start, until, warm=False)).run()
 
     assert not summary.stopped and summary.failed == [first]
     assert [pd.to_datetime(r, format="%Y%m%dT%H%M%SZ", utc=True) for r in summary.runs] == changes[1:2]
     alerts = [a for a in read_alerts(summary.alerts_path) if a.get("run_id") == first]
     assert [a["kind"] for a in alerts] == ["run_failed"] and alerts[0]["exit_code"] == 9, alerts
     assert blocker.name in alerts[0]["error"], alerts
-    pub, _ = _published(world)
+    pub, _ = published(world)
     assert pub.current()["scores"] == summary.runs[-1]

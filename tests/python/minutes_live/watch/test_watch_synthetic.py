@@ -7,14 +7,13 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from replay_instants import change_instants
+from replay_instants import expected_instants, published, watch_cfg, window
 
 from foundation import registry, settings
-from foundation.publication import Publication, Roots
 from minutes_live.watch.alerts import read_alerts
 from minutes_live.watch.sources import KINDS, ReplaySource
 from minutes_live.watch.warm_dbt import WarmDbt
-from minutes_live.watch.watcher import WatchConfig, Watcher
+from minutes_live.watch.watcher import Watcher
 from snapshots_ingest.dataset import load_dataset
 from snapshots_ingest.replay import replay_kind
 
@@ -27,33 +26,12 @@ def _world_env(world, monkeypatch):
         monkeypatch.setenv(k, v)
 
 
-def _cfg(world, start, until, **kw) -> WatchConfig:
-    return WatchConfig(day=world["day"], source="synthetic", dataset_dir=world["league"], clock_speed=0, start=start,
-                       until=until, allow_missing_odds=True, bundle_config=world["config"], **kw)
-
-
-def _window(world):
-    """A window of the slate's afternoon with several report, lineup and odds changes, ending before the last tip."""
-    tips = pd.to_datetime(load_dataset(world["league"]).games.set_index("game_id")["tip_ts"], utc=True)
-    first_tip = world["as_of"] + timedelta(minutes=30)  # the world's run is 30 min before the first tip
-    return first_tip - timedelta(hours=2, minutes=10), first_tip + timedelta(minutes=40), tips
-
-
-def expected_instants(world, start, end) -> list[pd.Timestamp]:
-    return change_instants(world["league"], world["day"], start, end)
-
-
 @pytest.fixture(scope="module")
 def watched(world):
-    start, end, _ = _window(world)
+    start, end, _ = window(world)
     with WarmDbt().installed() as warm:
-        summary = Watcher(_cfg(world, start, end)).run()
+        summary = Watcher(watch_cfg(world, start, end)).run()
     return {"summary": summary, "start": start, "end": end, "parse_seconds": warm.parse_seconds}
-
-
-def _published(world):
-    name = settings.dataset_name("synthetic", world["league"])
-    return Publication(Roots.default(dataset=name), world["day"], settings.registry_root(name)), name
 
 
 def test_a_run_at_each_input_change_before_a_tip_and_none_without(world, watched):
@@ -65,7 +43,7 @@ def test_a_run_at_each_input_change_before_a_tip_and_none_without(world, watched
     assert runs == expected
     assert summary.failed == [] and not summary.stopped
     # the same lifecycle as `job`: one succeeded registry attempt per run, job `watch`, with its inputs' hashes
-    pub, name = _published(world)
+    pub, name = published(world)
     attempts = [a for a in registry.attempts(settings.registry_root(name))
                 if a.get("job") == "watch" and a.get("date") == world["day"].isoformat()]
     assert sorted(a["run_id"] for a in attempts if a["status"] == "succeeded") == summary.runs
@@ -77,7 +55,7 @@ def test_a_run_at_each_input_change_before_a_tip_and_none_without(world, watched
 def test_each_refresh_reads_the_snapshots_of_its_instant(world, watched):
     """Freshness through the warm dbt (one parse, builds in a long-lived process): each run's features carry
     the newest injury report and lineup known at its instant, not an earlier refresh's."""
-    pub, _ = _published(world)
+    pub, _ = published(world)
     ds = load_dataset(world["league"])
     seen = set()
     for run_id in watched["summary"].runs:
@@ -108,10 +86,10 @@ def test_a_restart_resumes_from_the_registry_without_duplicates(world, watched):
     """A second watcher over the same window publishes nothing (the registry says what is served); one that
     goes further resumes at the last run's instant and publishes only the later changes."""
     start, end = watched["start"], watched["end"]
-    again = Watcher(_cfg(world, start, end)).run()
+    again = Watcher(watch_cfg(world, start, end)).run()
     assert again.runs == [] and again.resumed_from == watched["summary"].runs[-1]
     later_end = end + timedelta(minutes=35)
-    more = Watcher(_cfg(world, start, later_end, warm=False)).run()
+    more = Watcher(watch_cfg(world, start, later_end, warm=False)).run()
     expected = [t for t in expected_instants(world, start, later_end) if t > pd.Timestamp(end)]
     assert [pd.to_datetime(r, format="%Y%m%dT%H%M%SZ", utc=True) for r in more.runs] == expected
 
@@ -134,7 +112,7 @@ def test_a_source_cut_mid_day_is_an_alert_not_a_crash(world, watched):
     other sources' changes still re-run the slate (with the last odds polled), and every run succeeds."""
     start = watched["end"] + timedelta(minutes=35)
     until = start + timedelta(minutes=45)
-    cfg = _cfg(world, start, until, odds_max_age_hours=0.25, warm=False)
+    cfg = watch_cfg(world, start, until, odds_max_age_hours=0.25, warm=False)
     source = CutSource(world["league"], world["day"], "odds", start + timedelta(minutes=1))
     summary = Watcher(cfg, source=source).run()
     assert not summary.stopped and summary.failed == []
@@ -147,5 +125,5 @@ def test_a_source_cut_mid_day_is_an_alert_not_a_crash(world, watched):
     # the runs it made are exactly the other sources' changes after the start
     expected = [t for t in expected_instants(world, start, until)[1:]]
     assert [pd.to_datetime(r, format="%Y%m%dT%H%M%SZ", utc=True) for r in summary.runs] == expected
-    pub, _ = _published(world)
+    pub, _ = published(world)
     assert pub.current()["scores"] == (summary.runs[-1] if summary.runs else summary.resumed_from)
