@@ -35,17 +35,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the fast tier: unit tests and the synthetic end to end (no slow/real_data/spark/browser)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist hands out files in the order collected below (longest first), not by their number of tests
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--fast"):
-        return
-    keep, drop = [], []
+    if config.getoption("--fast"):
+        keep, drop = [], []
+        for item in items:
+            in_tier = item.nodeid.split("::")[0] in FAST_END_TO_END or not (
+                any(item.get_closest_marker(m) for m in NOT_FAST) or item.nodeid in NOT_IN_FAST_TIER)
+            (keep if in_tier else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    items[:] = longest_files_first(items)
+
+
+# seconds per test of the last whole-suite run (tests/tools/record_test_seconds.py refreshes it); a test it
+# does not know counts this much
+TEST_SECONDS = Path(__file__).with_name("test_seconds.json")
+UNKNOWN_SECONDS = 5.0
+
+
+def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items grouped by file, files in descending order of their selected tests' measured seconds, each
+    file's tests in their own order. With `-n N --dist loadfile` a long file then starts early instead of
+    last, where it would leave the other workers idle (the same order on every worker: xdist checks)."""
+    seconds = json.loads(TEST_SECONDS.read_text()) if TEST_SECONDS.is_file() else {}
+    files: dict[str, list[pytest.Item]] = {}
     for item in items:
-        in_tier = item.nodeid.split("::")[0] in FAST_END_TO_END or not (
-            any(item.get_closest_marker(m) for m in NOT_FAST) or item.nodeid in NOT_IN_FAST_TIER)
-        (keep if in_tier else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    cost = {f: sum(seconds.get(i.nodeid, UNKNOWN_SECONDS) for i in group) for f, group in files.items()}
+    order = sorted(files, key=lambda f: -cost[f])  # stable: equal costs keep the collection order
+    return [item for f in order for item in files[f]]
 
 
 def require_real_dataset() -> Path:
