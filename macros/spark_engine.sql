@@ -22,13 +22,25 @@
 
 {% macro default__register_raw_sources() %}{% endmacro %}
 
+{#- MINUTES_LIVE_SPARK_RAW_REGISTER (set by the runner, minutes_live/pipeline/spark_engine.py raw_registration):
+    JSON {table: export tag} of the tables to (re-)register, each tagged with its export (a table property);
+    the others are registered on the cluster already, at this location, for this export. Unset: all, untagged. -#}
 {% macro spark__register_raw_sources() %}
     {%- if execute -%}
         {%- set root = spark_raw_uri() -%}
-        {%- do run_query('create database if not exists raw') -%}
-        {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
-            {%- do run_query('drop table if exists raw.' ~ node.name) -%}
-            {%- do run_query("create table raw." ~ node.name ~ " using parquet location '" ~ root ~ "/" ~ node.name ~ "'") -%}
+        {%- set given = env_var('MINUTES_LIVE_SPARK_RAW_REGISTER', '') -%}
+        {%- set only = fromjson(given) if given else none -%}
+        {%- set names = [] -%}
+        {%- for node in graph.sources.values() if node.source_name == 'raw' and (only is none or node.name in only) -%}
+            {%- do names.append(node.name) -%}
+        {%- endfor -%}
+        {%- if names -%}
+            {%- do run_query('create database if not exists raw') -%}
+        {%- endif -%}
+        {%- for name in names -%}
+            {%- do run_query('drop table if exists raw.' ~ name) -%}
+            {%- do run_query("create table raw." ~ name ~ " using parquet location '" ~ root ~ "/" ~ name ~ "'"
+                             ~ (" tblproperties ('minutes_live.export_tag' = '" ~ only[name] ~ "')" if only is not none else "")) -%}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

@@ -28,9 +28,11 @@ warehouse directory, which only this machine writes), and `drop_history_state` r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -49,6 +51,8 @@ TARGET_ENV = "MINUTES_LIVE_DBT_TARGET"
 TARGETS = ("embedded", "spark", "spark_cluster")
 RAW_TABLES = KINDS  # the raw tables, which the dbt sources name (schema raw)
 EXPORT_STATE = "_export.json"
+RAW_REGISTER_ENV = "MINUTES_LIVE_SPARK_RAW_REGISTER"  # {table: export tag} the hook (re-)registers (JSON)
+TAG_PROPERTY = "minutes_live.export_tag"  # the table property that carries a registration's export tag
 
 
 class SparkTargetError(DbtBuildError):
@@ -182,9 +186,72 @@ def exchange_uris(db_path: Path) -> dict[str, str]:
 
 
 def dbt_env(db_path: Path) -> dict[str, str]:
-    """What a dbt call on the Spark target needs in its environment: the Spark directory, and the URIs under
-    which the engine reads the raw export and writes the mart exports."""
-    return {SPARK_DIR_ENV: str(spark_dir(db_path)), **exchange_uris(db_path)}
+    """What a dbt call on the Spark target needs in its environment: the Spark directory, the URIs under
+    which the engine reads the raw export and writes the mart exports, and (when the raw export exists) which
+    raw tables the on-run-start hook must (re-)register, with each one's export tag."""
+    env = {SPARK_DIR_ENV: str(spark_dir(db_path)), **exchange_uris(db_path)}
+    register = raw_registration(db_path, env[RAW_URI_ENV])
+    if register is not None:
+        env[RAW_REGISTER_ENV] = json.dumps(register, sort_keys=True)
+    return env
+
+
+def export_tag(db_path: Path, table: str) -> str | None:
+    """The identity of `table`'s exported file (size, mtime, inode): a rewritten export has another tag, so
+    the cluster never reads it through the file listing it cached for the previous file."""
+    try:
+        st = (spark_dir(db_path) / "raw" / table / "part-0.parquet").stat()
+    except OSError:
+        return None
+    return hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode()).hexdigest()[:16]
+
+
+def raw_registration(db_path: Path, raw_uri: str) -> dict[str, str] | None:
+    """{table: export tag} of the raw tables the hook `register_raw_sources` must (re-)register, or None when
+    there is no complete export (the hook then registers every table, untagged). On the cluster a table
+    registered at the same location for the same export tag is kept: asking costs one statement, where
+    registering the five tables costs eleven on the build's critical path. The session target starts a new
+    engine in every dbt call, so it registers all."""
+    tags = {t: export_tag(db_path, t) for t in RAW_TABLES}
+    if any(tag is None for tag in tags.values()):
+        return None
+    if dbt_target() != "spark_cluster":
+        return tags
+    try:
+        held = registered_raw_tables()
+    except Exception as exc:  # noqa: BLE001 - any failure to ask means: register them all
+        log.info("spark: raw tables re-registered (cannot list them: %s)", str(exc).splitlines()[0] if str(exc) else exc)
+        return tags
+    need = {t: tag for t, tag in tags.items() if held.get(t) != (_location(f"{raw_uri}/{t}"), tag)}
+    log.info("spark: raw tables %s", f"re-registered: {', '.join(sorted(need))}" if need
+             else "registered on the cluster for this export: kept")
+    return need
+
+
+def _location(uri: str) -> str:
+    """A table location as Spark shows it: file:///a/b is shown as file:/a/b."""
+    uri = uri.rstrip("/")
+    return "file:/" + uri[len("file:"):].lstrip("/") if uri.startswith("file:") else uri
+
+
+def registered_raw_tables() -> dict[str, tuple[str, str | None]]:
+    """{table: (location, export tag)} of database `raw` on the cluster (one SHOW TABLE EXTENDED)."""
+    con = thrift_connection()
+    try:
+        cur = con.cursor()
+        cur.execute("show databases like 'raw'")
+        if not cur.fetchall():
+            return {}
+        cur.execute("show table extended in raw like '*'")
+        held = {}
+        for row in cur.fetchall():
+            info = str(row[-1])
+            location = re.search(r"^Location: (.+)$", info, re.M)
+            tag = re.search(rf"{re.escape(TAG_PROPERTY)}=([0-9a-f]+)", info)
+            held[str(row[1])] = (location.group(1).strip() if location else "", tag.group(1) if tag else None)
+        return held
+    finally:
+        con.close()
 
 
 def schema() -> str:

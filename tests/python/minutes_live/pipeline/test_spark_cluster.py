@@ -194,6 +194,8 @@ def test_the_job_on_the_cluster_publishes_duckdbs_projections_and_then_reuses_hi
     later = _job(world, store, root, "spark_cluster", world["as_of"] + timedelta(minutes=30))
     assert later["returncode"] == 0, later["stderr"][-3000:]
     assert "stored history is fresh" in later["stderr"] and "--selector live_slate_on_history" in later["stderr"]
+    # the raw export did not change either: the cluster keeps the raw tables it registered for the first run
+    assert "spark: raw tables registered on the cluster for this export: kept" in later["stderr"], later["stderr"][-3000:]
     pd.testing.assert_frame_equal(duckdb_jobs[30]["minutes"], later["minutes"], check_exact=True)
 
 
@@ -237,3 +239,37 @@ def test_the_exchange_uris_default_to_the_spark_directory_and_take_an_object_sto
                     spark_engine.EXPORT_URI_ENV: f"file://{tmp_path}/shared/export"}
     monkeypatch.setenv(spark_engine.RAW_URI_ENV, "s3a://bucket/minutes_live/raw/")
     assert spark_engine.exchange_uris(tmp_path / "x.duckdb")[spark_engine.RAW_URI_ENV] == "s3a://bucket/minutes_live/raw"
+
+
+def test_a_rewritten_raw_export_gets_a_new_tag_and_an_unchanged_one_keeps_it(tmp_path, monkeypatch):
+    """The export tag decides whether the cluster registers a raw table again (spark_engine.raw_registration):
+    a table whose export was rewritten must get a new tag, or the cluster would read the new file through the
+    listing it cached for the old one."""
+    import duckdb
+
+    from snapshots_ingest import raw_store
+
+    db = tmp_path / "store.duckdb"
+    raw_store.connect(db).close()
+    monkeypatch.delenv(spark_engine.SPARK_DIR_ENV, raising=False)
+    monkeypatch.setenv(spark_engine.TARGET_ENV, "spark")
+    uri = spark_engine.exchange_uris(db)[spark_engine.RAW_URI_ENV]
+    assert spark_engine.raw_registration(db, uri) is None  # no export yet: the hook registers all, untagged
+    spark_engine.export_raw(db)
+    first = spark_engine.raw_registration(db, uri)  # the session target registers every table, tagged
+    assert set(first) == set(spark_engine.RAW_TABLES) and all(first.values())
+    spark_engine.export_raw(db)  # nothing new: nothing rewritten
+    assert spark_engine.raw_registration(db, uri) == first
+    con = duckdb.connect(str(db))
+    con.execute("insert into raw.odds values (1, 2, 3, 'book', -1.5, 220.5, now(), now(), 'r', 'test', null, 'h')")
+    con.close()
+    spark_engine.export_raw(db)
+    second = spark_engine.raw_registration(db, uri)
+    assert second["odds"] != first["odds"]
+    assert {t: v for t, v in second.items() if t != "odds"} == {t: v for t, v in first.items() if t != "odds"}
+
+
+def test_a_registered_location_compares_as_spark_shows_it():
+    assert spark_engine._location("file:///tmp/x/spark/raw/odds/") == "file:/tmp/x/spark/raw/odds"
+    assert spark_engine._location("file:/tmp/x/raw/odds") == "file:/tmp/x/raw/odds"
+    assert spark_engine._location("s3a://bucket/minutes_live/raw/odds") == "s3a://bucket/minutes_live/raw/odds"
