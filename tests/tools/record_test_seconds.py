@@ -1,4 +1,4 @@
-"""Per-test seconds of a whole-suite run, for scheduling: the suite's conftest hands test files to the xdist
+"""Per-test seconds of a whole-suite run, for scheduling: the fast tier (conftest) hands test files to the xdist
 workers longest first (the sum of their selected tests' seconds in tests/python/test_seconds.json), so that a
 long file never starts last and leaves one worker idle.
 
