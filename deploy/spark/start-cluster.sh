@@ -33,6 +33,8 @@ command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] \
   || { echo "start-cluster: Java 17 is missing (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
 export SPARK_HOME SPARK_LOCAL_IP=127.0.0.1 SPARK_LOG_DIR="$DIR/logs" SPARK_PID_DIR="$DIR/pids"
 export SPARK_DAEMON_MEMORY="${MINUTES_LIVE_CLUSTER_DAEMON_MEMORY:-256m}"
+JAVA_OPTS="${MINUTES_LIVE_CLUSTER_JAVA_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"  # unset: these; empty: none
+export SPARK_DAEMON_JAVA_OPTS="$JAVA_OPTS"  # master and workers (and, through the launcher, the Thrift server)
 export SPARK_CONF_DIR="$DIR/conf"  # no spark-defaults.conf from elsewhere
 mkdir -p "$DIR/logs" "$DIR/pids" "$DIR/conf"
 MASTER="spark://127.0.0.1:$MASTER_PORT"
@@ -94,7 +96,8 @@ start thrift env SPARK_DAEMON_MEMORY="$DRIVER_MEMORY" "$SPARK_HOME/bin/spark-sub
   --conf spark.ui.enabled=false \
   --conf spark.sql.warehouse.dir="$DIR/warehouse" \
   --conf "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$DIR/metastore_db;create=true" \
-  --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$DIR" \
+  --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$DIR $JAVA_OPTS" \
+  --conf "spark.executor.extraJavaOptions=$JAVA_OPTS" \
   --conf spark.sql.session.timeZone=UTC \
   --conf spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS \
   --conf spark.sql.shuffle.partitions=4 \

@@ -53,6 +53,10 @@ RAW_TABLES = KINDS  # the raw tables, which the dbt sources name (schema raw)
 EXPORT_STATE = "_export.json"
 RAW_REGISTER_ENV = "MINUTES_LIVE_SPARK_RAW_REGISTER"  # {table: export tag} the hook (re-)registers (JSON)
 TAG_PROPERTY = "minutes_live.export_tag"  # the table property that carries a registration's export tag
+# The session target's driver JVM lives for one dbt call: the quick JIT tier and one GC thread cost it less
+# CPU than the top tier and a parallel collector would save (docs/scale_out.md, "The session JVM").
+JAVA_OPTS_ENV = "MINUTES_LIVE_SPARK_JAVA_OPTS"  # appended to the driver's Java options (profiles/profiles.yml)
+SESSION_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 class SparkTargetError(DbtBuildError):
@@ -187,9 +191,12 @@ def exchange_uris(db_path: Path) -> dict[str, str]:
 
 def dbt_env(db_path: Path) -> dict[str, str]:
     """What a dbt call on the Spark target needs in its environment: the Spark directory, the URIs under
-    which the engine reads the raw export and writes the mart exports, and (when the raw export exists) which
-    raw tables the on-run-start hook must (re-)register, with each one's export tag."""
+    which the engine reads the raw export and writes the mart exports, (when the raw export exists) which
+    raw tables the on-run-start hook must (re-)register, with each one's export tag, and on the session
+    target the driver JVM's options."""
     env = {SPARK_DIR_ENV: str(spark_dir(db_path)), **exchange_uris(db_path)}
+    if dbt_target() == "spark":  # a new, short-lived driver JVM per dbt call
+        env[JAVA_OPTS_ENV] = os.environ.get(JAVA_OPTS_ENV, SESSION_JAVA_OPTIONS)
     register = raw_registration(db_path, env[RAW_URI_ENV])
     if register is not None:
         env[RAW_REGISTER_ENV] = json.dumps(register, sort_keys=True)
