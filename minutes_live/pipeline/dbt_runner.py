@@ -235,13 +235,29 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def partial_parse_cache(dbt_target: str, store: Path, project_root: Path = PROJECT_ROOT) -> Path:
-    """The shared partial-parse file for one dbt target and one store. dbt discards a partial parse whose
-    rendered profile differs ("profile has changed"), and the profile names the store: one file per store
-    keeps two stores built in turn (two datasets, or two processes) from making each other parse everything."""
+    """The shared partial-parse file for one dbt target and one store name. dbt discards a partial parse whose
+    rendered profile differs ("profile has changed"). On DuckDB the profile holds only the store's file name
+    (`store_invocation`: dbt runs in the store's directory), so every store of that name (each dataset's
+    minutes_live.duckdb, a copy elsewhere) shares one parse; two names keep two files, so stores built in
+    turn do not make each other parse everything. On Spark the profile names the Spark directory: one file
+    per store."""
     import hashlib
 
-    key = hashlib.sha256(str(Path(store).absolute()).encode()).hexdigest()[:16]
+    store = Path(store).absolute()
+    ident = store.name if dbt_target == "embedded" else str(store)
+    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
     return Path(project_root) / "target" / "partial_parse" / f"{dbt_target}-{key}.msgpack"
+
+
+def store_invocation(dbt_target: str, store: Path) -> tuple[str, Path]:
+    """(MINUTES_LIVE_DUCKDB, working directory) of a dbt call on `store`: on DuckDB the file name, in the
+    store's directory, so the rendered profile (and so dbt's partial parse) is the same for every store of
+    that name; DuckDB still reports the store by its absolute path. Elsewhere (Spark, or a directory that
+    does not exist yet), the absolute path from the project directory."""
+    store = Path(store).absolute()
+    if dbt_target == "embedded" and store.parent.is_dir():
+        return store.name, store.parent
+    return str(store), PROJECT_ROOT
 
 
 def _share_partial_parse(src: Path, dst: Path) -> None:
@@ -348,7 +364,8 @@ def _stream(pipe, sink: list[str], progress: DbtProgress | None, events: list[di
     pipe.close()
 
 
-def _run_streaming(cmd: list[str], env: dict, what: str, events: list[dict] | None = None) -> tuple[int, str, str]:
+def _run_streaming(cmd: list[str], env: dict, what: str, events: list[dict] | None = None,
+                   cwd: Path = PROJECT_ROOT) -> tuple[int, str, str]:
     """Run dbt, reading its output as it comes: a heartbeat line every heartbeat_seconds() (elapsed time
     and nodes done), one line when it ends. With `events`, console lines that are JSON events are collected
     there (and read as their text)."""
@@ -356,7 +373,7 @@ def _run_streaming(cmd: list[str], env: dict, what: str, events: list[dict] | No
     out: list[str] = []
     err: list[str] = []
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1)
     readers = [threading.Thread(target=_stream, args=(proc.stdout, out, progress, events), daemon=True),
                threading.Thread(target=_stream, args=(proc.stderr, err, None), daemon=True)]
@@ -468,7 +485,8 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     if vars:
         cmd += ["--vars", json.dumps(vars, default=str)]
     # unbuffered: dbt's lines reach the heartbeat as they are printed, not in 8 kB blocks
-    env = {**os.environ, "MINUTES_LIVE_DUCKDB": str(store), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    store_setting, cwd = store_invocation(dbt_target, store)
+    env = {**os.environ, "MINUTES_LIVE_DUCKDB": store_setting, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
     env.pop(RUN_PARAMS_ENV, None)  # only this call's parameters, never an inherited one
     if dbt_target != "embedded":
@@ -479,7 +497,7 @@ def run_dbt(args: list[str], *, vars: dict | None = None, params: dict | None = 
     try:
         events: list[dict] = []
         t0 = time.monotonic()
-        returncode, stdout, stderr = _run_streaming(cmd, env, what, events if structured else None)
+        returncode, stdout, stderr = _run_streaming(cmd, env, what, events if structured else None, cwd=cwd)
         _record_timings(what, events, time.monotonic() - t0)
         if returncode != 0:
             failure = store_error(stdout + "\n" + stderr, store)

@@ -132,8 +132,9 @@ def test_incremental_live_runs_equal_a_full_rebuild_and_a_correction_reaches_the
 
 def test_runs_with_new_parameters_keep_the_partial_parse(league_store, tmp_path, monkeypatch):
     """Two runs with different run parameters: the second parses only run_context.sql, not the project, even
-    when a dbt call on another store (another dataset, or another process) ran in between: each store keeps
-    its own partial-parse file (the profile names the store, and dbt discards a parse of another profile)."""
+    when a dbt call on a store of another name ran in between: each store name keeps its own partial-parse
+    file (the profile names the store, and dbt discards a parse of another profile). A store of the same name
+    in another directory starts from that parse."""
     from minutes_live.pipeline import dbt_runner
 
     db, day, as_of = league_store["db"], league_store["day"], league_store["as_of"]
@@ -152,6 +153,17 @@ def test_runs_with_new_parameters_keep_the_partial_parse(league_store, tmp_path,
     assert len(outputs) == 2
     assert "Unable to do partial parsing" not in outputs[1], outputs[1][:1500]
     assert "Found " in outputs[1]
+
+    # a store of the same name elsewhere (another dataset's, a copy) shares the parse: dbt runs in the
+    # store's directory and the profile holds only its name; dbt writes nothing beside the store
+    other = tmp_path / "elsewhere" / db.name
+    other.parent.mkdir()
+    shutil.copyfile(db, other)
+    history.build("live", _params(day, as_of - timedelta(minutes=15)), db_path=other)
+    assert len(outputs) == 3
+    assert "Unable to do partial parsing" not in outputs[2], outputs[2][:1500]
+    assert sorted(p.name for p in other.parent.iterdir() if not p.name.startswith(db.name)) == [], \
+        list(other.parent.iterdir())
 
 
 def test_history_state_is_dropped_before_a_rebuild_so_a_failed_build_leaves_none(league_store, tmp_path):
