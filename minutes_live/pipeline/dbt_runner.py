@@ -235,25 +235,22 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def partial_parse_cache(dbt_target: str, store: Path, project_root: Path = PROJECT_ROOT) -> Path:
-    """The shared partial-parse file for one dbt target and one store name. dbt discards a partial parse whose
-    rendered profile differs ("profile has changed"). On DuckDB the profile holds only the store's file name
-    (`store_invocation`: dbt runs in the store's directory), so every store of that name (each dataset's
-    minutes_live.duckdb, a copy elsewhere) shares one parse; two names keep two files, so stores built in
-    turn do not make each other parse everything. On Spark the profile names the Spark directory: one file
-    per store."""
+    """The shared partial-parse file for one dbt target and the store as the profile names it. dbt discards a
+    partial parse whose rendered profile differs ("profile has changed"). On DuckDB the profile holds only the
+    store's file name (`store_invocation`), so every store of that name (each dataset's minutes_live.duckdb,
+    a copy elsewhere) shares one parse; two names keep two files, so stores built in turn do not make each
+    other parse everything. Elsewhere the store's absolute path: one file per store."""
     import hashlib
 
-    store = Path(store).absolute()
-    ident = store.name if dbt_target == "embedded" else str(store)
-    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    key = hashlib.sha256(store_invocation(dbt_target, store)[0].encode()).hexdigest()[:16]
     return Path(project_root) / "target" / "partial_parse" / f"{dbt_target}-{key}.msgpack"
 
 
 def store_invocation(dbt_target: str, store: Path) -> tuple[str, Path]:
     """(MINUTES_LIVE_DUCKDB, working directory) of a dbt call on `store`: on DuckDB the file name, in the
     store's directory, so the rendered profile (and so dbt's partial parse) is the same for every store of
-    that name; DuckDB still reports the store by its absolute path. Elsewhere (Spark, or a directory that
-    does not exist yet), the absolute path from the project directory."""
+    that name; DuckDB still reports the store by its absolute path. Elsewhere (Spark, the warm worker's own
+    parse, or a directory that does not exist yet), the absolute path from the project directory."""
     store = Path(store).absolute()
     if dbt_target == "embedded" and store.parent.is_dir():
         return store.name, store.parent

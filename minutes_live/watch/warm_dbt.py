@@ -137,7 +137,8 @@ def _serve(conn, project_dir: str, profiles_dir: str) -> None:
     os.chdir(project_dir)
     t0 = time.perf_counter()
     parse_target = Path(tempfile.mkdtemp(prefix="dbt-warm-parse-"))
-    # its own file: this worker's profile names the store by its absolute path (dbt_runner's by its name)
+    # its own file: this worker runs in the project directory, so its profile names the store by its absolute
+    # path (dbt_runner's subprocesses by its name)
     shared = partial_parse_cache("embedded-warm", duckdb_path(), Path(project_dir))
     _share_partial_parse(shared, parse_target / PARTIAL_PARSE)
     parsed = dbtRunner().invoke(["parse", *common, "--target-path", str(parse_target)])
