@@ -33,7 +33,7 @@ from scoring.metrics import (
     role_bucket,
     with_breakdown_inputs,
 )
-from scoring.recalibrate import fit_shift, outcome_histogram, recent_dates
+from scoring.recalibrate import fit_shift, outcome_histogram, recent_dates, shifted
 from scoring.train import train_bundle
 
 BASELINES = ("baseline_last5_played", "baseline_season_avg")
@@ -194,30 +194,33 @@ def predict_with_recent_shift(bundle, frame: pd.DataFrame, reconcile: bool = Tru
     """Score a season as production would day by day: each date's play probability moved by the shift fitted on
     the outcomes of the RECENT_DAYS dates before it (scoring/recalibrate.py; in production the overnight job
     records those outcomes in the drift log). Returns the scored frame (rows in `frame`'s order) and the shift
-    of every date."""
+    of every date.
+
+    One pass: the models run once on the whole season. The shift moves only the play probability, and the
+    team reconciliation works within a team-game (one date), so applying each date's shift to its rows and
+    reconciling the season at once publishes what scoring each date with `bundle.play_shift` set would
+    (tests/python/scoring/test_recalibrate.py checks it row for row); the previous loop re-ran every model for
+    each of ~160 dates."""
     frame = frame.reset_index(drop=True)
     bundle.play_shift = 0.0
-    base = bundle.predict(frame, reconcile=reconcile)
+    comps = bundle.components(frame)
     day = pd.to_datetime(frame["game_date"]).dt.date.to_numpy()
     status = frame["status"].astype("string").str.upper().fillna("UNK")
-    evidence = (evaluation_rows(frame) & status.isin(["UNK", "AVAILABLE", ""])).to_numpy()
+    evidence = (evaluation_rows(frame) & status.isin(["UNK", "AVAILABLE", ""])).to_numpy() & ~comps.out_mask
     played = frame["minutes"].fillna(0).to_numpy(float) > 0
-    histograms = {d: outcome_histogram(base["play_prob_model"].to_numpy(float)[evidence & (day == d)],
-                                       played[evidence & (day == d)]) for d in sorted(set(day))}
-    parts, shifts = [], {}
+    unshifted = comps.model_play_unshifted
+    histograms = {d: outcome_histogram(unshifted[evidence & (day == d)], played[evidence & (day == d)])
+                  for d in sorted(set(day))}
+    shifts, per_row = {}, np.zeros(len(frame))
     for d in sorted(set(day)):
         first, last = recent_dates(d)
         window = [x for x in sorted(histograms) if first <= x <= last]
         shift = fit_shift([histograms[x] for x in window], [x.isoformat() for x in window])
         shifts[d.isoformat()] = shift.describe()
-        if shift.shift:
-            pos = np.flatnonzero(day == d)
-            bundle.play_shift = shift.shift
-            parts.append((pos, bundle.predict(frame.iloc[pos], reconcile=reconcile)))
-    bundle.play_shift = 0.0
-    for pos, part in parts:
-        base.iloc[pos] = part[base.columns].to_numpy()
-    return base.infer_objects(), shifts
+        per_row[day == d] = shift.shift
+    comps.model_play = shifted(unshifted, per_row)
+    groups = comps.out.groupby(["game_id", "team_id"], sort=False).ngroup().to_numpy()
+    return bundle.publish(comps, bundle.reconciled(comps, groups, reconcile)).infer_objects(), shifts
 
 
 def prediction_rows(scored: pd.DataFrame) -> pd.DataFrame:

@@ -36,10 +36,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def shifted(play: np.ndarray, shift: float) -> np.ndarray:
-    """The model's play probability moved by `shift` on the logit scale; 0 and 1 stay where they are."""
+def shifted(play: np.ndarray, shift: float | np.ndarray) -> np.ndarray:
+    """The model's play probability moved by `shift` (one value, or one per row) on the logit scale; 0 and 1
+    stay where they are."""
     p = np.asarray(play, float)
-    if not shift:
+    if not np.any(shift):
         return p
     moved = 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
     return np.where((p <= 0.0) | (p >= 1.0), p, moved)

@@ -13,6 +13,7 @@ from scoring.recalibrate import (
     RECENT_DAYS,
     fit_shift,
     outcome_histogram,
+    recent_dates,
     shift_from_drift,
     shifted,
 )
@@ -60,3 +61,40 @@ def test_a_slate_reads_only_the_recent_dates_before_it_of_its_own_bundle() -> No
     fit = shift_from_drift(records, day, "b1")
     assert fit.dates == ((day - timedelta(days=3)).isoformat(),) and fit.rows == 1_500
     assert shift_from_drift(records, day, "nobody").rows == 0
+
+
+def test_the_backtest_scores_a_season_as_each_date_scored_with_its_own_shift(features, bundle_dir) -> None:
+    """The backtest runs the models once per season and applies each date's shift to its rows; what it publishes
+    must be what scoring each date on its own with `bundle.play_shift` set publishes (production's path)."""
+    import pandas as pd
+
+    from scoring.backtest import predict_with_recent_shift
+    from scoring.bundle import load_bundle
+    from scoring.metrics import evaluation_rows
+
+    bundle = load_bundle(bundle_dir)
+    season, shifts = predict_with_recent_shift(bundle, features)
+    moved = {d: s["shift"] for d, s in shifts.items() if s["shift"]}
+    assert len(moved) >= 5, shifts  # the comparison below is about shifted dates, so there must be some
+    assert bundle.play_shift == 0.0
+    day = pd.to_datetime(features["game_date"]).dt.date.to_numpy()
+    # production's evidence: each date's published unshifted probability and outcomes of unlisted non-OUT
+    # players with a label (the overnight job's drift-log histograms), pooled over the 28 dates before a slate
+    unlisted = features["status"].astype("string").str.upper().isin(["UNK", "AVAILABLE"]).to_numpy()
+    evidence = evaluation_rows(features).to_numpy() & unlisted
+    played = features["minutes"].to_numpy(float) > 0
+    p_model = season["play_prob_model"].to_numpy(float)
+    for d in sorted(set(day)):
+        first, last = recent_dates(d)
+        window = sorted(x for x in set(day) if first <= x <= last)
+        fit = fit_shift([outcome_histogram(p_model[evidence & (day == x)], played[evidence & (day == x)])
+                         for x in window], [x.isoformat() for x in window])
+        assert round(fit.shift, 4) == shifts[d.isoformat()]["shift"], d
+        bundle.play_shift = fit.shift
+        alone = bundle.predict(features[day == d])
+        part = season[day == d].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part[alone.columns], alone, check_exact=False, rtol=0, atol=1e-12)
+    bundle.play_shift = 0.0
+    # the unshifted model probability is published beside the shifted one, as in production
+    shifted_rows = pd.Series(day).astype(str).isin(list(moved)).to_numpy() & (season["play_prob_model"].between(0.01, 0.96)).to_numpy()
+    assert shifted_rows.any() and (season.loc[shifted_rows, "play_prob"] != season.loc[shifted_rows, "play_prob_model"]).all()
