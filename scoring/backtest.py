@@ -203,6 +203,8 @@ def predict_with_recent_shift(bundle, frame: pd.DataFrame, reconcile: bool = Tru
     each of ~160 dates."""
     frame = frame.reset_index(drop=True)
     bundle.play_shift = 0.0
+    if frame.empty:
+        return bundle.predict(frame, reconcile=reconcile), {}
     comps = bundle.components(frame)
     day = pd.to_datetime(frame["game_date"]).dt.date.to_numpy()
     status = frame["status"].astype("string").str.upper().fillna("UNK")
